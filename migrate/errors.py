@@ -1,0 +1,68 @@
+"""One root exception type; subclasses say whether a retry can help.
+
+``TransientError``: the same call may succeed later (throttling, a reset connection, a 503).
+``TerminalError``: retrying cannot help (bad input, wrong credentials, a missing file).
+Every message names the thing at fault (file, line, key, row, endpoint) and never a secret.
+"""
+
+from __future__ import annotations
+
+
+class MigrateError(Exception):
+    """Root of every error this package raises on purpose."""
+
+
+class TransientError(MigrateError):
+    """A failure that a retry with backoff may cure."""
+
+
+class TerminalError(MigrateError):
+    """A failure that retrying cannot cure."""
+
+
+class PlanError(TerminalError):
+    """A migration plan is malformed; ``problems`` lists every finding with its location."""
+
+    def __init__(self, message: str, problems: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.problems = problems or []
+
+
+class ConfigError(TerminalError):
+    """Settings or credentials are missing or wrong."""
+
+
+class StorageError(MigrateError):
+    """A storage operation failed; ``uri`` names the object."""
+
+    def __init__(self, message: str, uri: str | None = None) -> None:
+        super().__init__(message)
+        self.uri = uri
+
+
+class NotFound(StorageError, TerminalError):
+    """The object or folder does not exist."""
+
+
+class AuthError(StorageError, TerminalError):
+    """The store refused our credentials or permissions."""
+
+
+class EndpointUnreachable(StorageError, TransientError):
+    """The store's endpoint did not answer (refused, timed out, DNS)."""
+
+
+class TransientStorageError(StorageError, TransientError):
+    """Throttling, 5xx or a dropped connection: retry with backoff."""
+
+
+class IntegrityError(StorageError, TerminalError):
+    """Bytes read or written do not match what was expected (size, checksum, changed source)."""
+
+
+class FormatError(TerminalError):
+    """A data file cannot be read as its declared format; names the file and offset/line."""
+
+
+class UnsupportedError(TerminalError):
+    """A construct, codec or option this version cannot handle; says which."""

@@ -1,0 +1,207 @@
+"""POSIX paths: local disks and FUSE mounts (MooseFS, a mounted JuiceFS volume).
+
+Atomic put: write ``.<name>.migrate-tmp-<random>`` in the target folder, fsync, then ``os.replace``.
+"""
+
+from __future__ import annotations
+
+import errno
+import io
+import os
+import secrets
+import shutil
+import stat as stat_mod
+from collections.abc import Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+from migrate.errors import AuthError, NotFound, StorageError
+from migrate.storage.base import DEFAULT_CHECKSUM, AtomicWriter, FileInfo, Storage
+
+TMP_MARK = ".migrate-tmp-"
+
+
+def to_path(uri: str) -> Path:
+    """URIs in this package are not percent-encoded: ``file:///a b/ü`` is the path ``/a b/ü``."""
+    if uri.startswith("file://"):
+        rest = uri[len("file://") :]
+        if rest.startswith("localhost/"):
+            rest = rest[len("localhost") :]
+        if not rest.startswith("/"):
+            raise StorageError(f"file URI with a host is not supported: {uri}", uri)
+        return Path(rest)
+    return Path(uri)
+
+
+def to_uri(path: Path | str) -> str:
+    return "file://" + os.path.abspath(path)
+
+
+def _owner(st: os.stat_result) -> str | None:
+    try:
+        import pwd
+
+        return pwd.getpwuid(st.st_uid).pw_name
+    except (KeyError, ImportError):
+        return str(st.st_uid)
+
+
+def _translate(exc: OSError, uri: str) -> StorageError:
+    if exc.errno in (errno.ENOENT, errno.ENOTDIR):
+        return NotFound(f"not found: {uri}", uri)
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return AuthError(f"permission denied: {uri}", uri)
+    return StorageError(f"{exc.strerror or exc} on {uri}", uri)
+
+
+class _LocalWriter(AtomicWriter):
+    def __init__(self, path: Path, uri: str, checksum: str) -> None:
+        super().__init__(uri, checksum)
+        self.path = path
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self.tmp = path.with_name(f".{path.name}{TMP_MARK}{secrets.token_hex(6)}")
+            self._f = open(self.tmp, "wb")  # noqa: SIM115 - lifetime spans commit/abort
+        except OSError as exc:
+            raise _translate(exc, uri) from exc
+
+    def _write(self, data: memoryview) -> None:
+        self._f.write(data)
+
+    def _commit(self) -> FileInfo:
+        try:
+            self._f.flush()
+            os.fsync(self._f.fileno())
+            self._f.close()
+            os.replace(self.tmp, self.path)
+            st = self.path.stat()
+        except OSError as exc:
+            self._abort()
+            raise _translate(exc, self.uri) from exc
+        return FileInfo(self.uri, st.st_size, st.st_mtime, owner=_owner(st))
+
+    def _abort(self) -> None:
+        self._f.close()
+        self.tmp.unlink(missing_ok=True)
+
+
+class _RangeReader(io.RawIOBase):
+    """A file object limited to ``length`` bytes from ``offset``."""
+
+    def __init__(self, f: BinaryIO, length: int | None) -> None:
+        self._f = f
+        self._left = length
+
+    def read(self, n: int | None = -1) -> bytes:
+        if self._left is None:
+            return self._f.read(n)
+        if self._left <= 0:
+            return b""
+        n = self._left if n is None or n < 0 else min(n, self._left)
+        data = self._f.read(n)
+        self._left -= len(data)
+        return data
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: bytearray | memoryview) -> int:  # type: ignore[override]
+        data = self.read(len(b))
+        b[: len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        self._f.close()
+        super().close()
+
+
+class LocalStorage(Storage):
+    scheme = "file"
+
+    def list(self, uri: str) -> Iterator[FileInfo]:
+        path = to_path(uri)
+        try:
+            it = os.scandir(path)
+        except OSError as exc:
+            raise _translate(exc, uri) from exc
+        with it:
+            for entry in it:
+                try:
+                    st = entry.stat(follow_symlinks=True)
+                except OSError:
+                    # A dangling symlink or a racing delete: report what lstat knows.
+                    st = entry.stat(follow_symlinks=False)
+                yield FileInfo(
+                    to_uri(entry.path), st.st_size if not stat_mod.S_ISDIR(st.st_mode) else 0,
+                    st.st_mtime, is_dir=stat_mod.S_ISDIR(st.st_mode), owner=_owner(st),
+                )
+
+    def walk(self, uri: str) -> Iterator[FileInfo]:
+        root = to_path(uri)
+        if not root.is_dir():
+            raise NotFound(f"not a folder: {uri}", uri)
+        seen: set[tuple[int, int]] = set()
+        stack = [str(root)]
+        while stack:
+            current = stack.pop()
+            try:
+                st = os.stat(current)
+            except OSError:
+                continue
+            key = (st.st_dev, st.st_ino)
+            if key in seen:  # symlink loop
+                continue
+            seen.add(key)
+            try:
+                entries = sorted(os.scandir(current), key=lambda e: e.name)
+            except OSError:
+                continue
+            subdirs = []
+            for e in entries:
+                try:
+                    est = e.stat()
+                except OSError:
+                    continue
+                if stat_mod.S_ISDIR(est.st_mode):
+                    subdirs.append(e.path)
+                elif stat_mod.S_ISREG(est.st_mode):
+                    yield FileInfo(to_uri(e.path), est.st_size, est.st_mtime, owner=_owner(est))
+            stack.extend(reversed(subdirs))
+
+    def stat(self, uri: str) -> FileInfo:
+        try:
+            st = to_path(uri).stat()
+        except OSError as exc:
+            raise _translate(exc, uri) from exc
+        is_dir = stat_mod.S_ISDIR(st.st_mode)
+        return FileInfo(uri, 0 if is_dir else st.st_size, st.st_mtime, is_dir=is_dir, owner=_owner(st))
+
+    def open(self, uri: str, offset: int = 0, length: int | None = None) -> BinaryIO:
+        try:
+            f = open(to_path(uri), "rb")  # noqa: SIM115 - returned to the caller
+        except OSError as exc:
+            raise _translate(exc, uri) from exc
+        if offset:
+            f.seek(offset)
+        return _RangeReader(f, length) if length is not None else f  # type: ignore[return-value]
+
+    def writer(self, uri: str, checksum: str = DEFAULT_CHECKSUM) -> AtomicWriter:
+        path = to_path(uri)
+        if path.is_dir():
+            raise StorageError(f"a folder stands at {uri}", uri)
+        return _LocalWriter(path, uri, checksum)
+
+    def delete(self, uri: str, recursive: bool = False) -> None:
+        path = to_path(uri)
+        try:
+            if path.is_dir() and not path.is_symlink():
+                if recursive:
+                    shutil.rmtree(path)
+                else:
+                    path.rmdir()
+            else:
+                path.unlink(missing_ok=True)
+        except FileNotFoundError:
+            return
+        except OSError as exc:
+            raise _translate(exc, uri) from exc
