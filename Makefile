@@ -1,0 +1,42 @@
+# One entry point. `make demo` and `make test` set everything up on a fresh machine.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+EXTRAS ?= test,dev,spark,quality
+STAMP  := $(VENV)/.installed
+
+export PREFECT_HOME ?= $(CURDIR)/.prefect
+export PREFECT_SERVER_ANALYTICS_ENABLED := false
+export DO_NOT_TRACK := 1
+export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS ?= 120
+export SPARK_LOCAL_IP := 127.0.0.1
+
+.PHONY: setup system demo test test-fast lint schema bench clean
+
+$(STAMP): pyproject.toml scripts/setup-system.sh
+	bash scripts/setup-system.sh
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip uv
+	$(BIN)/uv pip install --python $(BIN)/python -e '.[$(EXTRAS)]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+demo: setup  ## the main job: generate a legacy estate and migrate it on embedded defaults
+	$(BIN)/migrate demo
+
+test: setup  ## the whole suite, real servers included (slow, spark and dpark tests too)
+	$(BIN)/pytest
+
+test-fast: setup
+	$(BIN)/pytest -m "not slow and not spark and not dpark"
+
+lint: setup
+	$(BIN)/ruff check migrate translators validators tests benchmarks
+	$(BIN)/mypy migrate translators validators
+
+schema: setup
+	$(BIN)/migrate plan schema -o plans/plan.schema.json
+
+clean:
+	rm -rf .demo .prefect .pytest_cache .mypy_cache .ruff_cache
