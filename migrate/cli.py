@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import typer
 
+from migrate.commands import plan as plan_commands
+
 app = typer.Typer(
     name="migrate",
     help="Move a legacy big-data platform to S3/JuiceFS, Parquet/Iceberg and Spark, with proof.",
@@ -12,6 +14,7 @@ app = typer.Typer(
 )
 
 # Each command group lives in migrate/commands/<group>.py and is registered here, one line each.
+app.add_typer(plan_commands.app, name="plan")
 
 
 def main() -> None:

@@ -104,10 +104,15 @@ def _syntax_issue(exc: yaml.MarkedYAMLError) -> YamlIssue:
     mark = exc.problem_mark or exc.context_mark
     # Only the problem text, never the snippet: the offending line may hold a secret.
     what = exc.problem or exc.context or "invalid YAML"
+    if exc.problem and exc.context and exc.context_mark is not None:
+        # e.g. an unclosed `{` is found lines later; say where the construct began.
+        what += f" ({exc.context} started at line {exc.context_mark.line + 1})"
     return YamlIssue(Pos.of(mark), (), f"YAML syntax error: {what}")
 
 
-def _build(loader: yaml.SafeLoader, node: yaml.Node, path: KeyPath, out: PositionedYaml, active: set[int]) -> Any:
+def _build(
+    loader: yaml.SafeLoader, node: yaml.Node, path: KeyPath, out: PositionedYaml, active: set[int]
+) -> Any:
     out.values[path] = Pos.of(node.start_mark)
     if id(node) in active:  # an alias that refers to itself; YAML allows it, a plan never needs it
         out.issues.append(YamlIssue(Pos.of(node.start_mark), path, "recursive YAML alias"))

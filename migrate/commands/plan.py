@@ -1,0 +1,57 @@
+"""``migrate plan check`` and ``migrate plan schema``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+from migrate.plan import check_plan, load_plan, plan_json_schema
+
+app = typer.Typer(
+    name="plan", help="Check migration plans and export their JSON Schema.", no_args_is_help=True
+)
+
+
+@app.command("check")
+def check(
+    files: list[Path] = typer.Argument(..., help="plan files (YAML)", metavar="FILE..."),
+) -> None:
+    """Print every problem as FILE:LINE:COLUMN: key.path: message; exit 1 if any."""
+    failed = 0
+    for file in files:
+        problems = check_plan(file)
+        if problems:
+            failed += 1
+            for problem in problems:
+                typer.echo(str(problem))
+            continue
+        plan = load_plan(file)  # cannot fail: the check above found nothing
+        waves = plan.waves
+        typer.echo(
+            f"{file}: OK: plan {plan.name!r}, {len(plan.datasets)} dataset(s), {len(plan.jobs)} job(s), "
+            f"{len(waves)} wave(s)" + (f" ({', '.join(map(str, waves))})" if waves else "")
+        )
+    if failed:
+        typer.echo(f"{failed} of {len(files)} plan(s) have problems", err=True)
+        raise typer.Exit(1)
+
+
+def schema_text() -> str:
+    """The JSON Schema exactly as plans/plan.schema.json stores it."""
+    return json.dumps(plan_json_schema(), indent=2, ensure_ascii=False) + "\n"
+
+
+@app.command("schema")
+def schema(
+    output: Path | None = typer.Option(None, "-o", "--output", help="write here instead of stdout"),
+) -> None:
+    """Write the plan JSON Schema (for editor completion via yaml-language-server)."""
+    text = schema_text()
+    if output is None:
+        typer.echo(text, nl=False)
+        return
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(text, encoding="utf-8")
+    typer.echo(f"wrote {output}", err=True)
