@@ -200,7 +200,7 @@ class Storage(ABC):
                 h.update(chunk)
         return h.result()
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - optional hook; most backends hold nothing to release
         """Release connections and pools."""
 
 
@@ -218,7 +218,7 @@ def iter_chunks(data: bytes | BinaryIO | Iterable[bytes], size: int = CHUNK) -> 
                 return
             yield chunk
     else:
-        yield from data  # type: ignore[misc]
+        yield from data
 
 
 def join_uri(base: str, *parts: str) -> str:

@@ -94,7 +94,7 @@ class _RangeReader(io.RawIOBase):
 
     def read(self, n: int | None = -1) -> bytes:
         if self._left is None:
-            return self._f.read(n)
+            return self._f.read(-1 if n is None else n)
         if self._left <= 0:
             return b""
         n = self._left if n is None or n < 0 else min(n, self._left)

@@ -1,0 +1,111 @@
+"""`migrate run`: the library runner, the Prefect flow and the CLI over a small local plan."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from migrate import runner
+from migrate.cli import app
+from migrate.plan import load_plan
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def write_estate(base: Path) -> Path:
+    src = base / "legacy" / "users"
+    src.mkdir(parents=True)
+    (src / "part-0.csv").write_text("id,name,score\n1,ann,1.5\n2,bob,\n3,cy,2.25\n")
+    (src / "part-1.csv").write_text("id,name,score\n4,dee,0.5\nfive,eve,1.0\n6,fay,3\n")  # 'five' is bad
+    (src / "_SUCCESS").write_text("")
+    plan = base / "plan.yaml"
+    plan.write_text(textwrap.dedent("""\
+        version: 1
+        name: unit
+        settings: {state_dir: state}
+        sources:
+          legacy: {kind: local, path: legacy}
+        targets:
+          out: {kind: local, path: out}
+        datasets:
+          - name: users
+            source: {store: legacy, path: users}
+            format: {kind: csv, header: true}
+            schema:
+              - {name: id, type: bigint}
+              - {name: name, type: string}
+              - {name: score, type: double}
+            target: {kind: parquet, store: out, path: users}
+        """))
+    return plan
+
+
+def test_run_plan_counts_and_rerun(tmp_path: Path) -> None:
+    plan = load_plan(write_estate(tmp_path))
+    first = runner.run_plan(plan)
+    (users,) = first.outcomes
+    assert users.ok, users.error
+    assert users.source_rows == 6 and users.source_quarantined == 1
+    assert users.target_rows == 5 and users.counts_match is True
+    assert first.ok
+    again = runner.run_plan(plan)
+    assert again.outcomes[0].report["files_skipped"] == 2
+    assert again.outcomes[0].target_rows == 5
+
+
+def test_select_orders_by_wave_and_rejects_unknown(tmp_path: Path) -> None:
+    plan = load_plan(write_estate(tmp_path))
+    assert [d.name for d in runner.select(plan)] == ["users"]
+    assert runner.select(plan, waves=[7]) == []
+    with pytest.raises(Exception, match="nope"):
+        runner.select(plan, names=["nope"])
+
+
+def test_cli_run_without_prefect(tmp_path: Path) -> None:
+    plan = write_estate(tmp_path)
+    report = tmp_path / "report.json"
+    result = CliRunner().invoke(app, ["run", str(plan), "--no-prefect", "--report", str(report)])
+    assert result.exit_code == 0, result.output
+    assert "equal" in result.output
+    assert '"counts_match": true' in report.read_text()
+
+
+@pytest.mark.prefect
+def test_run_as_prefect_flow(tmp_path: Path, prefect_server: None) -> None:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+
+    from migrate.flows.run import migrate_run_flow
+
+    result = migrate_run_flow(str(write_estate(tmp_path)))
+    assert result["ok"]
+    assert result["datasets"][0]["target_rows"] == 5
+
+    with get_client(sync_client=True) as client:
+        artifacts = client.read_artifacts(
+            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["migrate-run-unit"])))
+    assert artifacts, "the flow publishes a summary table artifact"
+    assert "users" in str(artifacts[0].data)
+
+
+@pytest.mark.slow
+@pytest.mark.prefect
+def test_demo_main_job(tmp_path: Path) -> None:
+    """`migrate demo` end to end, as `make demo` runs it, in a scratch copy of the project folder."""
+    shutil.copytree(ROOT / "plans", tmp_path / "plans")
+    env = dict(os.environ, PREFECT_HOME=str(tmp_path / ".prefect"))
+    env.pop("PREFECT_API_URL", None)
+    proc = subprocess.run([sys.executable, "-m", "migrate.cli", "demo"], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=600)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out[-4000:]
+    assert "demo OK" in out
+    for name in ("users", "access_log", "orders", "events_json", "order_items"):
+        assert name in out
