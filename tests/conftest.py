@@ -2,4 +2,8 @@
 
 pytest_plugins = [
     "tests.fixtures.stores",
+    "tests.fixtures.prefect",
+    "tests.fixtures.webhdfs",
+    "tests.fixtures.s3",
+    "tests.fixtures.juicefs",
 ]

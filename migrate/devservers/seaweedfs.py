@@ -6,6 +6,7 @@ engineers, parallel CI jobs) can run side by side. The process is stopped by its
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
@@ -22,8 +23,10 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 GRPC_OFFSET = 10000
+PORT_FIELDS = ("s3_port", "master_port", "volume_port", "filer_port", "iceberg_port", "admin_port")
 
 
 class DevServerError(RuntimeError):
@@ -164,7 +167,7 @@ class SeaweedFS:
         }
 
     def _choose_ports(self) -> None:
-        names = ["s3_port", "master_port", "volume_port", "filer_port", "iceberg_port", "admin_port"]
+        names = PORT_FIELDS
         fixed = {getattr(self, n) for n in names if getattr(self, n)}
         wanted = [n for n in names if not getattr(self, n)]
         for name, port in zip(wanted, free_ports(len(wanted), avoid=fixed | {p + GRPC_OFFSET for p in fixed}),
@@ -221,7 +224,7 @@ class SeaweedFS:
                         f"weed mini did not become ready on {self.endpoint}; log {self.log_path}:\n"
                         f"{log_tail(self.log_path)}"
                     ) from None
-                for n in ("s3_port", "master_port", "volume_port", "filer_port", "iceberg_port", "admin_port"):
+                for n in PORT_FIELDS:
                     setattr(self, n, 0)
         raise AssertionError("unreachable")
 
@@ -247,7 +250,7 @@ class SeaweedFS:
             wait_http(self.iceberg_rest_url + "/v1/config", max(1.0, deadline - time.monotonic()),
                       self.proc, any_status=True)
 
-    def client(self, read_only: bool = False):  # type: ignore[no-untyped-def]
+    def client(self, read_only: bool = False) -> Any:
         """A boto3 S3 client for this server (admin, or the read-only identity)."""
         import boto3
         from botocore.config import Config
@@ -286,7 +289,5 @@ if __name__ == "__main__":  # manual use: python -m migrate.devservers.seaweedfs
     with SeaweedFS(sys.argv[1] if len(sys.argv) > 1 else tempfile.mkdtemp()) as s:
         print(f"S3 {s.endpoint} key={s.access_key} (secret in {Path(s.data_dir) / 's3.json'}); "
               f"iceberg {s.iceberg_rest_url}; ready in {s.started_in:.1f}s; Ctrl-C to stop", flush=True)
-        try:
+        with contextlib.suppress(KeyboardInterrupt):
             signal.pause()
-        except KeyboardInterrupt:
-            pass

@@ -1,0 +1,707 @@
+"""S3 and S3-compatible stores (SeaweedFS, a JuiceFS gateway, AWS) through boto3.
+
+URIs are ``s3://bucket/key`` (``s3a://`` too), never percent-encoded: boto3 encodes keys on the wire.
+One boto3 client per store (clients are thread-safe; sessions are not). Writes are atomic: small
+objects are buffered and PUT on commit, larger ones go through a multipart upload that is completed
+on commit and aborted on abort, so nothing is visible before commit.
+
+Retries: botocore's standard mode (``max_attempts``) handles throttling and 5xx on every call; part
+uploads are also wrapped in our backoff with full jitter, because one lost part costs a whole upload.
+Connection failures (refused, connect timeout) get at most ``CONNECT_ATTEMPTS`` tries so a dead
+endpoint fails fast instead of sleeping through the whole retry budget.
+"""
+
+from __future__ import annotations
+
+import base64
+import builtins
+import contextlib
+import hashlib
+import io
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, BinaryIO, NoReturn, cast
+
+from migrate.errors import (
+    AuthError,
+    ConfigError,
+    EndpointUnreachable,
+    IntegrityError,
+    NotFound,
+    StorageError,
+    TransientStorageError,
+)
+from migrate.retry import RetryPolicy, call_with_retry
+from migrate.storage.base import DEFAULT_CHECKSUM, AtomicWriter, FileInfo, Storage
+
+log = logging.getLogger(__name__)
+
+MiB = 1 << 20
+MIN_PART = 5 * MiB  # S3's floor for every part but the last
+MAX_PARTS = 10_000
+DELETE_BATCH = 1000  # DeleteObjects limit
+CONNECT_ATTEMPTS = 2  # tries for refused / timed-out connections before EndpointUnreachable
+
+AUTH_CODES = {"InvalidAccessKeyId", "SignatureDoesNotMatch", "AccessDenied", "403", "InvalidToken",
+              "ExpiredToken", "InvalidSecurity", "AccountProblem", "AllAccessDisabled"}
+NOT_FOUND_CODES = {"NoSuchKey", "404", "NotFound"}
+THROTTLE_CODES = {"SlowDown", "Throttling", "ThrottlingException", "RequestLimitExceeded", "TooManyRequests",
+                  "RequestThrottled", "RequestTimeout", "ServiceUnavailable", "InternalError", "503", "500"}
+
+
+def _botocore_exc() -> Any:
+    import botocore.exceptions as be
+
+    return be
+
+
+def split_uri(uri: str) -> tuple[str, str, str]:
+    """``scheme://bucket/key`` -> (scheme, bucket, key); the key keeps its raw text."""
+    scheme, sep, rest = uri.partition("://")
+    if not sep:
+        raise StorageError(f"not an object-store URI (want s3://bucket/key): {uri}", uri)
+    bucket, _, key = rest.partition("/")
+    if not bucket:
+        raise StorageError(f"no bucket in {uri}", uri)
+    return scheme.lower(), bucket, key
+
+
+def _code_status(exc: BaseException) -> tuple[str, int]:
+    resp = getattr(exc, "response", None) or {}
+    code = str(resp.get("Error", {}).get("Code", ""))
+    status = int(resp.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
+    return code, status
+
+
+def _is_connect_failure(exc: BaseException) -> bool:
+    be = _botocore_exc()
+    return isinstance(exc, be.EndpointConnectionError | be.ConnectTimeoutError | be.ProxyConnectionError)
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Worth another try: throttling, 5xx, a reset or closed connection, a read timeout.
+
+    Not a refused connection: botocore already retried that, and a dead endpoint must fail fast.
+    """
+    if isinstance(exc, TransientStorageError):
+        return True
+    be = _botocore_exc()
+    if isinstance(exc, be.ClientError):
+        code, status = _code_status(exc)
+        return code in THROTTLE_CODES or status >= 500 or status == 429
+    if _is_connect_failure(exc):
+        return False
+    if isinstance(exc, be.ConnectionClosedError | be.ReadTimeoutError | be.ResponseStreamingError
+                  | be.IncompleteReadError):
+        return True
+    if isinstance(exc, be.HTTPClientError | ConnectionResetError | BrokenPipeError):
+        return True
+    try:
+        from urllib3.exceptions import ProtocolError, ReadTimeoutError
+
+        return isinstance(exc, ProtocolError | ReadTimeoutError)
+    except ImportError:  # pragma: no cover - urllib3 ships with botocore
+        return False
+
+
+def _add_content_md5(params: dict[str, Any], **_: Any) -> None:
+    """MinIO-based gateways (JuiceFS) insist on Content-MD5 for DeleteObjects; new botocore sends CRC32."""
+    body = params.get("body")
+    headers = params.setdefault("headers", {})
+    if isinstance(body, bytes | bytearray) and "Content-MD5" not in headers:
+        headers["Content-MD5"] = base64.b64encode(hashlib.md5(body).digest()).decode()
+
+
+@dataclass(frozen=True)
+class MultipartUpload:
+    uri: str
+    key: str
+    upload_id: str
+    initiated: datetime
+
+
+class S3Storage(Storage):
+    """An S3 endpoint; ``scheme`` is echoed in every URI it returns (s3, s3a, or jfs for a gateway)."""
+
+    def __init__(
+        self,
+        *,
+        scheme: str = "s3",
+        endpoint_url: str | None = None,
+        region: str | None = None,
+        access_key_id_env: str | None = None,
+        secret_access_key_env: str | None = None,
+        session_token_env: str | None = None,
+        profile: str | None = None,
+        part_size: int = 64 * MiB,
+        max_concurrency: int = 8,
+        connect_timeout: float = 5,
+        read_timeout: float = 60,
+        max_attempts: int = 6,
+    ) -> None:
+        import boto3
+        import botocore.exceptions
+        from botocore.config import Config
+
+        if part_size < MIN_PART:
+            raise ConfigError(f"part_size {part_size} is below S3's 5 MiB minimum")
+        if max_concurrency < 1 or max_attempts < 1:
+            raise ConfigError("max_concurrency and max_attempts must be >= 1")
+        self.scheme = scheme
+        self.part_size = int(part_size)
+        self.max_concurrency = int(max_concurrency)
+        self.retry_policy = RetryPolicy(attempts=max_attempts)
+
+        key_id = secret = token = None
+        if access_key_id_env or secret_access_key_env:
+            if not (access_key_id_env and secret_access_key_env):
+                raise ConfigError("give both access_key_id_env and secret_access_key_env (names of env vars)")
+            key_id, secret = os.environ.get(access_key_id_env), os.environ.get(secret_access_key_env)
+            missing = [n for n, v in ((access_key_id_env, key_id), (secret_access_key_env, secret)) if not v]
+            if missing:
+                raise ConfigError(f"S3 credentials: environment variable(s) {', '.join(missing)} not set")
+            token = os.environ.get(session_token_env) if session_token_env else None
+            self.credential_source = f"env {access_key_id_env}, secret from env {secret_access_key_env}"
+        elif profile:
+            self.credential_source = f"profile {profile}"
+        else:
+            self.credential_source = "the default credential chain"
+        try:
+            session = boto3.session.Session(profile_name=None if key_id else profile)
+        except botocore.exceptions.ProfileNotFound as exc:
+            raise ConfigError(f"AWS profile {profile!r} not found") from exc
+        region = region or session.region_name or "us-east-1"
+        config = Config(
+            region_name=region,
+            signature_version="s3v4",
+            # Path style: S3-compatible servers on 127.0.0.1 have no per-bucket DNS names.
+            s3={"addressing_style": "path"} if endpoint_url else {},
+            retries={"mode": "standard", "max_attempts": max_attempts},
+            connect_timeout=connect_timeout,
+            read_timeout=read_timeout,
+            max_pool_connections=max(10, 2 * self.max_concurrency),
+            tcp_keepalive=True,
+            # Gateways built on older MinIO reject the newer flexible-checksum headers; we checksum ourselves.
+            request_checksum_calculation="when_required",
+            response_checksum_validation="when_required",
+        )
+        self.client = session.client(
+            "s3", endpoint_url=endpoint_url, aws_access_key_id=key_id, aws_secret_access_key=secret,
+            aws_session_token=token, config=config,
+        )
+        self.endpoint = self.client.meta.endpoint_url
+        self.client.meta.events.register_first("needs-retry.s3", self._cap_connect_retries)
+        self.client.meta.events.register("before-call.s3.DeleteObjects", _add_content_md5)
+
+    # -- helpers -------------------------------------------------------------------------------
+
+    @staticmethod
+    def _cap_connect_retries(attempts: int = 0, caught_exception: BaseException | None = None,
+                             **_: Any) -> None:
+        # Raising from a needs-retry handler ends botocore's retry loop with the original error.
+        if (caught_exception is not None and attempts >= CONNECT_ATTEMPTS
+                and _is_connect_failure(caught_exception)):
+            raise caught_exception
+
+    def _split(self, uri: str) -> tuple[str, str]:
+        _, bucket, key = split_uri(uri)
+        return bucket, key
+
+    def _uri(self, bucket: str, key: str) -> str:
+        return f"{self.scheme}://{bucket}/{key}"
+
+    def _fail(self, exc: BaseException, uri: str, op: str) -> NoReturn:
+        raise self._translate(exc, uri, op) from exc
+
+    def _translate(self, exc: BaseException, uri: str, op: str) -> StorageError:
+        """One botocore error -> one of ours, naming the object and endpoint but never a secret."""
+        if isinstance(exc, StorageError):
+            return exc
+        be = _botocore_exc()
+        bucket = self._split(uri)[0] if "://" in uri else uri
+        where = f"{self.scheme}://{bucket} at {self.endpoint}"
+        if isinstance(exc, be.ClientError):
+            code, status = _code_status(exc)
+            if code == "NoSuchBucket":
+                return NotFound(f"bucket {bucket!r} does not exist at {self.endpoint} ({op} {uri})", uri)
+            if code in NOT_FOUND_CODES or status == 404:
+                return NotFound(f"not found: {uri}", uri)
+            if code in AUTH_CODES or status in (401, 403):
+                return AuthError(
+                    f"S3 refused the credentials (access key from {self.credential_source}) for {where}: "
+                    f"{code or status} on {op} {uri}", uri)
+            if code in THROTTLE_CODES or status >= 500 or status == 429:
+                return TransientStorageError(
+                    f"S3 {code or status} on {op} {uri} at {self.endpoint} after retries", uri)
+            if code == "PreconditionFailed" or status == 412:
+                return IntegrityError(f"{uri} changed while being read ({op})", uri)
+            return StorageError(f"S3 {code or status} on {op} {uri} at {self.endpoint}: {exc}", uri)
+        if _is_connect_failure(exc):
+            return EndpointUnreachable(
+                f"S3 endpoint {self.endpoint} unreachable ({type(exc).__name__}) on {op} {uri}", uri)
+        if isinstance(exc, be.NoCredentialsError | be.PartialCredentialsError):
+            return AuthError(f"no S3 credentials found (looked in {self.credential_source}) for {where}", uri)
+        if is_transient(exc):
+            return TransientStorageError(f"{type(exc).__name__} on {op} {uri} at {self.endpoint}: {exc}", uri)
+        if isinstance(exc, be.BotoCoreError):
+            return StorageError(f"{type(exc).__name__} on {op} {uri} at {self.endpoint}: {exc}", uri)
+        return StorageError(f"{type(exc).__name__} on {op} {uri}: {exc}", uri)
+
+    def _call(self, op: str, uri: str, fn: Callable[..., Any], **kwargs: Any) -> Any:
+        try:
+            return fn(**kwargs)
+        except Exception as exc:
+            self._fail(exc, uri, op)
+
+    def _pages(self, uri: str, bucket: str, prefix: str, delimiter: str | None) -> Iterator[dict[str, Any]]:
+        kwargs: dict[str, Any] = {"Bucket": bucket, "Prefix": prefix}
+        if delimiter:
+            kwargs["Delimiter"] = delimiter
+        while True:
+            page = self._call("list", uri, self.client.list_objects_v2, **kwargs)
+            yield page
+            token = page.get("NextContinuationToken")
+            if not page.get("IsTruncated") or not token:
+                return
+            kwargs["ContinuationToken"] = token
+
+    def _info(self, bucket: str, obj: dict[str, Any]) -> FileInfo:
+        etag = str(obj.get("ETag") or "").strip('"')
+        mtime = obj.get("LastModified")
+        return FileInfo(
+            self._uri(bucket, obj["Key"]), int(obj.get("Size", obj.get("ContentLength", 0)) or 0),
+            mtime.timestamp() if mtime else 0.0, native_checksum=f"etag:{etag}" if etag else None,
+        )
+
+    def _is_folder(self, uri: str, bucket: str, key: str) -> bool:
+        """A "folder": a marker object ``key/`` or any object below ``key/``."""
+        page = self._call("list", uri, self.client.list_objects_v2, Bucket=bucket,
+                          Prefix=key.rstrip("/") + "/", MaxKeys=1)
+        return bool(page.get("KeyCount") or page.get("Contents") or page.get("CommonPrefixes"))
+
+    # -- Storage -------------------------------------------------------------------------------
+
+    def list(self, uri: str) -> Iterator[FileInfo]:
+        bucket, key = self._split(uri)
+        prefix = key.rstrip("/") + "/" if key.strip("/") else ""
+        seen = False
+        for page in self._pages(uri, bucket, prefix, "/"):
+            for cp in page.get("CommonPrefixes") or ():
+                seen = True
+                yield FileInfo(self._uri(bucket, cp["Prefix"].rstrip("/")), 0, 0.0, is_dir=True)
+            for obj in page.get("Contents") or ():
+                seen = True
+                if obj["Key"] == prefix:  # the folder's own marker
+                    continue
+                yield self._info(bucket, obj)
+        if not seen and prefix:
+            raise NotFound(f"not found (no objects below): {uri}", uri)
+
+    def walk(self, uri: str) -> Iterator[FileInfo]:
+        bucket, key = self._split(uri)
+        prefix = key.rstrip("/") + "/" if key.strip("/") else ""
+        seen = False
+        for page in self._pages(uri, bucket, prefix, None):
+            for obj in page.get("Contents") or ():
+                seen = True
+                if obj["Key"].endswith("/"):  # folder markers are not files
+                    continue
+                yield self._info(bucket, obj)
+        if not seen and prefix:
+            raise NotFound(f"not found (no objects below): {uri}", uri)
+
+    def stat(self, uri: str) -> FileInfo:
+        be = _botocore_exc()
+        bucket, key = self._split(uri)
+        if not key.strip("/"):
+            try:
+                self.client.head_bucket(Bucket=bucket)
+            except Exception as exc:
+                err = self._translate(exc, uri, "stat")
+                if isinstance(err, NotFound):
+                    err = NotFound(f"bucket {bucket!r} does not exist at {self.endpoint}", uri)
+                raise err from exc
+            return FileInfo(uri, 0, 0.0, is_dir=True)
+        try:
+            head = self.client.head_object(Bucket=bucket, Key=key)
+        except be.ClientError as exc:
+            err = self._translate(exc, uri, "stat")
+            if not isinstance(err, NotFound):
+                raise err from exc
+            if self._is_folder(uri, bucket, key):
+                return FileInfo(uri, 0, 0.0, is_dir=True)
+            raise err from exc
+        except Exception as exc:
+            self._fail(exc, uri, "stat")
+        info = self._info(bucket, {**head, "Key": key})
+        # Filer-backed servers (SeaweedFS) answer HEAD on a folder entry with this content type.
+        if key.endswith("/") or head.get("ContentType") == "application/x-directory":
+            return FileInfo(uri, 0, info.mtime, is_dir=True)
+        return FileInfo(uri, info.size, info.mtime, native_checksum=info.native_checksum)
+
+    def open(self, uri: str, offset: int = 0, length: int | None = None) -> BinaryIO:
+        if offset < 0 or (length is not None and length < 0):
+            raise ValueError(f"negative offset/length for {uri}")
+        if length == 0:
+            return io.BytesIO(b"")
+        return _S3Reader(self, uri, offset, length)  # type: ignore[return-value]
+
+    def writer(self, uri: str, checksum: str = DEFAULT_CHECKSUM) -> AtomicWriter:
+        bucket, key = self._split(uri)
+        if not key or key.endswith("/"):
+            raise StorageError(f"cannot write an object with an empty name or a trailing '/': {uri}", uri)
+        return _S3Writer(self, uri, bucket, key, checksum)
+
+    def delete(self, uri: str, recursive: bool = False) -> None:
+        bucket, key = self._split(uri)
+        if not recursive:
+            if key:
+                self._call("delete", uri, self.client.delete_object, Bucket=bucket, Key=key)
+            return
+        prefix = key.rstrip("/") + "/" if key.strip("/") else ""
+        batch: builtins.list[dict[str, str]] = [{"Key": key}] if key.strip("/") else []
+        for page in self._pages(uri, bucket, prefix, None):
+            for obj in page.get("Contents") or ():
+                batch.append({"Key": obj["Key"]})
+                if len(batch) >= DELETE_BATCH:
+                    self._delete_batch(uri, bucket, batch)
+                    batch = []
+        if batch:
+            self._delete_batch(uri, bucket, batch)
+        self._delete_empty_folders(uri, bucket, prefix)
+
+    def _delete_empty_folders(self, uri: str, bucket: str, prefix: str) -> None:
+        """Filer-backed servers (SeaweedFS) keep emptied folders as ``dir/`` entries: remove them too.
+
+        On plain S3 this is one empty listing.
+        """
+        folders: builtins.list[str] = []
+        todo = [prefix]
+        while todo:
+            current = todo.pop()
+            for page in self._pages(uri, bucket, current, "/"):
+                for cp in page.get("CommonPrefixes") or ():
+                    folders.append(cp["Prefix"])
+                    todo.append(cp["Prefix"])
+        if prefix:
+            folders.append(prefix)
+        folders.sort(key=lambda k: k.count("/"), reverse=True)  # children before parents
+        for i in range(0, len(folders), DELETE_BATCH):
+            self._delete_batch(uri, bucket, [{"Key": k} for k in folders[i : i + DELETE_BATCH]])
+
+    def _delete_batch(self, uri: str, bucket: str, batch: builtins.list[dict[str, str]]) -> None:
+        resp = self._call("delete", uri, self.client.delete_objects, Bucket=bucket,
+                          Delete={"Objects": batch, "Quiet": True})
+        errors = [e for e in resp.get("Errors") or () if e.get("Code") != "NoSuchKey"]
+        if errors:
+            first = errors[0]
+            code = str(first.get("Code"))
+            msg = f"{len(errors)} object(s) not deleted under {uri}; first {first.get('Key')!r}: {code}"
+            if code in AUTH_CODES:
+                raise AuthError(msg + f" (access key from {self.credential_source})", uri)
+            if code in THROTTLE_CODES:
+                raise TransientStorageError(msg, uri)
+            raise StorageError(msg, uri)
+
+    def close(self) -> None:
+        self.client.close()
+
+    # -- multipart housekeeping ----------------------------------------------------------------
+
+    def list_multipart_uploads(self, prefix: str) -> builtins.list[MultipartUpload]:
+        """Uploads started and neither completed nor aborted under ``prefix`` (a URI)."""
+        bucket, key = self._split(prefix)
+        kwargs: dict[str, Any] = {"Bucket": bucket, "Prefix": key}
+        out: builtins.list[MultipartUpload] = []
+        while True:
+            page = self._call("list uploads", prefix, self.client.list_multipart_uploads, **kwargs)
+            for u in page.get("Uploads") or ():
+                if not u["Key"].startswith(key):  # some servers ignore Prefix
+                    continue
+                initiated = u.get("Initiated") or datetime.fromtimestamp(0, UTC)
+                out.append(MultipartUpload(self._uri(bucket, u["Key"]), u["Key"], u["UploadId"], initiated))
+            if not page.get("IsTruncated"):
+                return out
+            kwargs["KeyMarker"] = page.get("NextKeyMarker", "")
+            kwargs["UploadIdMarker"] = page.get("NextUploadIdMarker", "")
+
+    def abort_orphaned_uploads(
+        self, prefix: str, older_than_seconds: float = 24 * 3600
+    ) -> builtins.list[MultipartUpload]:
+        """Abort uploads under ``prefix`` started more than ``older_than_seconds`` ago; return them.
+
+        Writers abort their own uploads; this sweeps up after killed processes. Keep the age well
+        above the longest running upload so live writers are not cut off.
+        """
+        now = datetime.now(UTC)
+        aborted = []
+        for u in self.list_multipart_uploads(prefix):
+            initiated = u.initiated if u.initiated.tzinfo else u.initiated.replace(tzinfo=UTC)
+            if (now - initiated).total_seconds() < older_than_seconds:
+                continue
+            bucket, _ = self._split(u.uri)
+            try:
+                self.client.abort_multipart_upload(Bucket=bucket, Key=u.key, UploadId=u.upload_id)
+            except Exception as exc:
+                err = self._translate(exc, u.uri, "abort upload")
+                if isinstance(err, NotFound):  # finished or aborted meanwhile
+                    continue
+                raise err from exc
+            log.info("aborted orphaned multipart upload %s of %s (started %s)",
+                     u.upload_id, u.uri, u.initiated)
+            aborted.append(u)
+        return aborted
+
+
+class _S3Reader(io.RawIOBase):
+    """A ranged GET streamed from its StreamingBody; a dropped stream resumes where it stopped.
+
+    The resume sends If-Match with the first response's ETag, so a replaced object is an
+    IntegrityError rather than a splice of two versions.
+    """
+
+    RESUMES = 3
+
+    def __init__(self, store: S3Storage, uri: str, offset: int, length: int | None) -> None:
+        super().__init__()
+        self._store = store
+        self.uri = uri
+        self._bucket, self._key = store._split(uri)
+        self._pos = offset
+        self._end: int | None = None if length is None else offset + length
+        self._etag: str | None = None
+        self._body: Any = None
+        self._get()
+
+    def _get(self) -> None:
+        be = _botocore_exc()
+        kwargs: dict[str, Any] = {"Bucket": self._bucket, "Key": self._key}
+        if self._pos or self._end is not None:
+            # No Range for a whole read: "bytes=0-" on an empty object is a 416 on AWS.
+            kwargs["Range"] = f"bytes={self._pos}-" + ("" if self._end is None else str(self._end - 1))
+        if self._etag:
+            kwargs["IfMatch"] = self._etag
+        try:
+            resp = self._store.client.get_object(**kwargs)
+        except be.ClientError as exc:
+            code, status = _code_status(exc)
+            if code == "InvalidRange" or status == 416:  # past the end: empty, like a file read
+                self._body, self._end = None, self._pos
+                return
+            self._store._fail(exc, self.uri, "open")
+        except Exception as exc:
+            self._store._fail(exc, self.uri, "open")
+        self._etag = self._etag or resp.get("ETag")
+        self._body = resp["Body"]
+        # The server may return less than asked (range past the end): trust what it says it sends.
+        self._end = self._pos + int(resp.get("ContentLength", 0))
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, n: int | None = -1) -> bytes:
+        if self.closed:
+            raise ValueError(f"read from a closed reader: {self.uri}")
+        if n is not None and n >= 0:
+            return self._read_some(n)
+        # Read to the end: a dropped stream can hand back a short chunk, so loop until the range is done.
+        parts = []
+        while chunk := self._read_some(1 << 62):
+            parts.append(chunk)
+        return b"".join(parts)
+
+    def _read_some(self, n: int) -> bytes:
+        """Up to ``n`` bytes (fewer after a drop); b"" only at the end of the range."""
+        assert self._end is not None
+        left = self._end - self._pos
+        if left <= 0 or self._body is None or n == 0:
+            return b""
+        want = min(n, left)
+        for attempt in range(self.RESUMES + 1):
+            try:
+                data = self._body.read(want)
+                if not data:
+                    raise TransientStorageError(f"stream ended {left} bytes early", self.uri)
+                break
+            except Exception as exc:
+                if not is_transient(exc) or attempt == self.RESUMES:
+                    self._store._fail(exc, self.uri, "read")
+                log.warning("read of %s dropped at byte %d (%s); resuming",
+                            self.uri, self._pos, type(exc).__name__)
+                self._close_body()
+                time.sleep(self._store.retry_policy.delay(attempt))
+                self._get()
+        self._pos += len(data)
+        return data
+
+    def readall(self) -> bytes:
+        return self.read(-1)
+
+    def readinto(self, b: bytearray | memoryview) -> int:  # type: ignore[override]
+        data = self.read(len(b))
+        b[: len(data)] = data
+        return len(data)
+
+    def _close_body(self) -> None:
+        if self._body is not None:
+            with contextlib.suppress(Exception):  # closing a broken stream may itself fail
+                self._body.close()
+            self._body = None
+
+    def close(self) -> None:
+        self._close_body()
+        super().close()
+
+
+class _S3Writer(AtomicWriter):
+    """Buffer up to one part; below part_size -> one PUT on commit, else a concurrent multipart upload.
+
+    Memory stays bounded: at most ``max_concurrency`` parts in flight plus the one being filled, as
+    ``write`` blocks on a semaphore until a slot frees.
+    """
+
+    def __init__(self, store: S3Storage, uri: str, bucket: str, key: str, checksum: str) -> None:
+        super().__init__(uri, checksum)
+        self.store = store
+        self.bucket = bucket
+        self.key = key
+        self._buf = bytearray()
+        self._upload_id: str | None = None
+        self._pool: ThreadPoolExecutor | None = None
+        self._slots = threading.BoundedSemaphore(store.max_concurrency)
+        self._futures: list[Future[dict[str, Any]]] = []
+        self._next_part = 1
+
+    def _write(self, data: memoryview) -> None:
+        size = self.store.part_size
+        while data.nbytes:
+            take = min(data.nbytes, size - len(self._buf))
+            self._buf += data[:take]
+            data = data[take:]
+            if len(self._buf) >= size:
+                self._ship(self._buf)
+                self._buf = bytearray()
+
+    def _ship(self, part: bytearray) -> None:
+        store = self.store
+        if self._upload_id is None:
+            resp = store._call("start multipart upload", self.uri, store.client.create_multipart_upload,
+                               Bucket=self.bucket, Key=self.key)
+            self._upload_id = resp["UploadId"]
+            self._pool = ThreadPoolExecutor(store.max_concurrency, thread_name_prefix="s3-part")
+        self._raise_failed()
+        number = self._next_part
+        if number > MAX_PARTS:
+            raise StorageError(f"{self.uri} needs more than {MAX_PARTS} parts: raise part_size", self.uri)
+        self._next_part += 1
+        self._slots.acquire()
+        assert self._pool is not None
+        try:
+            self._raise_failed()  # a part may have failed while we waited for a slot
+        except BaseException:
+            self._slots.release()
+            raise
+        try:
+            fut = self._pool.submit(self._upload_part, number, part)
+        except BaseException:
+            self._slots.release()
+            raise
+        fut.add_done_callback(lambda _f: self._slots.release())
+        self._futures.append(fut)
+
+    def _upload_part(self, number: int, body: bytearray) -> dict[str, Any]:
+        store = self.store
+        upload_id = self._upload_id
+        assert upload_id is not None
+
+        def once() -> Any:
+            # A bytearray body is sent as is (no copy); botocore accepts it though the stubs say bytes.
+            return store.client.upload_part(Bucket=self.bucket, Key=self.key, UploadId=upload_id,
+                                            PartNumber=number, Body=cast(bytes, body))
+
+        try:
+            resp = call_with_retry(once, policy=store.retry_policy, is_transient=is_transient,
+                                   what=f"upload of part {number} of {self.uri}")
+        except Exception as exc:
+            store._fail(exc, self.uri, f"upload part {number}")
+        return {"PartNumber": number, "ETag": resp["ETag"]}
+
+    def _raise_failed(self) -> None:
+        for fut in self._futures:
+            if fut.done() and fut.exception() is not None:
+                raise fut.exception()  # type: ignore[misc]
+
+    def _commit(self) -> FileInfo:
+        store = self.store
+        try:
+            if self._upload_id is None:
+                resp = store._call("put", self.uri, store.client.put_object, Bucket=self.bucket, Key=self.key,
+                                   Body=bytes(self._buf))
+            else:
+                if self._buf:
+                    self._ship(self._buf)
+                self._buf = bytearray()
+                parts = [f.result() for f in self._futures]
+                resp = store._call("complete multipart upload", self.uri,
+                                   store.client.complete_multipart_upload, Bucket=self.bucket, Key=self.key,
+                                   UploadId=self._upload_id, MultipartUpload={"Parts": parts})
+                self._upload_id = None  # completed: nothing left to abort
+                self._shutdown()
+        except BaseException:
+            self._abort()
+            raise
+        etag = str(resp.get("ETag") or "").strip('"')
+        return FileInfo(self.uri, self.hasher.size, time.time(),
+                        native_checksum=f"etag:{etag}" if etag else None)
+
+    def _shutdown(self) -> None:
+        if self._pool is not None:
+            for f in self._futures:
+                f.cancel()
+            self._pool.shutdown(wait=True)
+            self._pool = None
+
+    def _abort(self) -> None:
+        self._buf = bytearray()
+        self._shutdown()  # wait for running parts so none lands after the abort
+        if self._upload_id is None:
+            return
+        upload_id, self._upload_id = self._upload_id, None
+        store = self.store
+        try:
+            call_with_retry(
+                lambda: store.client.abort_multipart_upload(
+                    Bucket=self.bucket, Key=self.key, UploadId=upload_id),
+                policy=store.retry_policy, is_transient=is_transient, what=f"abort of upload of {self.uri}")
+        except Exception as exc:  # the original failure matters more; the orphan sweep will find it
+            log.warning("could not abort multipart upload %s of %s: %s", upload_id, self.uri, exc)
+
+
+def from_uri(
+    uri: str,
+    endpoint_url: str | None = None,
+    region: str | None = None,
+    access_key_id_env: str | None = None,
+    secret_access_key_env: str | None = None,
+    session_token_env: str | None = None,
+    profile: str | None = None,
+    part_size: int = 64 * MiB,
+    max_concurrency: int = 8,
+    connect_timeout: float = 5,
+    read_timeout: float = 60,
+    max_attempts: int = 6,
+) -> S3Storage:
+    """The store for ``s3://`` / ``s3a://`` URIs (the bucket comes with each URI)."""
+    scheme = uri.partition("://")[0].lower() if "://" in uri else "s3"
+    return S3Storage(
+        scheme=scheme, endpoint_url=endpoint_url, region=region, access_key_id_env=access_key_id_env,
+        secret_access_key_env=secret_access_key_env, session_token_env=session_token_env, profile=profile,
+        part_size=part_size, max_concurrency=max_concurrency, connect_timeout=connect_timeout,
+        read_timeout=read_timeout, max_attempts=max_attempts,
+    )

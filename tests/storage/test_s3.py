@@ -1,0 +1,385 @@
+"""S3 backend against a real SeaweedFS: multipart, abort, orphans, auth, dead endpoints, SlowDown retries."""
+
+from __future__ import annotations
+
+import hashlib
+import http.client
+import http.server
+import random
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from migrate.errors import AuthError, EndpointUnreachable, NotFound, StorageError, TransientStorageError
+from migrate.retry import RetryPolicy
+from migrate.storage import open_storage
+from migrate.storage.s3 import MiB, S3Storage, from_uri
+
+from ..fixtures.s3 import S3Fixture
+
+pytestmark = pytest.mark.s3
+
+
+def generated(total: int, seed: int = 7, chunk: int = MiB) -> Iterator[bytes]:
+    """Deterministic pseudo-random bytes made on the fly: the test never holds the whole object."""
+    rnd = random.Random(seed)
+    left = total
+    while left:
+        n = min(chunk, left)
+        yield rnd.randbytes(n)
+        left -= n
+
+
+def upload(store: S3Storage, uri: str, total: int) -> tuple[str, float]:
+    h = hashlib.sha256()
+    t0 = time.monotonic()
+    with store.writer(uri) as w:
+        for chunk in generated(total):
+            h.update(chunk)
+            w.write(chunk)
+    elapsed = time.monotonic() - t0
+    assert w.result is not None
+    assert w.result.checksum == "sha256:" + h.hexdigest()
+    return w.result.checksum, elapsed
+
+
+def store_for(fx: S3Fixture, **extra: Any) -> S3Storage:
+    return from_uri("s3://x", **{**fx.options, **extra})
+
+
+def dead_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_small_objects_list_walk_stat_unicode(seaweedfs: S3Fixture) -> None:
+    root = seaweedfs.root_uri("basic")
+    s = open_storage(root, **seaweedfs.options)
+    names = ["a b/ü ñ 日本.txt", "a b/sub dir/x+y%20z.bin", "top.txt"]
+    for n in names:
+        s.put(f"{root}/{n}", n.encode())
+    top = {e.name: e for e in s.list(root)}
+    assert set(top) == {"a b", "top.txt"} and top["a b"].is_dir
+    assert sorted(e.uri for e in s.walk(root)) == sorted(f"{root}/{n}" for n in names)
+    info = s.stat(f"{root}/a b/ü ñ 日本.txt")
+    assert info.size == len("a b/ü ñ 日本.txt".encode())
+    assert info.native_checksum == "etag:" + hashlib.md5("a b/ü ñ 日本.txt".encode()).hexdigest()
+    folder = s.stat(f"{root}/a b")
+    assert folder.is_dir and folder.size == 0
+    assert s.read_bytes(f"{root}/top.txt", 1, 3) == b"op."
+    assert s.read_bytes(f"{root}/top.txt", 100) == b""  # past the end reads as empty, like a file
+    with pytest.raises(NotFound):
+        list(s.list(f"{root}/top.txt"))  # a file is not a folder
+
+
+def test_missing_bucket_names_it(seaweedfs: S3Fixture) -> None:
+    s = store_for(seaweedfs)
+    with pytest.raises(NotFound, match="no-such-bucket-xyz"):
+        list(s.list("s3://no-such-bucket-xyz/some/prefix"))
+    with pytest.raises(NotFound, match="no-such-bucket-xyz"):
+        s.stat("s3://no-such-bucket-xyz/key")
+    with pytest.raises(NotFound, match="bucket 'no-such-bucket-xyz' does not exist"):
+        s.stat("s3://no-such-bucket-xyz/")
+
+
+@pytest.mark.slow
+def test_multipart_64mib_default_part_size(seaweedfs: S3Fixture, capsys: pytest.CaptureFixture[str]) -> None:
+    root = seaweedfs.root_uri("big")
+    s = store_for(seaweedfs)  # defaults: 64 MiB parts, 8 in flight
+    uri = f"{root}/big 64.bin"
+    total = 64 * MiB + 123
+    checksum, elapsed = upload(s, uri, total)
+    info = s.stat(uri)
+    assert info.size == total
+    assert info.native_checksum is not None and info.native_checksum.endswith("-2")  # multipart ETag
+    t0 = time.monotonic()
+    assert s.checksum(uri) == checksum  # streamed back through ranged GETs
+    read_s = time.monotonic() - t0
+    assert s.list_multipart_uploads(root) == []
+    with capsys.disabled():
+        print(f"\n[s3] 64 MiB upload {elapsed:.2f}s ({total / MiB / elapsed:.0f} MiB/s), "
+              f"read+sha256 {read_s:.2f}s, server start {seaweedfs.server.started_in:.2f}s")
+
+
+@pytest.mark.slow
+def test_multipart_concurrency_is_bounded(seaweedfs: S3Fixture) -> None:
+    root = seaweedfs.root_uri("conc")
+    s = store_for(seaweedfs, part_size=5 * MiB, max_concurrency=3)
+    active = peak = 0
+    lock = threading.Lock()
+    real = s.client.upload_part
+
+    def counting(**kw: Any) -> Any:
+        nonlocal active, peak
+        with lock:
+            active += 1
+            peak = max(peak, active)
+        try:
+            return real(**kw)
+        finally:
+            with lock:
+                active -= 1
+
+    s.client.upload_part = counting  # type: ignore[method-assign]
+    uri = f"{root}/parts.bin"
+    checksum, _ = upload(s, uri, 23 * MiB)
+    assert 1 < peak <= 3
+    assert s.stat(uri).native_checksum.endswith("-5")  # type: ignore[union-attr]
+    assert s.checksum(uri) == checksum
+
+
+def test_nothing_visible_before_commit_and_abort_cleans_up(seaweedfs: S3Fixture) -> None:
+    root = seaweedfs.root_uri("abort")
+    s = store_for(seaweedfs, part_size=5 * MiB)
+    uri = f"{root}/never.bin"
+    with pytest.raises(RuntimeError), s.writer(uri) as w:
+        for chunk in generated(12 * MiB):
+            w.write(chunk)
+        assert not s.exists(uri)
+        assert [u.key for u in s.list_multipart_uploads(root)] == ["never.bin"]
+        raise RuntimeError("crash mid-upload")
+    assert not s.exists(uri)
+    assert s.list_multipart_uploads(root) == []
+    # A small (single PUT) writer likewise publishes only on commit.
+    w2 = s.writer(f"{root}/small.txt")
+    w2.write(b"abc")
+    assert not s.exists(f"{root}/small.txt")
+    w2.commit()
+    assert s.read_bytes(f"{root}/small.txt") == b"abc"
+
+
+def test_orphaned_uploads_are_listed_and_aborted(seaweedfs: S3Fixture) -> None:
+    root = seaweedfs.root_uri("orphans")
+    bucket = root.split("://")[1]
+    c = seaweedfs.client()
+    up = c.create_multipart_upload(Bucket=bucket, Key="run1/part 1.bin")
+    c.upload_part(Bucket=bucket, Key="run1/part 1.bin", UploadId=up["UploadId"], PartNumber=1,
+                  Body=b"x" * 1024)
+    c.create_multipart_upload(Bucket=bucket, Key="other/keep.bin")
+    s = store_for(seaweedfs)
+    listed = s.list_multipart_uploads(f"{root}/run1/")
+    assert [(u.key, u.upload_id) for u in listed] == [("run1/part 1.bin", up["UploadId"])]
+    assert listed[0].uri == f"{root}/run1/part 1.bin"
+    assert s.abort_orphaned_uploads(f"{root}/run1/", older_than_seconds=3600) == []  # too young
+    aborted = s.abort_orphaned_uploads(f"{root}/run1/", older_than_seconds=0)
+    assert [u.upload_id for u in aborted] == [up["UploadId"]]
+    assert s.list_multipart_uploads(f"{root}/run1/") == []
+    assert [u.key for u in s.list_multipart_uploads(root + "/")] == ["other/keep.bin"]
+
+
+def test_wrong_secret_is_auth_error_without_the_secret(seaweedfs: S3Fixture,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    root = seaweedfs.root_uri("auth")
+    secret = "not-the-secret-4f9a1c"
+    monkeypatch.setenv("BAD_S3_SECRET", secret)
+    s = store_for(seaweedfs, secret_access_key_env="BAD_S3_SECRET")
+    for action in (lambda: s.stat(f"{root}/x"), lambda: s.put(f"{root}/x", b"1"), lambda: list(s.list(root))):
+        with pytest.raises(AuthError) as err:
+            action()
+        msg = str(err.value)
+        assert "S3 refused the credentials" in msg and "MIGRATE_TEST_S3_KEY" in msg
+        assert seaweedfs.endpoint in msg and root in msg
+        assert secret not in msg and seaweedfs.server.secret_key not in msg
+
+
+def test_read_only_identity_cannot_put(seaweedfs: S3Fixture) -> None:
+    root = seaweedfs.root_uri("ro")
+    open_storage(root, **seaweedfs.options).put(f"{root}/data.txt", b"hello")
+    ro = from_uri(root, part_size=5 * MiB, **seaweedfs.read_only_options)
+    assert ro.read_bytes(f"{root}/data.txt") == b"hello"
+    with pytest.raises(AuthError, match="MIGRATE_TEST_S3_RO_KEY"):
+        ro.put(f"{root}/new.txt", b"nope")
+    with pytest.raises(AuthError), ro.writer(f"{root}/big.bin") as w:  # multipart path as well
+        w.write(b"z" * (ro.part_size + 1))
+    assert not open_storage(root, **seaweedfs.options).exists(f"{root}/new.txt")
+
+
+def test_dead_endpoint_fails_fast(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DEAD_S3_KEY", "k")
+    monkeypatch.setenv("DEAD_S3_SECRET", "s")
+    port = dead_port()
+    s = from_uri("s3://b", endpoint_url=f"http://127.0.0.1:{port}", region="us-east-1",
+                 access_key_id_env="DEAD_S3_KEY", secret_access_key_env="DEAD_S3_SECRET")
+    for action in (lambda: s.stat("s3://b/k"), lambda: s.put("s3://b/k", b"1")):
+        t0 = time.monotonic()
+        with pytest.raises(EndpointUnreachable, match=f"127.0.0.1:{port}"):
+            action()
+        assert time.monotonic() - t0 < 15
+
+
+def test_silent_endpoint_times_out_boundedly(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A peer that never completes the TCP handshake: a listener whose backlog is full."""
+    monkeypatch.setenv("DEAD_S3_KEY", "k")
+    monkeypatch.setenv("DEAD_S3_SECRET", "s")
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(0)
+        port = listener.getsockname()[1]
+        fillers = []
+        for _ in range(3):
+            c = socket.socket()
+            c.setblocking(False)
+            c.connect_ex(("127.0.0.1", port))
+            fillers.append(c)
+        try:
+            s = from_uri("s3://b", endpoint_url=f"http://127.0.0.1:{port}", connect_timeout=1,
+                         access_key_id_env="DEAD_S3_KEY", secret_access_key_env="DEAD_S3_SECRET")
+            t0 = time.monotonic()
+            with pytest.raises(EndpointUnreachable):
+                s.stat("s3://b/k")
+            assert time.monotonic() - t0 < 6  # CONNECT_ATTEMPTS x connect_timeout + one backoff
+        finally:
+            for c in fillers:
+                c.close()
+
+
+class SlowDownProxy:
+    """A loopback HTTP peer in front of SeaweedFS: answers ``503 SlowDown`` to the first ``fail``
+    matching requests, forwards everything else unchanged (Host kept, so signatures still verify)."""
+
+    BODY = (b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>SlowDown</Code>'
+            b"<Message>Please reduce your request rate.</Message></Error>")
+
+    def __init__(self, upstream: str, fail: int, match: str = "partNumber=", cut_gets: int = 0) -> None:
+        self.upstream = upstream.split("://", 1)[1]
+        self.fail_left = fail
+        self.cut_left = cut_gets  # GET answers to break off halfway through the body
+        self.match = match
+        self.slowdowns = 0
+        self.lock = threading.Lock()
+        proxy = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive and 100-continue, as botocore expects
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def _handle(self) -> None:
+                n = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(n) if n else b""
+                with proxy.lock:
+                    refuse = proxy.match in self.path and proxy.fail_left > 0
+                    if refuse:
+                        proxy.fail_left -= 1
+                        proxy.slowdowns += 1
+                if refuse:
+                    self.send_response(503, "Slow Down")
+                    self.send_header("Content-Type", "application/xml")
+                    self.send_header("Content-Length", str(len(proxy.BODY)))
+                    self.end_headers()
+                    self.wfile.write(proxy.BODY)
+                    return
+                conn = http.client.HTTPConnection(proxy.upstream, timeout=60)
+                headers = {k: v for k, v in self.headers.items() if k.lower() not in ("expect", "connection")}
+                conn.request(self.command, self.path, body=body, headers=headers)
+                resp = conn.getresponse()
+                data = resp.read()
+                with proxy.lock:
+                    cut = self.command == "GET" and resp.status in (200, 206) and proxy.cut_left > 0
+                    proxy.cut_left -= cut
+                self.send_response(resp.status, resp.reason)
+                for k, v in resp.getheaders():
+                    if k.lower() not in ("transfer-encoding", "connection", "content-length"):
+                        self.send_header(k, v)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                if cut:  # promise the whole body, send half, drop the connection
+                    self.wfile.write(data[: len(data) // 2])
+                    self.wfile.flush()
+                    self.close_connection = True
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                elif self.command != "HEAD":
+                    self.wfile.write(data)
+                conn.close()
+
+            do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = _handle
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def __enter__(self) -> SlowDownProxy:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_part_upload_retries_slowdown(seaweedfs: S3Fixture) -> None:
+    root = seaweedfs.root_uri("slow")
+    with SlowDownProxy(seaweedfs.endpoint, fail=2) as proxy:
+        # botocore's own retries off (max_attempts=1): the recovery below is our backoff's doing.
+        s = store_for(seaweedfs, endpoint_url=proxy.endpoint, part_size=5 * MiB, max_attempts=1)
+        s.retry_policy = RetryPolicy(attempts=4, base_delay=0.05)
+        checksum, _ = upload(s, f"{root}/retried.bin", 11 * MiB)
+        assert proxy.slowdowns == 2
+    direct = store_for(seaweedfs)
+    assert direct.checksum(f"{root}/retried.bin") == checksum
+    assert direct.list_multipart_uploads(root) == []
+
+
+def test_persistent_slowdown_is_transient_and_aborts(seaweedfs: S3Fixture) -> None:
+    root = seaweedfs.root_uri("slower")
+    with SlowDownProxy(seaweedfs.endpoint, fail=10**6) as proxy:
+        s = store_for(seaweedfs, endpoint_url=proxy.endpoint, part_size=5 * MiB, max_attempts=2)
+        s.retry_policy = RetryPolicy(attempts=2, base_delay=0.05)
+        with pytest.raises(TransientStorageError, match="SlowDown"), s.writer(f"{root}/x.bin") as w:
+            for chunk in generated(11 * MiB):
+                w.write(chunk)
+    direct = store_for(seaweedfs)
+    assert not direct.exists(f"{root}/x.bin")
+    assert direct.list_multipart_uploads(root) == []
+
+
+def test_slowdown_on_any_call_maps_to_transient(seaweedfs: S3Fixture) -> None:
+    root = seaweedfs.root_uri("slowhead")
+    with SlowDownProxy(seaweedfs.endpoint, fail=10**6, match="/") as proxy:
+        s = store_for(seaweedfs, endpoint_url=proxy.endpoint, max_attempts=2)
+        with pytest.raises(TransientStorageError):
+            s.stat(f"{root}/k")
+
+
+def test_dropped_read_resumes_where_it_stopped(seaweedfs: S3Fixture) -> None:
+    root = seaweedfs.root_uri("resume")
+    data = random.Random(3).randbytes(3 * MiB + 17)
+    store_for(seaweedfs).put(f"{root}/r.bin", data)
+    with SlowDownProxy(seaweedfs.endpoint, fail=0, cut_gets=2) as proxy:
+        s = store_for(seaweedfs, endpoint_url=proxy.endpoint, max_attempts=1)
+        assert s.read_bytes(f"{root}/r.bin", 100) == data[100:]
+        assert proxy.cut_left == 0
+
+
+def test_recursive_delete_batches(seaweedfs: S3Fixture) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    root = seaweedfs.root_uri("del")
+    s = store_for(seaweedfs)
+    with ThreadPoolExecutor(16) as pool:
+        list(pool.map(lambda i: s.put(f"{root}/d/f{i:04d}", b""), range(1003)))
+    s.put(f"{root}/dx", b"sibling, not below d/")
+    s.delete(f"{root}/d", recursive=True)
+    assert [e.name for e in s.list(root)] == ["dx"]
+
+
+def test_bad_options_are_config_errors(monkeypatch: pytest.MonkeyPatch) -> None:
+    from migrate.errors import ConfigError
+
+    monkeypatch.delenv("UNSET_VAR_FOR_TEST", raising=False)
+    with pytest.raises(ConfigError, match="UNSET_VAR_FOR_TEST"):
+        from_uri("s3://b", access_key_id_env="UNSET_VAR_FOR_TEST", secret_access_key_env="UNSET_VAR_FOR_TEST")
+    with pytest.raises(ConfigError, match="5 MiB"):
+        from_uri("s3://b", part_size=1024)
+    with pytest.raises(StorageError):
+        S3Storage().writer("s3://b/dir/")
