@@ -18,6 +18,8 @@ DEMO_PORT = 9870  # the plan names http://127.0.0.1:9870 (Hadoop 3's NameNode HT
 
 def _port_free(port: int) -> bool:
     with socket.socket() as s:
+        # Like the server itself: connections of a previous run in TIME_WAIT must not count as taken.
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind(("127.0.0.1", port))
         except OSError:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,8 @@ from rich.table import Table
 
 from migrate.errors import MigrateError, PlanError
 
-console = Console(stderr=False)
+# Wide when piped (CI logs), so the summary table is not truncated.
+console = Console(width=None if sys.stdout.isatty() else 140)
 
 
 def summary_table(title: str, datasets: list[dict[str, Any]]) -> Table:
