@@ -1,0 +1,526 @@
+"""CSV, TSV and Hive text: pyarrow's multithreaded CSV parser on newline-aligned chunks.
+
+The file is read in chunks of ``chunk_bytes`` cut after a record end; each chunk is parsed by
+``pyarrow.csv.read_csv`` directly into the target types (all cores, no Python per row). Only when that
+typed parse fails is the *same chunk* parsed again as raw bytes and cast column by column with
+``convert.cast_locate``, which finds the rows that do not fit; they are quarantined, the rest is kept.
+
+Row accounting and locations:
+- Ragged rows (wrong field count) are skipped by pyarrow's ``invalid_row_handler`` and quarantined
+  with their line. Threaded parsing does not report row numbers, so a chunk that has ragged rows is
+  parsed again single-threaded (rare path).
+- Line numbers are physical 1-based lines of the (decompressed) file. They are computed lazily, only
+  for chunks that quarantine something: counting newlines costs ~1 s/GiB, which clean files never pay.
+  With quoting, a record's line is found by tracking quote parity line by line (RFC 4180 doubled quotes;
+  with an escape character, ``<escape><quote>`` is discounted, and an escaped escape right before a
+  quote is the one case that can skew the count).
+- Blank lines are not rows (pyarrow skips them) and are not counted.
+
+Chunk cuts with quoting: a newline inside a quoted field is not a record end. When ``quote`` is set
+and ``quoted_newlines`` is True (the default), cuts are placed where the number of quote characters
+since the chunk start is even (one ``bytes.count`` per chunk), and pyarrow parses with
+``newlines_in_values=True`` (its quote-aware block splitter, measurably slower). ``quoted_newlines=False``
+is an assertion by the caller that no quoted field holds a newline: cuts go at the last newline and
+pyarrow's fast splitter is used. If the assertion is wrong, a record split at a block boundary can be
+mis-parsed (pyarrow accepts an unterminated quote at a block end), so only use it for known data.
+
+Byte ranges (``split_ranges`` / ``byte_range``): a range ``[start, end)`` owns every line that starts
+inside it: it skips through the first newline at or after ``start - 1`` and stops after the line that
+contains byte ``end - 1``. Splitting is refused (one whole-file range) for compressed files, and for
+quoted formats unless the caller asserts ``allow_quoted=True`` (no quoted field contains a newline),
+because a range cannot tell cheaply whether its first newline is inside quotes.
+
+Null semantics: ``null_marker`` (e.g. ``\\N``) is NULL in every column; an empty field is NULL in
+non-string columns and the empty string in string columns. Booleans accept
+true/True/TRUE/t/T/1 and false/False/FALSE/f/F/0. Timestamps are ISO 8601 (``T`` or space).
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, BinaryIO
+
+import pyarrow as pa
+import pyarrow.csv as pcsv
+
+from migrate.errors import FormatError, UnsupportedError
+from migrate.formats.compression import normalize, open_decompressed
+from migrate.formats.convert import (
+    FALSE_VALUES,
+    TRUE_VALUES,
+    Bad,
+    FileCounts,
+    Locate,
+    Target,
+    cast_locate,
+)
+from migrate.formats.quarantine import Quarantine
+from migrate.formats.types import FormatLike
+from migrate.storage.base import Storage
+
+DEFAULT_CHUNK_BYTES = 32 << 20
+_BLOCK_BYTES = 4 << 20  # pyarrow's unit of parallel parsing inside a chunk
+_DEFAULTS = {"csv": (",", '"', None), "tsv": ("\t", None, None), "hive_text": ("\x01", None, "\\N")}
+_ASCII_COMPATIBLE = {"utf-8", "utf8", "ascii", "us-ascii", "latin-1", "latin1", "iso-8859-1", "cp1252",
+                     "windows-1252", "gbk", "gb18030", "gb2312", "big5", "shift_jis", "euc-jp", "euc-kr"}
+
+
+def fmt_attr(fmt: Any, name: str, default: Any = None) -> Any:
+    v = getattr(fmt, name, default)
+    return getattr(v, "value", v)  # enums from the plan models
+
+
+@dataclass(frozen=True)
+class TextOptions:
+    delimiter: str
+    quote: str | None
+    escape: str | None
+    header: bool
+    null_marker: str | None
+    encoding: str
+    compression: str
+    quoted_newlines: bool = True
+    ignore_empty_lines: bool = True
+
+    @classmethod
+    def from_format(cls, fmt: FormatLike, *, quoted_newlines: bool = True) -> TextOptions:
+        kind = str(fmt_attr(fmt, "kind", "csv"))
+        d_delim, d_quote, d_null = _DEFAULTS.get(kind, _DEFAULTS["csv"])
+        delim = fmt_attr(fmt, "delimiter") or d_delim
+        if len(delim) != 1:
+            raise UnsupportedError(f"delimiter must be one character, got {delim!r}")
+        quote = fmt_attr(fmt, "quote", d_quote)
+        escape = fmt_attr(fmt, "escape")
+        null = fmt_attr(fmt, "null_marker", d_null)
+        enc = (fmt_attr(fmt, "encoding") or "utf-8").lower()
+        if enc not in _ASCII_COMPATIBLE:
+            raise UnsupportedError(f"encoding {enc!r}: newline-aligned chunking needs an ASCII-compatible encoding")
+        return cls(delim, quote or None, escape or None, bool(fmt_attr(fmt, "header", False)), null,
+                   enc, normalize(fmt_attr(fmt, "compression", "auto")), quoted_newlines)
+
+    @property
+    def utf8(self) -> bool:
+        return self.encoding in ("utf-8", "utf8", "ascii", "us-ascii")
+
+    def parse_options(self, handler: Callable[[Any], str] | None) -> pcsv.ParseOptions:
+        return pcsv.ParseOptions(
+            delimiter=self.delimiter, quote_char=self.quote or False, double_quote=self.quote is not None,
+            escape_char=self.escape or False, newlines_in_values=bool(self.quote and self.quoted_newlines),
+            ignore_empty_lines=self.ignore_empty_lines, invalid_row_handler=handler,
+        )
+
+
+# ----------------------------------------------------------------------------------------------------
+# chunking
+
+
+def _quote_count(data: bytes | memoryview, q: bytes, esc: bytes | None, start: int, end: int) -> int:
+    b = bytes(data[start:end]) if isinstance(data, memoryview) else data
+    if isinstance(data, memoryview):
+        start, end = 0, len(b)
+    n = b.count(q, start, end)
+    if esc is not None and n:
+        n -= b.count(esc + q, start, end)
+    return n
+
+
+def record_end(data: bytes, opts: TextOptions, limit: int | None = None) -> int:
+    """Index just past the last complete record in ``data[:limit]`` (0 when none is complete)."""
+    end = len(data) if limit is None else limit
+    pos = data.rfind(b"\n", 0, end)
+    if pos < 0:
+        return 0
+    if not (opts.quote and opts.quoted_newlines):
+        return pos + 1
+    q = opts.quote.encode()
+    esc = opts.escape.encode() if opts.escape else None
+    count = _quote_count(data, q, esc, 0, pos)
+    while count & 1:  # this newline is inside a quoted field: step back to the previous one
+        prev = data.rfind(b"\n", 0, pos)
+        if prev < 0:
+            return 0
+        count -= _quote_count(data, q, esc, prev, pos)
+        pos = prev
+    return pos + 1
+
+
+def record_lines(data: bytes, opts: TextOptions) -> list[int]:
+    """0-based physical line (within ``data``) where each record that pyarrow sees starts."""
+    q = opts.quote.encode() if opts.quote else None
+    esc = opts.escape.encode() if opts.escape else None
+    lines = data.split(b"\n")
+    if lines and lines[-1] == b"":
+        lines.pop()
+    out = []
+    inside = False
+    for i, line in enumerate(lines):
+        if not inside:
+            if opts.ignore_empty_lines and (not line or line == b"\r"):
+                continue
+            out.append(i)
+        if q is not None and opts.quoted_newlines:
+            c = line.count(q) - (line.count(esc + q) if esc else 0)
+            if c & 1:
+                inside = not inside
+    return out
+
+
+def read_until(stream: BinaryIO, buf: bytes, pred: Callable[[bytes], int], step: int) -> tuple[bytes, int, bool]:
+    """Read more of ``stream`` into ``buf`` until ``pred(buf) > 0``; returns (buf, pred value, eof)."""
+    while True:
+        k = pred(buf)
+        if k > 0:
+            return buf, k, False
+        more = stream.read(step)
+        if not more:
+            return buf, 0, True
+        buf += more
+
+
+# ----------------------------------------------------------------------------------------------------
+# the per-chunk converter (shared with SequenceFile, whose values are Hive text rows)
+
+
+class ChunkConverter:
+    """Turns newline-separated bytes into a table of the target's data fields, quarantining misfits."""
+
+    def __init__(self, opts: TextOptions, file_columns: Sequence[str], target: Target, *,
+                 quarantine: Quarantine, counts: FileCounts) -> None:
+        self.opts = opts
+        self.file_columns = list(file_columns)
+        self.target = target
+        self.quarantine = quarantine
+        self.counts = counts
+        names = set(self.file_columns)
+        missing = [f.name for f in target.data_fields if f.name not in names]
+        if missing:
+            raise FormatError(f"{target.source}: columns {missing} of the schema are not in the file "
+                              f"(file columns: {self.file_columns})")
+        self.fields = target.data_fields
+        self.include = [f.name for f in self.fields]
+        has_str = any(pa.types.is_string(f.type) or pa.types.is_binary(f.type) for f in self.fields)
+        marker = opts.null_marker
+        if marker is None:
+            self.null_values, self.strings_null = [""], False
+        elif not has_str:
+            self.null_values, self.strings_null = [marker, ""], True  # no string column to protect
+        else:
+            self.null_values, self.strings_null = [marker], True
+
+    def _read(self, data: bytes | memoryview, types: dict[str, pa.DataType], *, threads: bool, raw: bool,
+              ) -> tuple[pa.Table, list[tuple[int | None, str, int, int]]]:
+        ragged: list[tuple[int | None, str, int, int]] = []
+
+        def handler(row: Any) -> str:
+            ragged.append((row.number, row.text, row.expected_columns, row.actual_columns))
+            return "skip"
+
+        if raw:
+            null_values = [self.opts.null_marker] if self.opts.null_marker is not None else []
+            strings_null = True
+        else:
+            null_values, strings_null = self.null_values, self.strings_null
+        table = pcsv.read_csv(
+            pa.py_buffer(data),
+            read_options=pcsv.ReadOptions(use_threads=threads, block_size=_BLOCK_BYTES,
+                                          column_names=self.file_columns, encoding=self.opts.encoding),
+            parse_options=self.opts.parse_options(handler),
+            convert_options=pcsv.ConvertOptions(
+                column_types=types, include_columns=self.include, null_values=null_values,
+                strings_can_be_null=strings_null, true_values=TRUE_VALUES, false_values=FALSE_VALUES,
+                check_utf8=not raw,
+            ),
+        )
+        return table, ragged
+
+    def _read_counted(self, data: bytes | memoryview, types: dict[str, pa.DataType], raw: bool,
+                      ) -> tuple[pa.Table, list[tuple[int | None, str, int, int]]]:
+        table, ragged = self._read(data, types, threads=True, raw=raw)
+        if ragged and any(r[0] is None for r in ragged):
+            # Threaded parsing does not number rows: redo this chunk serially to learn which records.
+            table, ragged = self._read(data, types, threads=False, raw=raw)
+        return table, ragged
+
+    def convert(self, data: bytes | memoryview, locate_records: Locate) -> pa.Table:
+        """``locate_records`` maps 0-based record indices of ``data`` (as pyarrow counts them) to locations."""
+        types = {f.name: f.type for f in self.fields}
+        bad: dict[int, Bad] = {}
+        try:
+            table, ragged = self._read_counted(data, types, raw=False)
+        except pa.ArrowInvalid as exc:
+            if "CSV parse error" in str(exc) and "conversion" not in str(exc):
+                raise FormatError(f"{self.target.source}: {exc}") from exc
+            table, ragged = self._read_counted(data, {n: pa.binary() for n in self.include}, raw=True)
+            table, bad = self._cast_raw(table)
+        ragged_idx = sorted((r[0] or 0) - 1 for r in ragged)
+        if ragged:
+            locs = locate_records(ragged_idx)
+            for (_, text, exp, act), loc in zip(sorted(ragged, key=lambda r: r[0] or 0), locs, strict=True):
+                self.quarantine.add(self.target.source, f"expected {exp} fields, found {act}",
+                                    value=text, location=loc)
+
+        def locate_rows(rows: Sequence[int]) -> list[dict[str, int]]:
+            if not ragged_idx:
+                return locate_records(rows)
+            skip = set(ragged_idx)
+            total = table.num_rows + len(ragged_idx)
+            kept = [i for i in range(total) if i not in skip]
+            return locate_records([kept[r] for r in rows])
+
+        self.counts.rows_in += len(ragged)
+        self.counts.rows_quarantined += len(ragged)
+        return self.target.finish(table, bad, rows_in=table.num_rows, locate=locate_rows,
+                                  quarantine=self.quarantine, counts=self.counts)
+
+    def _cast_raw(self, table: pa.Table) -> tuple[pa.Table, dict[int, Bad]]:
+        """The slow path: raw bytes columns -> target types, one vectorized cast per column."""
+        bad: dict[int, Bad] = {}
+        cols = []
+        for f in self.fields:
+            raw = table.column(f.name)
+            if pa.types.is_binary(f.type):
+                cols.append(raw.combine_chunks())
+                continue
+            s, errs = cast_locate(raw, pa.string(), f.name)
+            for i in errs:
+                bad.setdefault(i, Bad(f.name, raw[i].as_py(), "invalid UTF-8"))
+            if not pa.types.is_string(f.type):
+                s = pa.compute.if_else(pa.compute.equal(s, ""), pa.scalar(None, pa.string()), s)
+                out, errs = cast_locate(s, f.type, f.name)
+                for i, why in errs.items():
+                    bad.setdefault(i, Bad(f.name, s[i].as_py(), f"cannot convert to {f.type}: {why}"))
+                s = out
+            cols.append(s)
+        return pa.Table.from_arrays(cols, names=self.include), bad
+
+
+# ----------------------------------------------------------------------------------------------------
+# files
+
+
+def parse_header(line: bytes, opts: TextOptions) -> list[str]:
+    t = pcsv.read_csv(
+        io.BytesIO(line),
+        read_options=pcsv.ReadOptions(autogenerate_column_names=False, encoding=opts.encoding, use_threads=False),
+        parse_options=pcsv.ParseOptions(delimiter=opts.delimiter, quote_char=opts.quote or False,
+                                        escape_char=opts.escape or False),
+    )
+    return [str(n) for n in t.column_names]
+
+
+class DelimitedSource:
+    """One delimited text file (or one byte range of it) -> tables in the target's output schema."""
+
+    def __init__(self, store: Storage, uri: str, opts: TextOptions, target: Target, *,
+                 quarantine: Quarantine, counts: FileCounts, byte_range: tuple[int, int] | None = None,
+                 chunk_bytes: int = DEFAULT_CHUNK_BYTES, infer_rows: int = 10_000) -> None:
+        self.store, self.uri, self.opts, self.target = store, uri, opts, target
+        self.quarantine, self.counts = quarantine, counts
+        self.chunk_bytes = chunk_bytes
+        self.byte_range = byte_range
+        self._stream, self.codec = self._open()
+        self._buf = b""
+        self._pos = 0  # offset (in the decompressed file) of self._buf[0]
+        self._end: int | None = None
+        self._header_lines = 0
+        names: list[str] | None = None
+        if byte_range is not None:
+            start, end = byte_range
+            if self.codec != "none":
+                raise UnsupportedError(f"byte ranges need an uncompressed file; {uri} is {self.codec}")
+            self._end = end
+            if start > 0:
+                self._pos = start - 1
+                self._buf, k, _ = read_until(self._stream, b"", lambda b: b.find(b"\n") + 1, 1 << 16)
+                if k == 0:  # no newline after start: the range owns nothing
+                    self._buf, self._pos = b"", self._pos + len(self._buf)
+                else:
+                    self._buf, self._pos = self._buf[k:], self._pos + k
+                if opts.header:
+                    names = self._header_of_file()
+        if opts.header and self._pos == 0:
+            self._buf, k, eof = read_until(self._stream, self._buf, lambda b: record_end(b, opts, b.find(b"\n") + 1),
+                                           1 << 16)
+            if k == 0 and eof and self._buf:
+                k = len(self._buf)
+            names = parse_header(self._buf[:k], opts) if k else []
+            self._header_lines = self._buf[:k].count(b"\n") or 1
+            self._buf, self._pos = self._buf[k:], k
+        self._first_pos = self._pos
+        # Line of the first record: known unless the range starts mid-file (then counted lazily).
+        self._first_line: int | None = None
+        if byte_range is None or byte_range[0] == 0:
+            self._first_line = 1 + self._header_lines
+        if names is None:
+            names = self._names_without_header()
+        self.file_columns = names
+        self.converter = ChunkConverter(opts, names, target, quarantine=quarantine, counts=counts)
+
+    # -- opening
+
+    def _open(self) -> tuple[BinaryIO, str]:
+        if self.byte_range is not None and self.byte_range[0] > 0:
+            return self.store.open(self.uri, self.byte_range[0] - 1), "none"
+        return open_decompressed(lambda: self.store.open(self.uri), self.uri, self.opts.compression)
+
+    def _header_of_file(self) -> list[str]:
+        with self.store.open(self.uri, 0, 1 << 20) as f:
+            head = f.read()
+        k = record_end(head, self.opts, head.find(b"\n") + 1) or len(head)
+        return parse_header(head[:k], self.opts)
+
+    def _names_without_header(self) -> list[str]:
+        if self.target.declared is not None:
+            return [f.name for f in self.target.data_fields]
+        # No header, no schema: Spark's _c0.._cN, counted on the first record; types from a sample.
+        self._fill(min(self.chunk_bytes, 1 << 20))
+        k = record_end(self._buf, self.opts, self._buf.find(b"\n") + 1) or len(self._buf)
+        first = self._buf[:k]
+        n = 0
+        if first.strip():
+            t = pcsv.read_csv(io.BytesIO(first), read_options=pcsv.ReadOptions(
+                autogenerate_column_names=True, encoding=self.opts.encoding, use_threads=False),
+                parse_options=self.opts.parse_options(None))
+            n = t.num_columns
+        return [f"_c{i}" for i in range(n)]
+
+    def infer(self) -> None:
+        """Without a declared schema: infer the data fields from the first MiB (see ``infer.py``)."""
+        from migrate.formats.infer import infer_fields
+
+        self._fill(min(self.chunk_bytes, 1 << 20))
+        k = record_end(self._buf, self.opts) or len(self._buf)
+        sample = self._buf[:k]
+        if self._end is not None:
+            sample = sample[: max(0, self._end - self._pos)]
+        fields: list[pa.Field] = []
+        if sample.strip():
+            t = pcsv.read_csv(
+                pa.py_buffer(sample),
+                read_options=pcsv.ReadOptions(column_names=self.file_columns, encoding=self.opts.encoding),
+                parse_options=self.opts.parse_options(lambda r: "skip"),
+                convert_options=pcsv.ConvertOptions(
+                    column_types={n: pa.string() for n in self.file_columns},
+                    null_values=[self.opts.null_marker] if self.opts.null_marker is not None else [""],
+                    strings_can_be_null=True),
+            )
+            fields = infer_fields(t)
+        else:
+            fields = [pa.field(n, pa.string()) for n in self.file_columns]
+        self.target.set_inferred(fields)
+        self.converter = ChunkConverter(self.opts, self.file_columns, self.target,
+                                        quarantine=self.quarantine, counts=self.counts)
+
+    def _fill(self, want: int) -> bool:
+        """Grow the buffer to at least ``want`` bytes; False at the end of the stream."""
+        while len(self._buf) < want:
+            more = self._stream.read(max(want - len(self._buf), 1 << 16))
+            if not more:
+                return False
+            self._buf += more
+        return True
+
+    # -- line numbers (lazy)
+
+    def _line_at(self, pos: int) -> int:
+        """1-based line number of the line starting at decompressed offset ``pos``."""
+        if self._first_line is not None and pos == self._first_pos:
+            return self._first_line
+        if self._known is not None and self._known[0] == pos:
+            return self._known[1]
+        # Count newlines before pos by reading the file again (only files that quarantine pay this).
+        if self.byte_range is not None and self.byte_range[0] > 0:
+            f = self.store.open(self.uri, 0, pos)
+        else:
+            f, _ = open_decompressed(lambda: self.store.open(self.uri), self.uri, self.opts.compression)
+        n, left = 0, pos
+        with f:
+            while left > 0:
+                b = f.read(min(left, 1 << 22))
+                if not b:
+                    break
+                n += b.count(b"\n")
+                left -= len(b)
+        self._known = (pos, n + 1)
+        return n + 1
+
+    _known: tuple[int, int] | None = None
+
+    # -- iteration
+
+    def tables(self) -> Iterator[pa.Table]:
+        opts = self.opts
+        try:
+            while True:
+                eof = not self._fill(self.chunk_bytes)
+                limit = None
+                if self._end is not None and self._pos + len(self._buf) >= self._end:
+                    # The last line of the range is the one holding byte end-1.
+                    nl = self._buf.find(b"\n", max(0, self._end - 1 - self._pos))
+                    while nl < 0 and not eof:
+                        eof = not self._fill(len(self._buf) + (1 << 16))
+                        nl = self._buf.find(b"\n", max(0, self._end - 1 - self._pos))
+                    limit = nl + 1 if nl >= 0 else len(self._buf)
+                    eof = True
+                data = self._buf if limit is None else self._buf[:limit]
+                if eof:
+                    k = len(data)
+                else:
+                    k = record_end(data, opts)
+                    while k == 0:  # one record larger than the chunk: read on
+                        if not self._fill(len(self._buf) * 2):
+                            k = len(self._buf)
+                            eof = True
+                            break
+                        data = self._buf
+                        k = record_end(data, opts)
+                # A memoryview: the parser reads the chunk in place instead of a 32 MiB copy.
+                piece, pos = memoryview(self._buf)[:k], self._pos
+                self._buf, self._pos = self._buf[k:], self._pos + k
+                if piece:
+                    yield self._convert(piece, pos)
+                if eof:
+                    return
+        finally:
+            self._stream.close()
+
+    def _convert(self, piece: bytes | memoryview, pos: int) -> pa.Table:
+        base: list[int] = []
+
+        def locate(records: Sequence[int]) -> list[dict[str, int]]:
+            if not base:
+                base.append(self._line_at(pos))
+            starts = record_lines(bytes(piece), self.opts)
+            return [{"line": base[0] + starts[r]} for r in records]
+
+        table = self.converter.convert(piece, locate)
+        if not base and self._known is not None and self._known[0] == pos:
+            base.append(self._known[1])
+        if base:
+            # Once a file has needed line numbers, keep counting so later chunks do not re-read.
+            self._known = (pos + len(piece), base[0] + bytes(piece).count(b"\n"))
+        return table
+
+
+def split_refusal(opts: TextOptions, codec: str, allow_quoted: bool) -> str | None:
+    """Why a file cannot be split into byte ranges, or None when it can."""
+    if codec != "none":
+        return f"compressed ({codec}) files are read from the start"
+    if opts.quote and not allow_quoted:
+        return ("quoted fields may contain newlines, which a range cannot detect; pass allow_quoted=True "
+                "if they never do")
+    return None
+
+
+def even_ranges(size: int, target_bytes: int) -> list[tuple[int, int]]:
+    if size <= 0:
+        return [(0, 0)]
+    n = max(1, -(-size // max(1, target_bytes)))
+    step = -(-size // n)
+    return [(s, min(size, s + step)) for s in range(0, size, step)]
+
+
+__all__ = ["DEFAULT_CHUNK_BYTES", "ChunkConverter", "DelimitedSource", "TextOptions",
+           "even_ranges", "record_end", "record_lines", "split_refusal"]
