@@ -1,0 +1,267 @@
+"""Units of work, pure over storage + formats: copy one file as-is, or convert one byte range to Parquet.
+
+Both run in a worker (a thread, or a process for CPU-bound conversion); they open their stores from
+(uri, options) themselves so a task pickles cleanly, and they report progress as (dataset, bytes,
+rows) tuples on an optional queue. Nothing here touches the ledger: the engine records outcomes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import hashlib
+import importlib
+import os
+import signal
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pyarrow as pa
+
+from migrate.storage import Storage, open_storage
+from migrate.storage.base import Hasher
+from migrate.writers.parquet import ParquetPartWriter, WriterOptions
+
+COPY_CHUNK = 8 << 20
+PROGRESS_EVERY = 4 << 20  # bytes between progress messages from a worker
+
+_progress_queue: Any = None  # set in pool workers by ``init_worker``
+
+
+def init_worker(queue: Any) -> None:
+    """Process-pool initializer: progress queue, and die with the parent.
+
+    PR_SET_PDEATHSIG makes the kernel SIGKILL a worker when its parent goes (e.g. ``kill -9`` of the
+    run), so no orphan keeps writing target files while a re-run starts.
+    """
+    global _progress_queue
+    _progress_queue = queue
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
+    if os.getppid() == 1:  # parent already gone before prctl took effect
+        os._exit(1)
+
+
+def resolve(dotted: str) -> Callable[..., Any]:
+    """``"pkg.mod:name"`` -> the object; lets tasks name their reader so it survives pickling."""
+    module, _, name = dotted.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+@dataclass(frozen=True)
+class PartTask:
+    dataset: str
+    mode: str  # "convert" | "copy"
+    src_uri: str
+    src_opts: dict[str, Any]
+    dst_uri: str
+    dst_opts: dict[str, Any]
+    size: int
+    fmt: Any = None
+    columns: Any = None
+    partition_values: dict[str, str | None] | None = None
+    byte_range: tuple[int, int] | None = None
+    part_index: int = 0
+    checksum: str | None = "sha256"  # hash the source bytes (copy: while streaming; convert: the range)
+    quarantine_path: str | None = None
+    reader: str = "migrate.formats:open_batches"
+    quarantine_factory: str | None = "migrate.formats.quarantine:Quarantine"
+    writer_options: WriterOptions = field(default_factory=WriterOptions)
+
+
+@dataclass
+class PartOutcome:
+    task: PartTask
+    rows_in: int = 0
+    rows_written: int = 0
+    rows_quarantined: int = 0
+    bytes_in: int = 0
+    bytes_out: int = 0
+    target_checksum: str = ""
+    source_checksum: str | None = None
+    schema: pa.Schema | None = None
+
+
+class _Reporter:
+    def __init__(self, dataset: str, queue: Any) -> None:
+        self.dataset = dataset
+        self.queue = queue
+        self.bytes = 0
+        self.rows = 0
+        self.sent_bytes = 0
+
+    def add(self, nbytes: int = 0, rows: int = 0, force: bool = False) -> None:
+        self.bytes += nbytes
+        self.rows += rows
+        if self.queue is not None and (force or self.bytes >= PROGRESS_EVERY or self.rows >= 200_000):
+            self.queue.put((self.dataset, self.bytes, self.rows))
+            self.sent_bytes += self.bytes
+            self.bytes = self.rows = 0
+
+
+class _CountingReader:
+    """A file proxy that counts bytes read, for live byte progress during conversion."""
+
+    def __init__(self, f: Any, rep: _Reporter) -> None:
+        self._f = f
+        self._rep = rep
+
+    def read(self, n: int = -1) -> bytes:
+        data = self._f.read(n)
+        self._rep.add(len(data))
+        return data
+
+    def read1(self, n: int = -1) -> bytes:
+        data = self._f.read1(n) if hasattr(self._f, "read1") else self._f.read(n)
+        self._rep.add(len(data))
+        return data
+
+    def readinto(self, b: Any) -> int:
+        n = self._f.readinto(b)
+        self._rep.add(n or 0)
+        return n
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._f, name)
+
+    def __enter__(self) -> _CountingReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._f.close()
+
+    def __iter__(self) -> Any:
+        return iter(self._f)
+
+
+class _CountingStore:
+    """Delegates to a Storage; ``open`` returns counting readers."""
+
+    def __init__(self, store: Storage, rep: _Reporter) -> None:
+        self._store = store
+        self._rep = rep
+
+    def open(self, uri: str, offset: int = 0, length: int | None = None) -> Any:
+        return _CountingReader(self._store.open(uri, offset, length), self._rep)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+
+def run_part_in_worker(task: PartTask) -> PartOutcome:
+    return run_part(task, _progress_queue)
+
+
+def run_part(task: PartTask, queue: Any = None) -> PartOutcome:
+    if task.mode == "copy":
+        return copy_file(task, queue)
+    return convert_range(task, queue)
+
+
+def copy_file(task: PartTask, queue: Any = None) -> PartOutcome:
+    """Bytes as-is, hashing both the bytes read and (in the AtomicWriter) the bytes written."""
+    src = open_storage(task.src_uri, **task.src_opts)
+    dst = open_storage(task.dst_uri, **task.dst_opts)
+    rep = _Reporter(task.dataset, queue)
+    algo = task.checksum or "sha256"
+    src_hash = Hasher(algo)
+    with src.open(task.src_uri) as f, dst.writer(task.dst_uri, algo) as w:
+        while True:
+            chunk = f.read(COPY_CHUNK)
+            if not chunk:
+                break
+            src_hash.update(chunk)
+            w.write(chunk)
+            rep.add(len(chunk))
+    rep.add(force=True)
+    assert w.result is not None
+    if w.result.checksum != src_hash.result() or src_hash.size != w.hasher.size:
+        from migrate.errors import IntegrityError
+
+        dst.delete(task.dst_uri)
+        raise IntegrityError(f"checksum mismatch copying {task.src_uri} -> {task.dst_uri}", task.dst_uri)
+    return PartOutcome(task, bytes_in=src_hash.size, bytes_out=w.result.info.size or src_hash.size,
+                       target_checksum=w.result.checksum, source_checksum=src_hash.result())
+
+
+def _make_quarantine(task: PartTask) -> Any:
+    if task.quarantine_path is None or not task.quarantine_factory:
+        return None
+    # One file per part, rewritten on a redo (the sink appends): no duplicated rejects after a crash.
+    with contextlib.suppress(FileNotFoundError):
+        os.remove(task.quarantine_path)
+    return resolve(task.quarantine_factory)(task.quarantine_path)
+
+
+def _arrow_schema(columns: Any) -> pa.Schema | None:
+    if columns is None or isinstance(columns, pa.Schema):
+        return columns
+    if not columns:
+        return None
+    from migrate.formats.types import arrow_schema
+
+    return arrow_schema(columns)
+
+
+def hash_range(store: Storage, uri: str, byte_range: tuple[int, int] | None, algorithm: str) -> str:
+    h = hashlib.new(algorithm)
+    offset, length = (byte_range[0], byte_range[1] - byte_range[0]) if byte_range else (0, None)
+    with store.open(uri, offset, length) as f:
+        while True:
+            chunk = f.read(COPY_CHUNK)
+            if not chunk:
+                break
+            h.update(chunk)
+    return f"{algorithm}:{h.hexdigest()}"
+
+
+def convert_range(task: PartTask, queue: Any = None) -> PartOutcome:
+    """Read one file (or one byte range of it) with the format reader; write one Parquet part."""
+    src = open_storage(task.src_uri, **task.src_opts)
+    dst = open_storage(task.dst_uri, **task.dst_opts)
+    rep = _Reporter(task.dataset, queue)
+    open_batches = resolve(task.reader)
+    quarantine = _make_quarantine(task)
+    kwargs: dict[str, Any] = {"quarantine": quarantine, "partition_values": task.partition_values}
+    if task.byte_range is not None:
+        kwargs["byte_range"] = task.byte_range
+    try:
+        stream = open_batches(_CountingStore(src, rep), task.src_uri, task.fmt, _arrow_schema(task.columns),
+                              **kwargs)
+        with contextlib.ExitStack() as stack:
+            if hasattr(stream, "__enter__"):
+                stack.enter_context(stream)
+            with ParquetPartWriter(dst, task.dst_uri, stream.schema, task.writer_options) as pw:
+                for batch in stream:
+                    pw.write(batch)
+                    rep.add(rows=batch.num_rows)
+            res = pw.commit()
+    finally:
+        close = getattr(quarantine, "close", None)
+        if close is not None:
+            close()
+    expected = (task.byte_range[1] - task.byte_range[0]) if task.byte_range else task.size
+    counted = rep.sent_bytes + rep.bytes
+    rep.add(max(expected - counted, 0), force=True)  # readers that bypass store.open: settle the rest
+    rows_in, _, rows_q = _counts(stream.counts, res.rows)
+    source_checksum = hash_range(src, task.src_uri, task.byte_range, task.checksum) if task.checksum else None
+    return PartOutcome(task, rows_in=rows_in, rows_written=res.rows, rows_quarantined=rows_q, bytes_in=expected,
+                       bytes_out=res.bytes_out, target_checksum=res.checksum, source_checksum=source_checksum,
+                       schema=pw.schema)
+
+
+def _counts(counts: Any, written: int) -> tuple[int, int, int]:
+    if counts is None:
+        return written, written, 0
+    if isinstance(counts, dict):
+        get = counts.get
+    elif isinstance(counts, tuple) and len(counts) == 3:
+        return int(counts[0]), int(counts[1]), int(counts[2])
+    else:
+        def get(k: str, d: Any = None) -> Any:
+            return getattr(counts, k, d)
+    rows_in = int(get("rows_in", written))
+    rows_out = int(get("rows_out", written))
+    rows_q = int(get("rows_quarantined", 0))
+    return rows_in, rows_out, rows_q

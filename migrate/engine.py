@@ -1,0 +1,684 @@
+"""The copy/convert engine: one dataset of a plan, atomic, resumable, parallel and bounded.
+
+``run_dataset(plan, dataset, state_dir=...)``:
+
+1. takes a per-dataset lock in ``state_dir`` (two runs of one dataset never interleave);
+2. recovers from a crash: aborts multipart uploads under the target prefix, deletes temp files and
+   our-named target files the ledger does not know as committed (Iceberg: promotes files whose
+   source keys a snapshot already recorded, deletes unregistered ones);
+3. lists the source; each file is new, changed (size/mtime differ), unchanged (skipped) or, for
+   ledger rows no longer listed, missing (reported, never silently dropped);
+4. converts / copies what is left, files in parallel and large splittable files in byte ranges
+   (threads for I/O, a process pool for CPU-bound conversion), each part to a deterministic name
+   derived from the source version (``part-<16 hex>[-NNNNN].parquet``) so a redo overwrites;
+5. re-stats each source file after reading it and redoes it if it changed meanwhile;
+6. Parquet: parts are visible when their writers commit and the ledger marks the file committed.
+   Iceberg: parts are registered in one snapshot per batch of files whose summary names the source
+   files and version keys, then the ledger marks them committed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import io
+import logging
+import multiprocessing
+import os
+import queue as queue_mod
+import re
+import time
+import traceback
+import urllib.parse
+from collections import deque
+from collections.abc import Iterator
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from migrate.copy import PartOutcome, PartTask, init_worker, resolve, run_part, run_part_in_worker
+from migrate.errors import MigrateError, NotFound, TerminalError
+from migrate.ledger import DONE_STATES, FileRecord, Ledger
+from migrate.progress import NullProgress, ProgressSink
+from migrate.storage import Storage, open_storage
+from migrate.storage.base import FileInfo, join_uri
+from migrate.storage.local import TMP_MARK
+from migrate.writers.parquet import WriterOptions
+
+log = logging.getLogger(__name__)
+
+PART_RE = re.compile(r"^part-[0-9a-f]{16}(-\d{5})?\.parquet$")
+SPLITTABLE = frozenset({"csv", "tsv", "hive_text", "jsonl"})
+
+
+@dataclass(frozen=True)
+class EngineOptions:
+    use_processes: bool | None = None  # None: processes for conversions worth it (>= process_min_bytes)
+    process_min_bytes: int = 64 << 20
+    split_bytes: int = 256 << 20  # splittable files above this are cut into byte ranges
+    writer: WriterOptions = field(default_factory=WriterOptions)
+    source_checksum: bool = True  # convert mode: hash source bytes (copy mode always hashes while streaming)
+    iceberg_commit_files: int = 100  # source files per Iceberg snapshot
+    max_attempts: int = 3  # a source file that keeps changing while read fails after this many tries
+    reader: str = "migrate.formats:open_batches"
+    splitter: str = "migrate.formats:split_ranges"
+    split_quoted: bool = False  # assert no quoted field holds a newline, so quoted CSV may be split too
+    quarantine_factory: str | None = "migrate.formats.quarantine:Quarantine"  # None: no quarantine
+
+
+@dataclass
+class DatasetReport:
+    dataset: str
+    target: str
+    target_kind: str
+    files_total: int = 0
+    files_processed: int = 0
+    files_skipped: int = 0
+    files_missing: int = 0
+    files_failed: int = 0
+    files_redone_changed: int = 0  # changed while being read, then redone
+    errors: list[dict[str, str]] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    rows_in: int = 0
+    rows_written: int = 0
+    rows_quarantined: int = 0
+    bytes_in: int = 0
+    bytes_out: int = 0
+    duration: float = 0.0
+    recovered: dict[str, int] = field(default_factory=dict)  # crash clean-up counts
+    snapshots: list[int] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.files_failed == 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def version_key(uri: str, size: int, mtime: float) -> str:
+    """Names a content version; mtime in ns so sub-second rewrites count as changes."""
+    raw = f"{uri}\0{size}\0{round(mtime * 1e9)}".encode()
+    return hashlib.sha256(raw).hexdigest()[:16]
+
+
+def part_name(version: str, index: int, parts: int) -> str:
+    return f"part-{version}.parquet" if parts == 1 else f"part-{version}-{index:05d}.parquet"
+
+
+def _rel(root: str, uri: str) -> str:
+    return uri[len(root.rstrip("/")):].lstrip("/")
+
+
+def partition_values(rel: str, columns: list[str]) -> dict[str, str | None] | None:
+    """Hive ``k=v`` folders of a relative path (``%XX`` unescaped, Hive's default partition is NULL)."""
+    if not columns:
+        return None
+    found: dict[str, str | None] = {}
+    for seg in rel.split("/")[:-1]:
+        k, sep, v = seg.partition("=")
+        if sep and k in columns:
+            found[k] = None if v == "__HIVE_DEFAULT_PARTITION__" else urllib.parse.unquote(v)
+    missing = [c for c in columns if c not in found]
+    if missing:
+        raise TerminalError(f"{rel}: no partition folder for {', '.join(missing)} (want k=v folders)")
+    return found
+
+
+def _hidden(rel: str) -> bool:
+    # Hadoop/Hive bookkeeping (_SUCCESS, _logs, .crc, .hive-staging) and our own temp files.
+    return any(seg.startswith(("_", ".")) for seg in rel.split("/")) or TMP_MARK in rel
+
+
+@dataclass
+class _FileWork:
+    info: FileInfo
+    rel: str
+    version: str
+    pvalues: dict[str, str | None] | None
+    ranges: list[tuple[int, int] | None]
+    target_uris: list[str]
+    previous_uris: list[str]
+    attempt: int = 1
+    outcomes: dict[int, PartOutcome] = field(default_factory=dict)
+    parts_left: int = 0
+    error: str | None = None
+
+
+class _DatasetLock:
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._f = open(path, "a+")  # noqa: SIM115 - held for the run
+        try:
+            fcntl.flock(self._f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._f.close()
+            raise TerminalError(f"another run holds {path}; one run per dataset at a time") from None
+
+    def release(self) -> None:
+        fcntl.flock(self._f, fcntl.LOCK_UN)
+        self._f.close()
+
+
+class _Run:
+    """State of one run_dataset call (main thread only)."""
+
+    def __init__(self, plan: Any, ds: Any, state_dir: Path, progress: ProgressSink, workers: int,
+                 catalog: Any, options: EngineOptions) -> None:
+        self.plan, self.ds, self.state_dir, self.progress = plan, ds, state_dir, progress
+        self.workers, self.options = workers, options
+        self.kind: str = ds.target.kind
+        self.checksum: str = getattr(getattr(plan, "settings", None), "checksum", "sha256") or "sha256"
+        self.src_root, self.src_opts = plan.location(ds.source.store, ds.source.path)
+        self.src: Storage = open_storage(self.src_root, **self.src_opts)
+        self.ledger = Ledger.in_state_dir(state_dir)
+        self.table: Any = None
+        self.catalog = catalog
+        if self.kind == "iceberg":
+            self._open_iceberg()
+        else:
+            self.dst_root, self.dst_opts = plan.location(ds.target.store, ds.target.path or "")
+        self.dst: Storage = open_storage(self.dst_root, **self.dst_opts)
+        target = ds.target.table if self.kind == "iceberg" else self.dst_root
+        self.report = DatasetReport(ds.name, target, self.kind)
+        self.to_commit: list[_FileWork] = []
+        self.table_schema: Any = None
+
+    # -- iceberg -------------------------------------------------------------------------------
+    def _open_iceberg(self) -> None:
+        from migrate import iceberg
+
+        if self.catalog is None:
+            self.catalog = iceberg.load_catalog(self.plan, state_dir=self.state_dir)
+        ident = self.ds.target.table
+        try:
+            self.table = self.catalog.load_table(ident)
+        except Exception:  # NoSuchTableError and REST variants: created on the first data file
+            self.table = None
+        location = self.table.location() if self.table is not None else self._new_table_location()
+        self.table_location = location.rstrip("/")
+        self.dst_root, self.dst_opts = iceberg.storage_for_location(self.plan, self.table_location + "/data")
+
+    def _new_table_location(self) -> str:
+        ds = self.ds
+        if getattr(ds.target, "path", None):
+            uri, _ = self.plan.location(ds.target.store, ds.target.path)
+            return str(uri)
+        # Ask the catalog for its default location by creating the table now when the plan has a schema.
+        if ds.schema:
+            from migrate import iceberg
+
+            arrow = resolve("migrate.formats.types:arrow_schema")(ds.schema)
+            if ds.partition_columns:
+                import pyarrow as pa
+
+                have = set(arrow.names)
+                for c in ds.partition_columns:
+                    if c not in have:
+                        arrow = arrow.append(pa.field(c, pa.string()))
+            self.table = iceberg.ensure_table(self.catalog, ds.target.table, arrow, ds.partition_columns,
+                                              dataset=ds.name)
+            return str(self.table.location())
+        ns, _, name = ds.target.table.rpartition(".")
+        wh = self.plan.resolved_catalog().warehouse if hasattr(self.plan, "resolved_catalog") else None
+        if not wh:
+            wh = f"file://{self.state_dir}/warehouse"
+        return f"{wh.rstrip('/')}/{ns.replace('.', '/')}.db/{name}"
+
+    def _ensure_table(self, outcome: PartOutcome) -> None:
+        if self.table is not None:
+            return
+        from migrate import iceberg
+
+        self.table = iceberg.ensure_table(self.catalog, self.ds.target.table, outcome.schema,
+                                          self.ds.partition_columns,
+                                          location=self.table_location, dataset=self.ds.name)
+
+    def _commit_iceberg(self) -> None:
+        if not self.to_commit:
+            return
+        from migrate import iceberg
+
+        first = next((o for w in self.to_commit for o in w.outcomes.values() if o.schema is not None), None)
+        if first is not None:
+            self._ensure_table(first)
+        assert self.table is not None
+        self.table.refresh()
+        done_keys = iceberg.committed_source_keys(self.table)
+        batch = [w for w in self.to_commit if w.version not in done_keys]
+        add = [u for w in batch for u in w.target_uris]
+        remove = sorted({u for w in batch for u in w.previous_uris} - set(add))
+        props = iceberg.snapshot_properties(
+            self.ds.name, [(w.version, w.info.uri, self._source_checksum(w)) for w in batch])
+        snap = iceberg.commit_files(self.table, add, remove_paths=remove, properties=props)
+        if snap is not None:
+            self.report.snapshots.append(snap)
+        self.ledger.mark_committed(self.ds.name, [w.info.uri for w in self.to_commit])
+        for w in self.to_commit:
+            self.progress.file_finished(self.ds.name, w.info.uri, status="committed")
+        self.to_commit = []
+
+    # -- recovery ------------------------------------------------------------------------------
+    def recover(self) -> None:
+        rec = self.report.recovered
+        abort = getattr(self.dst, "abort_orphaned_uploads", None)
+        if abort is not None:
+            # We hold the dataset lock: every upload under our prefix belongs to a dead run.
+            rec["uploads_aborted"] = len(abort(self.dst_root, older_than_seconds=0))
+        records = self.ledger.records(self.ds.name)
+        if self.kind == "iceberg":
+            self._recover_iceberg(records)
+            return
+        known: set[str] = set()
+        for r in records:
+            known.update(r.target_uris if r.state in DONE_STATES else r.previous_uris)
+        temp = ours = 0
+        try:
+            listing = list(self.dst.walk(self.dst_root))
+        except NotFound:
+            listing = []
+        for f in listing:
+            if TMP_MARK in f.name:
+                self.dst.delete(f.uri)
+                temp += 1
+            elif self.kind == "parquet" and PART_RE.match(f.name) and f.uri not in known:
+                self.dst.delete(f.uri)
+                ours += 1
+        rec["temp_files_deleted"] = temp
+        rec["unknown_parts_deleted"] = ours
+
+    def _recover_iceberg(self, records: list[FileRecord]) -> None:
+        from migrate import iceberg
+
+        pending = [r for r in records if r.state in ("started", "written", "failed", "pending")]
+        if not pending:
+            return
+        referenced: set[str] = set()
+        keys: set[str] = set()
+        if self.table is not None:
+            self.table.refresh()
+            keys = iceberg.committed_source_keys(self.table)
+            referenced = iceberg.current_data_files(self.table)
+        promoted, deleted = [], 0
+        for r in pending:
+            if r.version in keys:  # the table commit happened, the ledger update did not
+                promoted.append(r.source_uri)
+                continue
+            for u in r.target_uris:
+                if u not in referenced:
+                    self.dst.delete(u)
+                    deleted += 1
+        self.ledger.mark_committed(self.ds.name, promoted)
+        self.report.recovered.update(promoted_from_table=len(promoted), unregistered_parts_deleted=deleted)
+
+    # -- planning ------------------------------------------------------------------------------
+    def targets_for(self, rel: str, version: str, parts: int) -> list[str]:
+        if self.kind == "copy":
+            return [join_uri(self.dst_root, rel)]
+        folder = rel.rsplit("/", 1)[0] if "/" in rel else ""
+        if self.ds.partition_columns:
+            # Keep only the k=v folders of partition columns: the layout Hive/Iceberg readers expect.
+            segs = [s for s in folder.split("/") if s.partition("=")[0] in self.ds.partition_columns]
+            folder = "/".join(segs)
+        base = join_uri(self.dst_root, folder) if folder else self.dst_root
+        return [join_uri(base, part_name(version, i, parts)) for i in range(parts)]
+
+    def plan_file(self, info: FileInfo, previous: list[str], attempt: int = 1) -> _FileWork:
+        rel = _rel(self.src_root, info.uri)
+        version = version_key(info.uri, info.size, info.mtime)
+        ranges: list[tuple[int, int] | None] = [None]
+        fmt = self.ds.format
+        if (self.kind != "copy" and fmt is not None and fmt.kind in SPLITTABLE
+                and info.size > self.options.split_bytes
+                and getattr(fmt, "compression", "none") in ("none", "auto")):
+            # At least one range per worker, none above split_bytes: balanced work, bounded parts.
+            n = max(self.workers, -(-info.size // self.options.split_bytes))
+            target = -(-info.size // n)
+            try:
+                split = resolve(self.options.splitter)
+                got = (split(self.src, info.uri, fmt, target, allow_quoted=True) if self.options.split_quoted
+                       else split(self.src, info.uri, fmt, target))
+                ranges = [(int(a), int(b)) for a, b in got] if len(got) > 1 else [None]
+            except (ImportError, AttributeError, MigrateError) as exc:
+                log.info("%s: not split (%s)", info.uri, exc)
+        pv = partition_values(rel, list(self.ds.partition_columns or [])) if self.kind != "copy" else None
+        uris = self.targets_for(rel, version, len(ranges))
+        return _FileWork(info, rel, version, pv, ranges, uris, previous, attempt, parts_left=len(ranges))
+
+    def tasks_for(self, w: _FileWork) -> Iterator[PartTask]:
+        qdir = self.state_dir / "quarantine" / self.ds.name
+        for i, r in enumerate(w.ranges):
+            yield PartTask(
+                dataset=self.ds.name, mode="copy" if self.kind == "copy" else "convert",
+                src_uri=w.info.uri, src_opts=self.src_opts, dst_uri=w.target_uris[i], dst_opts=self.dst_opts,
+                size=w.info.size, fmt=self.ds.format, columns=self.ds.schema, partition_values=w.pvalues,
+                byte_range=r, part_index=i,
+                checksum=self.checksum if (self.kind == "copy" or self.options.source_checksum) else None,
+                quarantine_path=str(qdir / f"{Path(w.target_uris[i]).stem}.jsonl") if self.kind != "copy" else None,
+                reader=self.options.reader, quarantine_factory=self.options.quarantine_factory,
+                writer_options=replace(self.options.writer, checksum=self.checksum),
+            )
+
+    def _source_checksum(self, w: _FileWork) -> str | None:
+        sums = [w.outcomes[i].source_checksum for i in sorted(w.outcomes)]
+        if not sums or any(s is None for s in sums):
+            return None
+        if len(sums) == 1:
+            return sums[0]
+        # Ranged: a checksum of the range checksums (stable for the same content and split).
+        joined = "".join(str(s) for s in sums).encode()
+        return f"{self.checksum}-ranges{len(sums)}:{hashlib.new(self.checksum, joined).hexdigest()}"
+
+    # -- completion ----------------------------------------------------------------------------
+    def file_done(self, w: _FileWork) -> _FileWork | None:
+        """All parts of ``w`` finished: check the source did not change, then commit. May return a redo."""
+        name = self.ds.name
+        if w.error is not None:
+            self._discard(w)
+            self._fail(w, w.error)
+            return None
+        try:
+            after = self.src.stat(w.info.uri)
+        except NotFound:
+            self._discard(w)
+            self._fail(w, "source file disappeared while it was read")
+            return None
+        if after.size != w.info.size or after.mtime != w.info.mtime:
+            self._discard(w)
+            if w.attempt >= self.options.max_attempts:
+                self._fail(w, f"source changed while read, {w.attempt} times")
+                return None
+            log.warning("%s changed while read (size %d->%d); redoing", w.info.uri, w.info.size, after.size)
+            self.report.files_redone_changed += 1
+            redo = self.plan_file(after, w.previous_uris, w.attempt + 1)
+            self.ledger.upsert_pending(self._record(redo))
+            return redo
+        outs = [w.outcomes[i] for i in sorted(w.outcomes)]
+        rows_in = sum(o.rows_in for o in outs)
+        rows_w = sum(o.rows_written for o in outs)
+        rows_q = sum(o.rows_quarantined for o in outs)
+        b_out = sum(o.bytes_out for o in outs)
+        state = "written" if self.kind == "iceberg" else "committed"
+        if state == "committed":
+            stale = [u for u in w.previous_uris if u not in w.target_uris]
+            for u in stale:  # the replaced version's files go once the new ones are visible
+                self.dst.delete(u)
+        self.ledger.mark_result(
+            name, w.info.uri, state, size=w.info.size, mtime=w.info.mtime, version=w.version,
+            source_checksum=self._source_checksum(w), target_uris=w.target_uris,
+            target_checksums=[o.target_checksum for o in outs], rows_in=rows_in, rows_written=rows_w,
+            rows_quarantined=rows_q, bytes_out=b_out,
+        )
+        r = self.report
+        r.files_processed += 1
+        r.rows_in += rows_in
+        r.rows_written += rows_w
+        r.rows_quarantined += rows_q
+        r.bytes_in += w.info.size
+        r.bytes_out += b_out
+        if self.kind == "iceberg":
+            self.to_commit.append(w)
+            if len(self.to_commit) >= self.options.iceberg_commit_files:
+                self._commit_iceberg()
+        else:
+            self.progress.file_finished(name, w.info.uri, status="committed")
+        return None
+
+    def _discard(self, w: _FileWork) -> None:
+        for u in w.target_uris:
+            if u in w.previous_uris:
+                continue  # copy mode, same name as the committed previous version
+            try:
+                self.dst.delete(u)
+            except Exception as exc:
+                log.warning("could not delete %s: %s", u, exc)
+
+    def _fail(self, w: _FileWork, error: str) -> None:
+        self.ledger.mark_failed(self.ds.name, w.info.uri, error)
+        self.report.files_failed += 1
+        self.report.errors.append({"uri": w.info.uri, "error": error})
+        self.progress.file_finished(self.ds.name, w.info.uri, status="failed")
+
+    def _record(self, w: _FileWork) -> FileRecord:
+        return FileRecord(self.ds.name, w.info.uri, w.info.size, w.info.mtime, w.version)
+
+
+def _resolve_dataset(plan: Any, dataset: Any) -> Any:
+    if isinstance(dataset, str):
+        return plan.dataset(dataset) if hasattr(plan, "dataset") else next(
+            d for d in plan.datasets if d.name == dataset)
+    return dataset
+
+
+def run_dataset(plan: Any, dataset: Any, *, state_dir: str | os.PathLike[str] | None = None,
+                progress: ProgressSink | None = None, concurrency: int | None = None, catalog: Any = None,
+                options: EngineOptions | None = None) -> DatasetReport:
+    """Copy/convert one dataset of ``plan`` (a DatasetSpec or its name). Safe to re-run at any time."""
+    t0 = time.monotonic()
+    ds = _resolve_dataset(plan, dataset)
+    options = options or EngineOptions()
+    sdir = Path(state_dir) if state_dir is not None else Path(plan.state_dir)
+    sdir.mkdir(parents=True, exist_ok=True)
+    workers = concurrency or getattr(getattr(plan, "settings", None), "concurrency", None) or 4
+    sink: ProgressSink = progress or NullProgress()
+    lock = _DatasetLock(sdir / "locks" / f"{ds.name}.lock")
+    try:
+        run = _Run(plan, ds, sdir, sink, workers, catalog, options)
+        run_id = run.ledger.run_started(ds.name)
+        try:
+            _execute(run)
+        finally:
+            run.report.duration = round(time.monotonic() - t0, 3)
+            run.ledger.run_finished(run_id, run.report.to_dict())
+            run.ledger.close()
+        sink.dataset_finished(ds.name, run.report.to_dict())
+        return run.report
+    finally:
+        lock.release()
+
+
+def _execute(run: _Run) -> None:
+    name = run.ds.name
+    run.recover()
+    try:
+        listing = [f for f in run.src.walk(run.src_root) if not f.is_dir]
+    except NotFound:
+        listing = []
+    if run.kind != "copy":
+        listing = [f for f in listing if not _hidden(_rel(run.src_root, f.uri))]
+    else:
+        listing = [f for f in listing if TMP_MARK not in f.name]
+    by_uri = {r.source_uri: r for r in run.ledger.records(name)}
+    seen = {f.uri for f in listing}
+    run.report.missing = sorted(u for u in by_uri if u not in seen)
+    run.report.files_missing = len(run.report.missing)
+    run.report.files_total = len(listing)
+
+    todo: list[_FileWork] = []
+    for f in sorted(listing, key=lambda f: -f.size):  # big files first: better packing of parts
+        rec = by_uri.get(f.uri)
+        version = version_key(f.uri, f.size, f.mtime)
+        if rec is not None and rec.version == version and rec.state in DONE_STATES:
+            run.report.files_skipped += 1
+            continue
+        try:
+            w = run.plan_file(f, rec.previous_uris if rec is not None else [])
+        except MigrateError as exc:
+            run.ledger.upsert_pending(FileRecord(name, f.uri, f.size, f.mtime, version))
+            run.ledger.mark_failed(name, f.uri, str(exc))
+            run.report.files_failed += 1
+            run.report.errors.append({"uri": f.uri, "error": str(exc)})
+            continue
+        if rec is None or rec.version != version:
+            run.ledger.upsert_pending(run._record(w))
+            if rec is not None and rec.state in DONE_STATES:
+                w.previous_uris = list(rec.target_uris)
+        todo.append(w)
+    run.progress.dataset_started(name, len(listing), sum(w.info.size for w in todo))
+    for uri in run.report.missing:
+        run.progress.file_finished(name, uri, status="missing")
+    if todo:
+        _pump(run, todo)
+    if run.kind == "iceberg":
+        run._commit_iceberg()
+
+
+def _use_processes(run: _Run, todo: list[_FileWork]) -> bool:
+    if run.kind == "copy" or run.workers < 2:
+        return False
+    if run.options.use_processes is not None:
+        return run.options.use_processes
+    return sum(w.info.size for w in todo) >= run.options.process_min_bytes
+
+
+def _pump(run: _Run, todo: list[_FileWork]) -> None:
+    """Keep at most ``workers`` parts in flight (bounded memory); drain progress on the main thread."""
+    name = run.ds.name
+    processes = _use_processes(run, todo)
+    pq: Any
+    executor: Executor
+    if processes:
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload(["migrate.copy", "pyarrow", "pyarrow.parquet"])
+        pq = ctx.Queue()
+        executor = ProcessPoolExecutor(run.workers, mp_context=ctx, initializer=init_worker, initargs=(pq,))
+        submit_fn: Any = run_part_in_worker
+    else:
+        pq = queue_mod.Queue()
+        executor = ThreadPoolExecutor(run.workers, thread_name_prefix=f"migrate-{name}")
+
+        def submit_fn(t: PartTask) -> PartOutcome:
+            return run_part(t, pq)
+
+    queue_: deque[tuple[_FileWork, PartTask]] = deque()
+    for w in todo:
+        queue_.extend((w, t) for t in run.tasks_for(w))
+    started: set[int] = set()
+    inflight: dict[Future[PartOutcome], tuple[_FileWork, PartTask]] = {}
+
+    def drain() -> None:
+        while True:
+            try:
+                ds, nbytes, rows = pq.get_nowait()
+            except (queue_mod.Empty, EOFError, OSError):
+                return
+            run.progress.advance(ds, bytes_done=nbytes, rows=rows)
+
+    try:
+        while queue_ or inflight:
+            while queue_ and len(inflight) < run.workers:
+                w, t = queue_.popleft()
+                if id(w) not in started:
+                    started.add(id(w))
+                    run.ledger.mark_started(name, w.info.uri, w.target_uris)
+                    run.progress.file_started(name, w.info.uri, w.info.size)
+                inflight[executor.submit(submit_fn, t)] = (w, t)
+            done, _ = wait(list(inflight), timeout=0.25, return_when=FIRST_COMPLETED)
+            drain()
+            for fut in done:
+                w, t = inflight.pop(fut)
+                try:
+                    w.outcomes[t.part_index] = fut.result()
+                except Exception as exc:
+                    log.debug("part failed: %s", traceback.format_exc())
+                    w.error = w.error or f"{type(exc).__name__}: {exc}"
+                w.parts_left -= 1
+                if w.parts_left == 0:
+                    redo = run.file_done(w)
+                    if redo is not None:
+                        queue_.extend((redo, rt) for rt in run.tasks_for(redo))
+        drain()
+    finally:
+        executor.shutdown(wait=True, cancel_futures=True)
+
+
+# -- counting helpers (demo summary, validators) ------------------------------------------------
+class _RangedFile(io.RawIOBase):
+    """A seekable read-only view of a stored object through ranged reads (for Parquet footers)."""
+
+    def __init__(self, store: Storage, uri: str, size: int) -> None:
+        super().__init__()
+        self.store, self.uri, self.size, self.pos = store, uri, size, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        base = {0: 0, 1: self.pos, 2: self.size}[whence]
+        self.pos = max(0, base + offset)
+        return self.pos
+
+    def tell(self) -> int:
+        return self.pos
+
+    def readinto(self, b: Any) -> int:
+        n = min(len(b), self.size - self.pos)
+        if n <= 0:
+            return 0
+        data = self.store.read_bytes(self.uri, self.pos, n)
+        b[: len(data)] = data
+        self.pos += len(data)
+        return len(data)
+
+
+def parquet_file(store: Storage, uri: str) -> Any:
+    import pyarrow.parquet as pq
+
+    info = store.stat(uri)
+    return pq.ParquetFile(io.BufferedReader(_RangedFile(store, uri, info.size), 1 << 20))
+
+
+def target_row_count(plan: Any, dataset: Any, *, state_dir: str | os.PathLike[str] | None = None,
+                     catalog: Any = None) -> int:
+    """Rows in the dataset's target: Parquet footers of our part files, or the Iceberg snapshot's files."""
+    ds = _resolve_dataset(plan, dataset)
+    if ds.target.kind == "iceberg":
+        from migrate import iceberg
+
+        cat = catalog or iceberg.load_catalog(plan, state_dir=state_dir or plan.state_dir)
+        table = cat.load_table(ds.target.table)
+        if table.current_snapshot() is None:
+            return 0
+        return sum(t.file.record_count for t in table.scan().plan_files())
+    uri, opts = plan.location(ds.target.store, ds.target.path or "")
+    store = open_storage(uri, **opts)
+    total = 0
+    try:
+        files = list(store.walk(uri))
+    except NotFound:
+        return 0
+    for f in files:
+        if PART_RE.match(f.name):
+            total += parquet_file(store, f.uri).metadata.num_rows
+    return total
+
+
+def source_row_count(plan: Any, dataset: Any, *, reader: str = "migrate.formats:open_batches") -> tuple[int, int]:
+    """(rows read, rows quarantined) over the dataset's current source files, read with the format reader."""
+    ds = _resolve_dataset(plan, dataset)
+    uri, opts = plan.location(ds.source.store, ds.source.path)
+    store = open_storage(uri, **opts)
+    open_batches = resolve(reader)
+    rows = quarantined = 0
+    for f in store.walk(uri):
+        rel = _rel(uri, f.uri)
+        if _hidden(rel):
+            continue
+        pv = partition_values(rel, list(ds.partition_columns or []))
+        from migrate.copy import _arrow_schema, _counts
+
+        q_sink = None
+        with contextlib.suppress(ImportError):
+            q_sink = resolve("migrate.formats.quarantine:Quarantine")(None)
+        stream = open_batches(store, f.uri, ds.format, _arrow_schema(ds.schema), quarantine=q_sink,
+                              partition_values=pv)
+        n = sum(b.num_rows for b in stream)
+        _, _, q = _counts(stream.counts, n)
+        rows += n
+        quarantined += q
+    return rows, quarantined

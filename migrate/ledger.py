@@ -1,0 +1,246 @@
+"""The ledger: one row per (dataset, source file) saying how far its copy got.
+
+SQLite in ``state_dir`` with WAL, so a ``kill -9`` at any moment leaves the last committed row
+intact and readers never block the writer. States, in order:
+
+- ``pending``   seen at the source, nothing written yet
+- ``started``   a worker is writing its target file(s); whatever it left may be overwritten
+- ``written``   target files complete but not yet registered (Iceberg: waiting for the table commit)
+- ``committed`` visible in the target (Parquet files published / Iceberg snapshot committed)
+- ``verified``  checked after commit (by the validators)
+- ``failed``    the last attempt raised; ``error`` says why; the next run retries it
+
+``version`` names the content version (hash of uri + size + mtime); target names derive from it, so
+redoing a file overwrites its previous attempt instead of duplicating it.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+STATES = ("pending", "started", "written", "committed", "verified", "failed")
+DONE_STATES = ("committed", "verified")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS files (
+    dataset          TEXT NOT NULL,
+    source_uri       TEXT NOT NULL,
+    size             INTEGER NOT NULL,
+    mtime            REAL NOT NULL,
+    source_checksum  TEXT,
+    version          TEXT NOT NULL,
+    state            TEXT NOT NULL CHECK (state IN ('pending','started','written','committed','verified','failed')),
+    target_uris      TEXT NOT NULL DEFAULT '[]',
+    previous_uris    TEXT NOT NULL DEFAULT '[]',
+    target_checksums TEXT NOT NULL DEFAULT '[]',
+    rows_in          INTEGER NOT NULL DEFAULT 0,
+    rows_written     INTEGER NOT NULL DEFAULT 0,
+    rows_quarantined INTEGER NOT NULL DEFAULT 0,
+    bytes_out        INTEGER NOT NULL DEFAULT 0,
+    attempt          INTEGER NOT NULL DEFAULT 0,
+    error            TEXT,
+    updated_at       REAL NOT NULL,
+    PRIMARY KEY (dataset, source_uri)
+);
+CREATE INDEX IF NOT EXISTS files_state ON files (dataset, state);
+CREATE TABLE IF NOT EXISTS runs (
+    run_id     INTEGER PRIMARY KEY AUTOINCREMENT,
+    dataset    TEXT NOT NULL,
+    started_at REAL NOT NULL,
+    ended_at   REAL,
+    report     TEXT
+);
+"""
+
+
+@dataclass
+class FileRecord:
+    dataset: str
+    source_uri: str
+    size: int
+    mtime: float
+    version: str
+    state: str = "pending"
+    source_checksum: str | None = None
+    target_uris: list[str] = field(default_factory=list)
+    previous_uris: list[str] = field(default_factory=list)  # a replaced version's files, until the new one commits
+    target_checksums: list[str] = field(default_factory=list)
+    rows_in: int = 0
+    rows_written: int = 0
+    rows_quarantined: int = 0
+    bytes_out: int = 0
+    attempt: int = 0
+    error: str | None = None
+    updated_at: float = 0.0
+
+    @property
+    def done(self) -> bool:
+        return self.state in DONE_STATES
+
+
+def _row_to_record(row: sqlite3.Row) -> FileRecord:
+    d = dict(row)
+    d["target_uris"] = json.loads(d["target_uris"])
+    d["target_checksums"] = json.loads(d["target_checksums"])
+    d["previous_uris"] = json.loads(d["previous_uris"])
+    return FileRecord(**d)
+
+
+class Ledger:
+    """Thread-safe (one connection guarded by a lock: writes are tiny and rare next to the data I/O)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.RLock()
+        self._db = sqlite3.connect(str(self.path), timeout=30, check_same_thread=False, isolation_level=None)
+        self._db.row_factory = sqlite3.Row
+        self._db.execute("PRAGMA journal_mode=WAL")
+        # NORMAL in WAL mode: a power cut may lose the last transactions but never corrupts; after a
+        # lost "committed" the file is simply redone into the same deterministic name.
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(_SCHEMA)
+
+    @classmethod
+    def in_state_dir(cls, state_dir: str | Path) -> Ledger:
+        return cls(Path(state_dir) / "ledger.db")
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    # -- reads -------------------------------------------------------------------------------
+    def get(self, dataset: str, source_uri: str) -> FileRecord | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT * FROM files WHERE dataset=? AND source_uri=?", (dataset, source_uri)
+            ).fetchone()
+        return _row_to_record(row) if row else None
+
+    def records(self, dataset: str, states: Iterable[str] | None = None) -> list[FileRecord]:
+        with self._lock:
+            if states is None:
+                rows = self._db.execute(
+                    "SELECT * FROM files WHERE dataset=? ORDER BY source_uri", (dataset,)
+                ).fetchall()
+            else:
+                st = list(states)
+                rows = self._db.execute(
+                    f"SELECT * FROM files WHERE dataset=? AND state IN ({','.join('?' * len(st))}) "
+                    "ORDER BY source_uri", (dataset, *st),
+                ).fetchall()
+        return [_row_to_record(r) for r in rows]
+
+    def counts(self, dataset: str) -> dict[str, int]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT state, COUNT(*) FROM files WHERE dataset=? GROUP BY state", (dataset,)
+            ).fetchall()
+        return {r[0]: r[1] for r in rows}
+
+    # -- writes ------------------------------------------------------------------------------
+    def upsert_pending(self, rec: FileRecord) -> None:
+        """Record a new or changed source file; any previous state of that uri is reset."""
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO files (dataset, source_uri, size, mtime, source_checksum, version, state,"
+                " target_uris, target_checksums, attempt, updated_at)"
+                " VALUES (?,?,?,?,?,?,'pending','[]','[]',0,?)"
+                " ON CONFLICT(dataset, source_uri) DO UPDATE SET size=excluded.size, mtime=excluded.mtime,"
+                 " source_checksum=excluded.source_checksum, version=excluded.version, state='pending',"
+                " previous_uris=CASE WHEN files.state IN ('committed','verified') THEN files.target_uris"
+                " ELSE files.previous_uris END, target_uris='[]', target_checksums='[]',"
+                " error=NULL, updated_at=excluded.updated_at",
+                (rec.dataset, rec.source_uri, rec.size, rec.mtime, rec.source_checksum, rec.version,
+                 time.time()),
+            )
+
+    def mark_started(self, dataset: str, source_uri: str, target_uris: list[str]) -> None:
+        with self._tx() as db:
+            db.execute(
+                "UPDATE files SET state='started', attempt=attempt+1, target_uris=?, error=NULL,"
+                " updated_at=? WHERE dataset=? AND source_uri=?",
+                (json.dumps(target_uris), time.time(), dataset, source_uri),
+            )
+
+    def mark_result(self, dataset: str, source_uri: str, state: str, *, size: int, mtime: float,
+                    version: str, source_checksum: str | None, target_uris: list[str],
+                    target_checksums: list[str], rows_in: int, rows_written: int, rows_quarantined: int,
+                    bytes_out: int) -> None:
+        """``written`` or ``committed`` with what was measured (the size/mtime seen after reading)."""
+        assert state in ("written", "committed")
+        with self._tx() as db:
+            db.execute(
+                "UPDATE files SET state=?, size=?, mtime=?, version=?, source_checksum=?, target_uris=?,"
+                " target_checksums=?, rows_in=?, rows_written=?, rows_quarantined=?, bytes_out=?,"
+                " previous_uris=CASE WHEN ?='committed' THEN '[]' ELSE previous_uris END,"
+                " error=NULL, updated_at=? WHERE dataset=? AND source_uri=?",
+                (state, size, mtime, version, source_checksum, json.dumps(target_uris),
+                 json.dumps(target_checksums), rows_in, rows_written, rows_quarantined, bytes_out,
+                 state, time.time(), dataset, source_uri),
+            )
+
+    def mark_committed(self, dataset: str, source_uris: Iterable[str]) -> None:
+        """Promote ``written`` rows after the table commit that made them visible."""
+        now = time.time()
+        with self._tx() as db:
+            db.executemany(
+                "UPDATE files SET state='committed', previous_uris='[]', updated_at=? WHERE dataset=?"
+                " AND source_uri=? AND state IN ('started','written')", [(now, dataset, u) for u in source_uris],
+            )
+
+    def mark_failed(self, dataset: str, source_uri: str, error: str) -> None:
+        with self._tx() as db:
+            db.execute(
+                "UPDATE files SET state='failed', error=?, updated_at=? WHERE dataset=? AND source_uri=?",
+                (error[:4000], time.time(), dataset, source_uri),
+            )
+
+    def mark_verified(self, dataset: str, source_uris: Iterable[str]) -> None:
+        now = time.time()
+        with self._tx() as db:
+            db.executemany(
+                "UPDATE files SET state='verified', updated_at=? WHERE dataset=? AND source_uri=?"
+                " AND state='committed'", [(now, dataset, u) for u in source_uris],
+            )
+
+    def forget(self, dataset: str, source_uris: Iterable[str]) -> None:
+        with self._tx() as db:
+            db.executemany("DELETE FROM files WHERE dataset=? AND source_uri=?",
+                           [(dataset, u) for u in source_uris])
+
+    # -- runs --------------------------------------------------------------------------------
+    def run_started(self, dataset: str) -> int:
+        with self._tx() as db:
+            cur = db.execute("INSERT INTO runs (dataset, started_at) VALUES (?, ?)", (dataset, time.time()))
+            return int(cur.lastrowid or 0)
+
+    def run_finished(self, run_id: int, report: dict[str, Any]) -> None:
+        with self._tx() as db:
+            db.execute("UPDATE runs SET ended_at=?, report=? WHERE run_id=?",
+                       (time.time(), json.dumps(report, default=str), run_id))

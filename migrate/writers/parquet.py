@@ -1,0 +1,161 @@
+"""Stream Arrow record batches into one Parquet file through an atomic ``Storage.writer``.
+
+The file appears at its final name only after the Parquet footer is written and the writer closed
+cleanly: ``ParquetWriter`` writes into ``pa.PythonFile`` over the ``AtomicWriter`` (a temp file, a
+multipart upload), and ``commit()`` runs after ``ParquetWriter.close()``. Any exception aborts.
+
+Readers hand us small batches (a CSV block is ~1 MiB); pyarrow turns every ``write_table`` call into
+at least one row group, so batches are buffered up to ``row_group_rows`` / ``row_group_bytes`` to get
+real row groups while keeping memory bounded by about one row group per open writer.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from types import TracebackType
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from migrate.storage.base import AtomicWriter, Storage
+
+
+@dataclass(frozen=True)
+class WriterOptions:
+    compression: str = "zstd"
+    compression_level: int | None = None  # None: the codec's default (zstd 1 in Arrow: fast)
+    row_group_rows: int = 1 << 20
+    row_group_bytes: int = 64 << 20  # Arrow memory buffered before a row group is flushed
+    checksum: str = "sha256"
+    buffer_bytes: int = 4 << 20  # coalesces pyarrow's many small writes into few store writes
+
+
+@dataclass(frozen=True)
+class PartResult:
+    uri: str
+    rows: int
+    bytes_out: int
+    checksum: str  # of the Parquet bytes, computed while streaming
+
+
+def storage_schema(schema: pa.Schema) -> pa.Schema:
+    """Types every Parquet/Iceberg reader agrees on: timestamps in microseconds (Iceberg v2 has no ns)."""
+    fields = []
+    for f in schema:
+        t = f.type
+        if pa.types.is_timestamp(t) and t.unit == "ns":
+            t = pa.timestamp("us", tz=t.tz)
+        elif pa.types.is_large_string(t):
+            t = pa.string()
+        elif pa.types.is_large_binary(t):
+            t = pa.binary()
+        fields.append(pa.field(f.name, t, f.nullable, f.metadata))
+    return pa.schema(fields, metadata=schema.metadata)
+
+
+class _CoalescingSink:
+    """Gathers pyarrow's many small writes into ``size``-byte writes; drops writes once aborted."""
+
+    def __init__(self, raw: AtomicWriter, size: int) -> None:
+        self.raw, self.size, self.buf, self.aborted = raw, size, bytearray(), False
+        self.closed = False
+
+    def write(self, data: bytes | memoryview) -> int:
+        if self.aborted:
+            return len(data)
+        self.buf += data
+        if len(self.buf) >= self.size:
+            self.flush()
+        return len(data)
+
+    def flush(self) -> None:
+        if self.buf and not self.aborted:
+            self.raw.write(self.buf)
+        self.buf = bytearray()
+
+    def tell(self) -> int:
+        return self.raw.tell() + len(self.buf)
+
+    def writable(self) -> bool:
+        return True
+
+    def close(self) -> None:
+        self.closed = True
+
+
+class ParquetPartWriter:
+    """One Parquet file at ``uri``. Use as a context manager: a clean exit commits, an error aborts."""
+
+    def __init__(self, store: Storage, uri: str, schema: pa.Schema, options: WriterOptions | None = None) -> None:
+        self.store = store
+        self.uri = uri
+        self.options = options or WriterOptions()
+        self.schema = storage_schema(schema)
+        self._cast = not self.schema.equals(schema)
+        self._raw: AtomicWriter = store.writer(uri, self.options.checksum)
+        try:
+            self._buffered = _CoalescingSink(self._raw, self.options.buffer_bytes)
+            self._pw = pq.ParquetWriter(
+                pa.PythonFile(self._buffered, mode="w"), self.schema,
+                compression=self.options.compression, compression_level=self.options.compression_level,
+                write_statistics=True,
+            )
+        except BaseException:
+            self._raw.abort()
+            raise
+        self._pending: list[pa.RecordBatch] = []
+        self._pending_rows = 0
+        self._pending_bytes = 0
+        self.rows = 0
+        self.result: PartResult | None = None
+
+    def write(self, batch: pa.RecordBatch) -> None:
+        if batch.num_rows == 0:
+            return
+        if self._cast:
+            batch = batch.cast(self.schema)
+        self._pending.append(batch)
+        self._pending_rows += batch.num_rows
+        self._pending_bytes += batch.nbytes
+        self.rows += batch.num_rows
+        if self._pending_rows >= self.options.row_group_rows or self._pending_bytes >= self.options.row_group_bytes:
+            self._flush()
+
+    def _flush(self) -> None:
+        if not self._pending:
+            return
+        table = pa.Table.from_batches(self._pending, self.schema)
+        self._pending, self._pending_rows, self._pending_bytes = [], 0, 0
+        self._pw.write_table(table, row_group_size=max(table.num_rows, 1))
+
+    def commit(self) -> PartResult:
+        if self.result is not None:
+            return self.result
+        try:
+            self._flush()
+            self._pw.close()  # writes the footer; a sink we passed in is left open
+            self._buffered.flush()
+            put = self._raw.commit()
+        except BaseException:
+            self.abort()
+            raise
+        self.result = PartResult(self.uri, self.rows, put.info.size or self._raw.tell(), put.checksum)
+        return self.result
+
+    def abort(self) -> None:
+        self._pending = []
+        self._buffered.aborted = True  # nothing the closing writer flushes may reach the store
+        self._raw.abort()
+        with contextlib.suppress(Exception):
+            self._pw.close()
+
+    def __enter__(self) -> ParquetPartWriter:
+        return self
+
+    def __exit__(self, et: type[BaseException] | None, ev: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        if et is None:
+            self.commit()
+        else:
+            self.abort()
