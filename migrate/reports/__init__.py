@@ -1,0 +1,1 @@
+"""Reports rendered for people: JSON, Markdown and self-contained HTML (no outside fetches)."""

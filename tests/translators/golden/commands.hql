@@ -1,0 +1,12 @@
+USE ods;
+MSCK REPAIR TABLE ods.events;
+LOAD DATA LOCAL INPATH '/tmp/events.tsv' OVERWRITE INTO TABLE ods.events PARTITION (dt='2024-01-01');
+ANALYZE TABLE ods.events PARTITION (dt='2024-01-01') COMPUTE STATISTICS;
+ANALYZE TABLE ods.events COMPUTE STATISTICS FOR COLUMNS;
+dfs -rm -r /tmp/staging;
+!echo done;
+SOURCE /apps/hql/common.hql;
+ALTER TABLE ods.events ADD IF NOT EXISTS PARTITION (dt='2024-01-03') LOCATION 'hdfs://nn:8020/warehouse/ods/events/dt=2024-01-03';
+ALTER TABLE ods.events DROP IF EXISTS PARTITION (dt='2023-01-01');
+ALTER TABLE ods.users ADD CONSTRAINT pk_users PRIMARY KEY (user_id) DISABLE NOVALIDATE RELY;
+SHOW PARTITIONS ods.events;

@@ -1,0 +1,58 @@
+-- Translated from queries.hql (HiveQL -> Spark SQL) by migrate translate hive
+
+-- [translated_with_notes] queries.hql:1
+-- NOTE (dynamic_partitions): dynamic-partition INSERT OVERWRITE: set spark.sql.sources.partitionOverwriteMode=dynamic so that only the partitions written are replaced (Spark's default replaces all)
+-- NOTE (sort_by): SORT BY orders rows within each task only (as in Hive), not a total order: use ORDER BY where a global order is required
+-- NOTE (ansi_cast): CAST -> TRY_CAST: Hive returns NULL for a bad value, Spark 4 (ANSI) raises
+-- NOTE (ansi_division): a / b -> try_divide(a, b): Hive returns NULL on division by zero, Spark 4 (ANSI) raises
+SET spark.sql.sources.partitionOverwriteMode=dynamic;
+INSERT OVERWRITE TABLE lake.dw.daily PARTITION(dt = '2024-01-02', hr)
+SELECT
+  user_id,
+  TRY_CAST(amount AS DECIMAL(10, 2)),
+  TRY_DIVIDE(amount, qty),
+  qty DIV 2,
+  hr
+FROM lake.ods.orders AS o
+LATERAL VIEW OUTER
+EXPLODE(o.items) i AS item
+WHERE
+  dt = '2024-01-02'
+DISTRIBUTE BY
+  hr
+SORT BY
+  user_id;
+
+-- [translated_with_notes] queries.hql:7
+-- NOTE (transform): TRANSFORM ... USING runs the script on every executor: ship it with ADD FILE or spark-submit --files; without Hive support Spark uses its own text serde (NULL written as \N as in Hive, but complex types as JSON)
+SELECT
+  TRANSFORM(user_id, url) USING 'python clean.py' AS (
+    user_id BIGINT,
+    domain STRING
+  )
+FROM lake.web.clicks;
+
+-- [translated] queries.hql:8
+SELECT
+  user_id,
+  ROW_NUMBER() OVER (PARTITION BY user_id ORDER BY ts DESC) AS rn
+FROM lake.web.clicks
+CLUSTER BY
+  user_id;
+
+-- [unsupported] queries.hql:9
+-- UNSUPPORTED (date_formats): date pattern 'u' uses u: Spark 3+ rejects week-based/unsupported pattern letters; rewrite with dayofweek()/weekofyear()/EXTRACT
+--   SELECT from_unixtime(unix_timestamp(ts, 'yyyyMMddHHmmss'), 'yyyy-MM-dd'), date_format(ts, 'u'), datediff(d1, d2), to_date(ts) FROM ods.clicks
+
+-- [translated] queries.hql:10
+SELECT
+  d_date
+FROM date_dim
+WHERE
+  d_date BETWEEN CAST('2000-01-01' AS DATE) AND (
+    CAST('2000-01-01' AS DATE) + INTERVAL '30' DAY
+  );
+
+-- [unsupported] queries.hql:11
+-- UNSUPPORTED (tablesample): TABLESAMPLE (BUCKET x OUT OF y ON col) is not supported by Spark: filter with WHERE pmod(hash(user_id), 16) = 1 - 1 (a different row set than Hive's)
+--   SELECT * FROM ods.clicks TABLESAMPLE (BUCKET 1 OUT OF 16 ON user_id) s

@@ -1,0 +1,326 @@
+"""DDL and script commands: Hive tables become target tables (Iceberg or Parquet), names and locations
+are mapped to the target, and Hive-only commands become their Spark form or are dropped with a reason.
+
+Every handler takes the parsed statement and the context and returns the Spark statements to emit
+(sqlglot trees or ready SQL strings); an empty list means "dropped", which always comes with a note.
+"""
+
+from __future__ import annotations
+
+import re
+
+from sqlglot import exp
+
+from .rules import (
+    Context,
+    is_legacy_location,
+    map_database,
+    map_location,
+    map_table_parts,
+    table_for_location,
+)
+
+Output = exp.Expression | str
+
+# Table properties that only mean something to Hive's readers/writers or its metastore.
+_HIVE_PROPS = {"skip.header.line.count", "skip.footer.line.count", "serialization.null.format", "transactional",
+               "transactional_properties", "orc.compress", "parquet.compression", "external.table.purge",
+               "numfiles", "numrows", "rawdatasize", "totalsize", "last_modified_by", "last_modified_time",
+               "transient_lastddltime", "bucketing_version", "orc.create.index", "orc.bloom.filter.columns",
+               "avro.schema.url", "avro.schema.literal", "hive.sql.query"}
+
+_FORMAT_PROPS = (exp.RowFormatDelimitedProperty, exp.RowFormatSerdeProperty, exp.SerdeProperties,
+                 exp.FileFormatProperty, exp.InputOutputFormat, exp.ExternalProperty)
+
+
+def _location_literal(lit: exp.Expression, ctx: Context, what: str) -> exp.Expression | None:
+    """Map a legacy location; returns the new literal, or None when the location must be dropped."""
+    uri = lit.name
+    mapped = map_location(uri, ctx)
+    if mapped is not None:
+        ctx.note("locations", f"{what} location {uri} -> {mapped}")
+        return exp.Literal.string(mapped)
+    if is_legacy_location(uri):
+        if ctx.options.target_format == "iceberg":
+            ctx.note("locations", f"{what} location {uri} is not mapped by the plan: dropped, the Iceberg "
+                                  "catalog chooses the table location")
+            return None
+        ctx.fail("locations", f"{what} location {uri} is on the legacy store and not mapped by the plan "
+                              "(add a dataset or --location-map)")
+    return lit
+
+
+def _column_type_fixes(schema: exp.Expression, ctx: Context) -> None:
+    if ctx.options.target_format != "iceberg":
+        return
+    for dt in list(schema.find_all(exp.DataType)):
+        if dt.is_type(exp.DataType.Type.CHAR, exp.DataType.Type.VARCHAR):
+            dt.replace(exp.DataType.build("string"))
+            ctx.note("ddl_types", "CHAR/VARCHAR columns become STRING in Iceberg (no length check or padding)")
+        elif dt.is_type(exp.DataType.Type.TINYINT, exp.DataType.Type.SMALLINT):
+            ctx.note("ddl_types", "TINYINT/SMALLINT columns are stored as INT by Iceberg")
+
+
+def create_table(tree: exp.Create, ctx: Context) -> list[Output]:
+    """``CREATE [EXTERNAL|TEMPORARY] TABLE ... ROW FORMAT ... STORED AS ... LOCATION`` -> target table."""
+    props = tree.args.get("properties")
+    plist = list(props.expressions) if props else []
+    fmt = ctx.options.target_format
+    temporary = any(isinstance(p, exp.TemporaryProperty) for p in plist)
+    if temporary or (tree.kind or "").upper() == "VIEW":
+        if temporary:
+            ctx.construct("temporary_table")
+            ctx.note("temporary_table", "temporary table becomes a temporary view: it is recomputed on each use "
+                                        "(use CACHE TABLE name AS SELECT ... to materialize it once)")
+        return [tree]
+    external = any(isinstance(p, exp.ExternalProperty) for p in plist)
+    ctx.construct("create_external_table" if external else "create_table")
+    if tree.expression is not None:
+        ctx.construct("ctas")
+    keep: list[exp.Expression] = []
+    dropped_props: list[str] = []
+    partition_cols: list[exp.ColumnDef] = []
+    partition_names: list[exp.Expression] = []
+    location: exp.Expression | None = None
+    bucket: exp.Expression | None = None
+    for p in plist:
+        if isinstance(p, exp.StorageHandlerProperty):
+            ctx.fail("ddl", f"STORED BY {p.name or p.sql('hive')}: a storage handler (HBase, Kudu, JDBC ...) "
+                            "table has no Parquet/Iceberg equivalent; migrate it separately")
+        elif isinstance(p, _FORMAT_PROPS):
+            continue
+        elif isinstance(p, exp.LocationProperty):
+            location = p
+        elif isinstance(p, exp.PartitionedByProperty):
+            cols = p.this.expressions if isinstance(p.this, exp.Schema) else [p.this]
+            for col in cols:
+                if isinstance(col, exp.ColumnDef):
+                    partition_cols.append(col)
+                    partition_names.append(exp.to_identifier(col.name))
+                else:
+                    partition_names.append(col)
+        elif isinstance(p, exp.ClusteredByProperty):
+            cols = p.expressions
+            n = p.args.get("buckets")
+            if fmt == "iceberg" and len(cols) == 1 and n is not None:
+                bucket = exp.PartitionedByBucket(this=cols[0].copy(), expression=n.copy())
+                ctx.note("ddl", f"CLUSTERED BY ({cols[0].sql('hive')}) INTO {n.sql()} BUCKETS -> Iceberg "
+                                "partition transform bucket(): a different hash than Hive's buckets")
+            elif fmt == "iceberg":
+                ctx.note("ddl", "CLUSTERED BY on several columns dropped: Iceberg buckets one column each "
+                                "(add bucket(N, col) transforms by hand if needed)")
+            else:
+                keep.append(p)
+                ctx.note("ddl", "CLUSTERED BY kept: Spark's bucketing hashes differently from Hive's, so Hive "
+                                "bucket files are not bucket-compatible")
+        elif isinstance(p, exp.Property):
+            key = p.name.lower()
+            if key in _HIVE_PROPS or key.startswith(("hive.", "orc.", "avro.", "serialization.")):
+                dropped_props.append(key)
+            else:
+                keep.append(p)
+        else:
+            keep.append(p)
+    if dropped_props:
+        ctx.note("ddl", f"Hive table properties dropped: {', '.join(sorted(dropped_props))}")
+    schema = tree.this
+    if partition_cols:
+        if isinstance(schema, exp.Schema):
+            schema.set("expressions", [*schema.expressions, *partition_cols])
+        else:
+            ctx.fail("ddl", "PARTITIONED BY with column types on a table without a column list")
+    _column_type_fixes(schema, ctx)
+    keep.insert(0, exp.FileFormatProperty(this=exp.Var(this=fmt)))
+    if partition_names or bucket is not None:
+        parts = [*partition_names, *([bucket] if bucket is not None else [])]
+        keep.append(exp.PartitionedByProperty(this=exp.Schema(expressions=parts)))
+        ctx.construct("partitioned_table")
+    if location is not None:
+        _adopt_plan_table(tree, location.this.name, ctx)
+        lit = _location_literal(location.this, ctx, "table")
+        if lit is not None:
+            keep.append(exp.LocationProperty(this=lit))
+    if external:
+        ctx.note("ddl", f"EXTERNAL table becomes a {fmt} table: its data must be copied by a plan dataset, "
+                        "and DROP TABLE may now delete data")
+    if any(isinstance(p, exp.LikeProperty) for p in keep) and fmt == "iceberg":
+        ctx.fail("ddl", "CREATE TABLE ... LIKE is not supported for Iceberg tables: write the column list")
+    tree.set("properties", exp.Properties(expressions=keep))
+    ctx.hit("ddl")
+    return [tree]
+
+
+def _adopt_plan_table(tree: exp.Create, uri: str, ctx: Context) -> None:
+    """A plan dataset migrated this table's location into an Iceberg table: use that name from now on."""
+    target = table_for_location(uri, ctx)
+    table = tree.this.this if isinstance(tree.this, exp.Schema) else tree.this
+    if target is None or not isinstance(table, exp.Table):
+        return
+    legacy = ".".join(p for p in (table.db or ctx.state.current_db or "", table.name) if p).lower()
+    full = f"{ctx.options.catalog}.{target}" if ctx.options.catalog and target.count(".") == 1 else target
+    ctx.options.table_map[legacy] = full
+    ctx.note("table_names", f"{legacy} -> {full} (plan dataset with the same location)")
+
+
+def create_database(tree: exp.Create, ctx: Context) -> list[Output]:
+    ctx.construct("create_database")
+    table = tree.this
+    if isinstance(table, exp.Table):
+        mapped = map_database(table.name, ctx)
+        tree.set("this", exp.to_table(mapped))
+    props = tree.args.get("properties")
+    if props:
+        keep = []
+        for p in props.expressions:
+            if isinstance(p, exp.LocationProperty):
+                lit = _location_literal(p.this, ctx, "database")
+                if lit is not None:
+                    keep.append(exp.LocationProperty(this=lit))
+            else:
+                keep.append(p)
+        tree.set("properties", exp.Properties(expressions=keep) if keep else None)
+    return [tree]
+
+
+def create_function(tree: exp.Create, ctx: Context) -> list[Output]:
+    """Hive UDF registration -> Spark's ``CREATE [TEMPORARY] FUNCTION ... [USING JAR]`` (same syntax)."""
+    ctx.construct("temporary_function")
+    name = tree.this.name if isinstance(tree.this, exp.Table) else tree.this.sql()
+    ctx.state.temp_functions.add(name.lower())
+    props = tree.args.get("properties")
+    for p in props.expressions if props else []:
+        if isinstance(p, exp.UsingProperty):
+            lit = _location_literal(p.this, ctx, "UDF jar")
+            if lit is not None:
+                p.set("this", lit)
+    ctx.note("udf_registration", f"UDF {name} ({tree.expression.sql('spark') if tree.expression else '?'}): "
+                                 "a Hive UDF class runs in Spark only with Hive support enabled and its jar on "
+                                 "the job's classpath (spark.jars)")
+    return [tree]
+
+
+def use(tree: exp.Use, ctx: Context) -> list[Output]:
+    ctx.construct("use")
+    db = tree.this.name if tree.this is not None else ""
+    ctx.state.current_db = db
+    mapped = map_database(db, ctx)
+    if mapped != db:
+        ctx.hit("table_names")
+    return [f"USE {mapped}"]
+
+
+def analyze(tree: exp.Analyze, ctx: Context) -> list[Output]:
+    ctx.construct("analyze")
+    if ctx.options.target_format == "iceberg":
+        ctx.note("analyze", "ANALYZE TABLE dropped: Iceberg keeps file-level statistics itself (for table "
+                            "statistics run CALL <catalog>.system.compute_table_stats)")
+        return []
+    stats = tree.expression
+    if isinstance(stats, exp.AnalyzeStatistics) and str(stats.this).upper() == "FOR COLUMNS" \
+            and not stats.expressions:
+        stats.set("this", "FOR ALL COLUMNS")  # Hive's bare FOR COLUMNS means every column
+        ctx.hit("analyze")
+    return [tree]
+
+
+def load_data(tree: exp.LoadData, ctx: Context) -> list[Output]:
+    ctx.construct("load_data")
+    ctx.fail("load_data", f"LOAD DATA {'LOCAL ' if tree.args.get('local') else ''}INPATH "
+                          f"{tree.args['inpath'].sql()} moves raw files into a Hive table; a Parquet/Iceberg "
+                          "table cannot adopt them: copy them with a plan dataset, or INSERT INTO ... SELECT "
+                          "from a temporary view over the files")
+    return []
+
+
+def alter(tree: exp.Alter, ctx: Context) -> list[Output]:
+    ctx.construct("alter_table")
+    iceberg = ctx.options.target_format == "iceberg"
+    out: list[Output] = []
+    actions = tree.args.get("actions") or []
+    keep: list[exp.Expression] = []
+    for action in actions:
+        if isinstance(action, exp.AddPartition):
+            ctx.construct("add_partition")
+            if iceberg:
+                ctx.note("partitions", "ALTER TABLE ADD PARTITION dropped: Iceberg partitions exist once rows "
+                                       "are written")
+                continue
+            loc = action.args.get("location")
+            if loc is not None:
+                lit = _location_literal(loc.this, ctx, "partition")
+                action.set("location", exp.LocationProperty(this=lit) if lit is not None else None)
+            keep.append(action)
+        elif isinstance(action, exp.DropPartition):
+            ctx.construct("drop_partition")
+            if iceberg:
+                conds = [e.copy() for part in action.expressions for e in part.expressions]
+                where = exp.and_(*conds) if conds else None
+                out.append(exp.Delete(this=tree.this.copy(), where=exp.Where(this=where)))
+                ctx.note("partitions", "ALTER TABLE DROP PARTITION -> DELETE FROM ... WHERE (Iceberg drops whole "
+                                       "data files when the filter matches partitions)")
+                continue
+            keep.append(action)
+        elif isinstance(action, exp.AlterSet) and (action.args.get("location") is not None
+                                                     or action.args.get("file_format")
+                                                     or action.args.get("serde")):
+            ctx.fail("alter", "ALTER TABLE SET LOCATION/FILEFORMAT/SERDE changes the physical layout of a legacy "
+                              "table; the target layout is owned by the migration plan")
+        elif isinstance(action, exp.AlterColumn) and action.args.get("rename_to") is not None \
+                and action.args.get("dtype") is not None:
+            ctx.note("alter", "CHANGE COLUMN becomes RENAME COLUMN: a type change must be a separate "
+                              "ALTER COLUMN ... TYPE (Iceberg allows only safe widenings)")
+            keep.append(action)
+        else:
+            keep.append(action)
+    if keep:
+        tree.set("actions", keep)
+        out.insert(0, tree)
+    return out
+
+
+_MSCK = re.compile(r"^\s*msck\s+(?:repair\s+)?table\s+([`\w.]+)(.*)$", re.I | re.S)
+
+
+def msck(text: str, ctx: Context) -> list[Output]:
+    ctx.construct("msck_repair")
+    m = _MSCK.match(text)
+    if not m:
+        ctx.fail("msck", "MSCK statement not understood")
+        return []
+    parts = [p.strip("`") for p in m.group(1).split(".")]
+    db, name = (parts[-2], parts[-1]) if len(parts) > 1 else (None, parts[0])
+    if ctx.options.target_format == "iceberg":
+        ctx.note("msck", "MSCK REPAIR TABLE dropped: Iceberg tracks partitions in table metadata; files written "
+                         "outside Spark must be registered with CALL <catalog>.system.add_files")
+        return []
+    target = map_table_parts(db, name, ctx) or parts
+    ctx.hit("msck")
+    return [f"MSCK REPAIR TABLE {'.'.join(target)}{m.group(2).rstrip()}"]
+
+
+_ADD = re.compile(r"^\s*add\s+(jar|jars|file|files|archive|archives)\s+(.+)$", re.I | re.S)
+
+
+def add_resource(text: str, ctx: Context) -> list[Output]:
+    m = _ADD.match(text)
+    if not m:
+        ctx.fail("resources", "ADD statement not understood")
+        return []
+    kind = m.group(1).upper().rstrip("S")
+    ctx.construct(f"add_{kind.lower()}")
+    out: list[Output] = []
+    for raw in m.group(2).split():
+        path = raw.strip("'\"")
+        mapped = map_location(path, ctx)
+        if mapped is None and is_legacy_location(path):
+            ctx.note("resources", f"ADD {kind} {path}: still on the legacy store (not mapped by the plan); "
+                                  "the Spark job must be able to read it")
+            mapped = path
+        elif mapped is not None:
+            ctx.note("resources", f"ADD {kind} {path} -> {mapped}")
+        out.append(f"ADD {kind} '{mapped or path}'")
+    need = {"JAR": "spark.jars / --jars", "FILE": "spark.files / --files",
+            "ARCHIVE": "spark.archives / --archives"}[kind]
+    ctx.note("resources", f"ADD {kind}: the Spark job needs it too ({need} in the job spec is preferred to "
+                          "ADD at run time)")
+    return out

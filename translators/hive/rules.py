@@ -1,0 +1,413 @@
+"""Small rewrite rules over sqlglot trees (Hive in, Spark out), applied in order.
+
+Each rule is a pure function ``(tree, ctx) -> tree`` that records under its own name what it changed
+(``ctx.hit``), what a reviewer must know (``ctx.note``) and what cannot be translated (``ctx.fail``).
+Policy for Spark 4's ANSI mode (on by default): where Hive returns NULL and Spark would raise, the rule
+rewrites to the ``try_*`` form so results match Hive, and says so in a note.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlglot import exp
+from sqlglot.dialects.dialect import Dialect
+from sqlglot.time import format_time
+
+from .spark_functions import SPARK_BUILTIN_FUNCTIONS
+from .variables import Variables
+
+
+@dataclass(frozen=True)
+class Note:
+    rule: str
+    message: str
+
+
+@dataclass
+class Options:
+    """What the translation targets. ``table_map`` keys are legacy ``db.table`` or ``db`` (lower case)."""
+
+    target_format: str = "iceberg"  # iceberg | parquet
+    catalog: str | None = None  # prefix for legacy db.table -> catalog.db.table
+    table_map: dict[str, str] = field(default_factory=dict)
+    location_map: list[tuple[str, str]] = field(default_factory=list)  # legacy prefix -> target prefix
+    # legacy table location -> target table (a plan dataset's source path and Iceberg table)
+    location_tables: list[tuple[str, str]] = field(default_factory=list)
+    variables: Variables = field(default_factory=Variables)
+    ansi_rewrites: bool = True  # CAST -> TRY_CAST, / -> try_divide (Hive's NULL instead of an error)
+
+
+@dataclass
+class ScriptState:
+    """What earlier statements of the same script established."""
+
+    variables: Variables
+    current_db: str | None = None
+    temp_functions: set[str] = field(default_factory=set)
+    dynamic_overwrite_set: bool = False
+
+
+@dataclass
+class Context:
+    options: Options
+    state: ScriptState
+    notes: list[Note] = field(default_factory=list)
+    failures: list[Note] = field(default_factory=list)
+    applied: list[str] = field(default_factory=list)
+    constructs: list[str] = field(default_factory=list)
+    before: list[str] = field(default_factory=list)  # Spark statements to emit before this one
+    # Every node of the tree being rewritten, collected in one walk: rules filter this list instead of
+    # walking the tree again (one walk per rule made big queries 2x slower).
+    nodes: list[Any] = field(default_factory=list)
+
+    def of(self, *types: type) -> list[Any]:
+        return [n for n in self.nodes if isinstance(n, types)]
+
+    def hit(self, rule: str) -> None:
+        if rule not in self.applied:
+            self.applied.append(rule)
+
+    def note(self, rule: str, message: str) -> None:
+        self.hit(rule)
+        if Note(rule, message) not in self.notes:
+            self.notes.append(Note(rule, message))
+
+    def fail(self, rule: str, reason: str) -> None:
+        self.hit(rule)
+        if Note(rule, reason) not in self.failures:
+            self.failures.append(Note(rule, reason))
+
+    def construct(self, name: str) -> None:
+        if name not in self.constructs:
+            self.constructs.append(name)
+
+
+Rule = Callable[[exp.Expression, Context], exp.Expression]
+
+
+# ---------------------------------------------------------------- names and locations
+
+def _split_name(name: str) -> list[str]:
+    return [p.strip("`") for p in name.split(".")]
+
+
+def map_table_parts(db: str | None, name: str, ctx: Context) -> list[str] | None:
+    """Target [catalog, db, table] for a legacy table, or None when it stays as written."""
+    opts = ctx.options
+    key_db = (db or ctx.state.current_db or "").lower()
+    full = f"{key_db}.{name.lower()}" if key_db else name.lower()
+    if full in opts.table_map:
+        return _split_name(opts.table_map[full])
+    if db is None:
+        return None  # unqualified names follow the (mapped) USE db
+    if key_db in opts.table_map:
+        return [*_split_name(opts.table_map[key_db]), name]
+    if opts.catalog:
+        return [opts.catalog, db, name]
+    return None
+
+
+def map_database(db: str, ctx: Context) -> str:
+    opts = ctx.options
+    if db.lower() in opts.table_map:
+        return opts.table_map[db.lower()]
+    return f"{opts.catalog}.{db}" if opts.catalog else db
+
+
+_SCHEME = re.compile(r"^(hdfs|viewfs|mfs|maprfs|file)://[^/]*", re.I)
+
+
+def _path_only(uri: str) -> str:
+    return _SCHEME.sub("", uri)
+
+
+def map_location(uri: str, ctx: Context) -> str | None:
+    """The target URI for a legacy location (longest mapped prefix wins), or None if unmapped."""
+    best: tuple[int, str] | None = None
+    for old, new in ctx.options.location_map:
+        for cand_old, cand_uri in ((old, uri), (_path_only(old), _path_only(uri))):
+            if cand_old and (cand_uri == cand_old or cand_uri.startswith(cand_old.rstrip("/") + "/")):
+                if best is None or len(cand_old) > best[0]:
+                    best = (len(cand_old), new.rstrip("/") + cand_uri[len(cand_old.rstrip("/")):])
+                break
+    return best[1] if best else None
+
+
+def table_for_location(uri: str, ctx: Context) -> str | None:
+    """The target table a plan dataset gives for a legacy table location, if any."""
+    want = _path_only(uri).rstrip("/")
+    for legacy, table in ctx.options.location_tables:
+        if _path_only(legacy).rstrip("/") == want:
+            return table
+    return None
+
+
+def is_legacy_location(uri: str) -> bool:
+    return bool(re.match(r"^(hdfs|viewfs|mfs|maprfs)://", uri, re.I)) or uri.startswith("/")
+
+
+def _cte_names(ctx: Context) -> set[str]:
+    return {cte.alias_or_name.lower() for cte in ctx.of(exp.CTE)}
+
+
+def rule_table_names(tree: exp.Expression, ctx: Context) -> exp.Expression:
+    """Legacy ``db.table`` -> target ``catalog.db.table`` (plan mapping, ``--table-map``, ``--catalog``)."""
+    ctes = _cte_names(ctx)
+    for table in ctx.of(exp.Table):
+        if not isinstance(table.this, exp.Identifier) or table.args.get("catalog"):
+            continue
+        if not table.db and table.name.lower() in ctes:
+            continue
+        parts = map_table_parts(table.db or None, table.name, ctx)
+        if parts is None:
+            continue
+        if [*(x for x in (table.catalog, table.db) if x), table.name] == parts:
+            continue
+        names = [exp.to_identifier(p) for p in parts]
+        table.set("this", names[-1])
+        table.set("db", names[-2] if len(names) >= 2 else None)
+        table.set("catalog", names[-3] if len(names) >= 3 else None)
+        ctx.hit("table_names")
+    return tree
+
+
+# ---------------------------------------------------------------- ANSI semantics
+
+_CASTABLE_FAILS = (
+    exp.DataType.Type.TINYINT, exp.DataType.Type.SMALLINT, exp.DataType.Type.INT, exp.DataType.Type.BIGINT,
+    exp.DataType.Type.DECIMAL, exp.DataType.Type.FLOAT, exp.DataType.Type.DOUBLE, exp.DataType.Type.DATE,
+    exp.DataType.Type.TIMESTAMP, exp.DataType.Type.BOOLEAN,
+)
+
+
+def rule_ansi_cast(tree: exp.Expression, ctx: Context) -> exp.Expression:
+    """``CAST(x AS INT|DATE|...)`` -> ``TRY_CAST``: Hive yields NULL on bad input, Spark 4 (ANSI) raises."""
+    if not ctx.options.ansi_rewrites:
+        return tree
+    # sqlglot reads Hive's CAST as a TryCast without ``safe`` (and writes it back as CAST): mark it safe.
+    for cast in ctx.of(exp.Cast):
+        if cast.args.get("safe") or not cast.to.is_type(*_CASTABLE_FAILS):
+            continue
+        if isinstance(cast.this, exp.Literal | exp.Null) or cast.find_ancestor(exp.ColumnDef, exp.Schema):
+            continue  # a literal is checked at parse time; column defs are types, not casts
+        cast.replace(exp.TryCast(this=cast.this, to=cast.to, safe=True))
+        ctx.note("ansi_cast", "CAST -> TRY_CAST: Hive returns NULL for a bad value, Spark 4 (ANSI) raises")
+    return tree
+
+
+def _nonzero_literal(e: exp.Expression) -> bool:
+    return isinstance(e, exp.Literal) and not e.is_string and float(e.this or 0) != 0
+
+
+def rule_ansi_division(tree: exp.Expression, ctx: Context) -> exp.Expression:
+    """``a / b`` -> ``try_divide(a, b)``: Hive returns NULL on a zero divisor, Spark 4 (ANSI) raises."""
+    if not ctx.options.ansi_rewrites:
+        return tree
+    for div in ctx.of(exp.Div):
+        if _nonzero_literal(div.expression):
+            continue
+        div.replace(exp.Anonymous(this="try_divide", expressions=[div.this, div.expression]))
+        ctx.note("ansi_division", "a / b -> try_divide(a, b): Hive returns NULL on division by zero, "
+                                  "Spark 4 (ANSI) raises")
+    for div in ctx.of(exp.IntDiv):
+        if not _nonzero_literal(div.expression):
+            ctx.note("ansi_division", "DIV: Hive returns NULL on a zero divisor, Spark 4 (ANSI) raises")
+    return tree
+
+
+# ---------------------------------------------------------------- functions and date formats
+
+_SPARK = Dialect.get_or_raise("spark")
+_DATE_FUNCS = (exp.TimeToStr, exp.UnixToStr, exp.StrToUnix, exp.StrToTime, exp.StrToDate)
+# Spark 3+ datetime patterns reject week-based letters and a few others that SimpleDateFormat accepted.
+_WEEK_LETTERS = set("YwWuec")
+_BAD_LETTERS = set("AnNp")
+
+
+def _pattern_letters(pattern: str) -> set[str]:
+    # Text inside single quotes in a pattern is literal.
+    return set(re.sub(r"'[^']*'", "", pattern))
+
+
+def rule_date_formats(tree: exp.Expression, ctx: Context) -> exp.Expression:
+    """Check Hive (SimpleDateFormat) patterns against Spark's DateTimeFormatter-based patterns."""
+    for node in ctx.of(*_DATE_FUNCS, exp.Anonymous):
+        if isinstance(node, exp.Anonymous) and node.name.lower() not in ("date_format", "from_unixtime",
+                                                                          "unix_timestamp", "to_timestamp"):
+            continue
+        ctx.construct("date_format")
+        fmt = node.args.get("format")
+        patterns = []
+        if isinstance(fmt, exp.Literal) and fmt.is_string:
+            # sqlglot keeps parsed formats in strftime form: write it back as Spark would.
+            patterns = [format_time(fmt.name, _SPARK.INVERSE_TIME_MAPPING, _SPARK.INVERSE_TIME_TRIE) or fmt.name]
+        if isinstance(node, exp.Anonymous):
+            patterns = [a.name for a in node.expressions[1:] if isinstance(a, exp.Literal) and a.is_string]
+        for lit in patterns:
+            letters = _pattern_letters(lit)
+            week, bad = letters & _WEEK_LETTERS, letters & _BAD_LETTERS
+            if week or bad:
+                ctx.fail("date_formats", f"date pattern '{lit}' uses {''.join(sorted(week | bad))}: Spark 3+ "
+                                         "rejects week-based/unsupported pattern letters; rewrite with "
+                                         "dayofweek()/weekofyear()/EXTRACT")
+    return tree
+
+
+# Hive functions whose Spark namesake behaves differently.
+_DIFFERENT = {
+    "hash": "hash(): Spark uses Murmur3, Hive uses Java hashCode; values differ (bucketing, sampling)",
+    "rand": "rand(): a different random sequence than Hive for the same seed",
+    "reflect": "reflect(): the Java class must be on the Spark classpath",
+    "java_method": "java_method(): the Java class must be on the Spark classpath",
+    "current_user": "current_user(): the Spark job's user, not the Hive session user",
+}
+
+
+def rule_functions(tree: exp.Expression, ctx: Context) -> exp.Expression:
+    """Flag calls that are not Spark built-ins (UDFs to register) and built-ins that differ from Hive."""
+    for node in ctx.of(exp.Func):
+        if isinstance(node, exp.Anonymous):
+            name = node.name.lower()
+            if name in _DIFFERENT:
+                ctx.note("functions", _DIFFERENT[name])
+            elif name in ctx.state.temp_functions:
+                ctx.construct("udf")
+            elif name not in SPARK_BUILTIN_FUNCTIONS and "." not in name:
+                ctx.construct("udf")
+                ctx.note("functions", f"{node.name}() is not a Spark built-in: register the UDF in the Spark "
+                                      "job (CREATE FUNCTION ... USING JAR) or in the catalog")
+        else:
+            key = node.sql_name().lower()
+            if key in _DIFFERENT:
+                ctx.note("functions", _DIFFERENT[key])
+    if ctx.of(exp.Rand):
+        ctx.note("functions", _DIFFERENT["rand"])
+    return tree
+
+
+# ---------------------------------------------------------------- clauses that keep their meaning
+
+def rule_clauses(tree: exp.Expression, ctx: Context) -> exp.Expression:
+    """Record constructs; note the ones whose behaviour a reviewer must keep in mind."""
+    for sel in ctx.of(exp.Select):
+        if sel.args.get("sort"):
+            ctx.construct("sort_by")
+            ctx.note("sort_by", "SORT BY orders rows within each task only (as in Hive), not a total "
+                                "order: use ORDER BY where a global order is required")
+        if sel.args.get("distribute"):
+            ctx.construct("distribute_by")
+        if sel.args.get("cluster"):
+            ctx.construct("cluster_by")
+        if sel.args.get("laterals"):
+            outer = any(lat.args.get("outer") for lat in sel.args["laterals"])
+            ctx.construct("lateral_view_outer" if outer else "lateral_view")
+        if sel.args.get("joins"):
+            ctx.construct("join")
+        if sel.args.get("group"):
+            ctx.construct("aggregation")
+    if ctx.of(exp.Window):
+        ctx.construct("window_function")
+    if ctx.of(exp.With):
+        ctx.construct("cte")
+    if ctx.of(exp.Union, exp.Intersect, exp.Except):
+        ctx.construct("set_operation")
+    if ctx.of(exp.QueryTransform):
+        ctx.construct("transform")
+        ctx.note("transform", "TRANSFORM ... USING runs the script on every executor: ship it with ADD FILE or "
+                              "spark-submit --files; without Hive support Spark uses its own text serde "
+                              "(NULL written as \\N as in Hive, but complex types as JSON)")
+    for sample in ctx.of(exp.TableSample):
+        ctx.construct("tablesample")
+        on = sample.args.get("bucket_field")
+        if on is not None:
+            num, den = sample.args.get("bucket_numerator"), sample.args.get("bucket_denominator")
+            ctx.fail("tablesample", "TABLESAMPLE (BUCKET x OUT OF y ON col) is not supported by Spark: filter "
+                                    f"with WHERE pmod(hash({on.sql('spark')}), {den.sql() if den else 'y'}) = "
+                                    f"{num.sql() if num else 'x'} - 1 (a different row set than Hive's)")
+        else:
+            ctx.note("tablesample", "TABLESAMPLE picks different rows in Spark than in Hive")
+    return tree
+
+
+def rule_dynamic_partitions(tree: exp.Expression, ctx: Context) -> exp.Expression:
+    """``INSERT OVERWRITE ... PARTITION (dt)``: overwrite only the partitions written, as Hive does."""
+    for ins in ctx.of(exp.Insert):
+        table = ins.this if isinstance(ins.this, exp.Table) else None
+        part = table.args.get("partition") if table else None
+        if part is None:
+            continue
+        dynamic = any(not isinstance(e, exp.EQ) for e in part.expressions)
+        if dynamic:
+            ctx.construct("dynamic_partition")
+        if any(isinstance(e, exp.EQ) for e in part.expressions):
+            ctx.construct("static_partition")
+        if dynamic and ins.args.get("overwrite") and not ctx.state.dynamic_overwrite_set:
+            # Spark's default (static) would first delete every partition of the table.
+            ctx.before.append("SET spark.sql.sources.partitionOverwriteMode=dynamic")
+            ctx.state.dynamic_overwrite_set = True
+            ctx.note("dynamic_partitions", "dynamic-partition INSERT OVERWRITE: set "
+                                           "spark.sql.sources.partitionOverwriteMode=dynamic so that only the "
+                                           "partitions written are replaced (Spark's default replaces all)")
+    return tree
+
+
+_UNITS = {"day": "DAY", "days": "DAY", "hour": "HOUR", "hours": "HOUR", "minute": "MINUTE", "minutes": "MINUTE",
+          "second": "SECOND", "seconds": "SECOND", "month": "MONTH", "months": "MONTH", "year": "YEAR",
+          "years": "YEAR"}
+
+
+def rule_interval_shorthand(tree: exp.Expression, ctx: Context) -> exp.Expression:
+    """Hive 2.2+ reads ``d + 30 days`` as an interval; sqlglot reads ``days`` as an alias: undo that."""
+    for alias in ctx.of(exp.Alias):
+        unit = _UNITS.get(alias.alias.lower())
+        if unit is None or isinstance(alias.parent, exp.Select):
+            continue  # a projection alias named "days" stays an alias
+        target = alias.this
+        while isinstance(target, exp.Binary) and not isinstance(target, exp.Connector):
+            target = target.expression
+        if not isinstance(target, exp.Literal | exp.Paren) or target.is_string:
+            continue
+        target.replace(exp.Interval(this=exp.Literal.string(target.name) if isinstance(target, exp.Literal)
+                                    else target.copy(), unit=exp.Var(this=unit)))
+        alias.replace(alias.this)
+        ctx.hit("interval_shorthand")
+        ctx.construct("interval")
+    # Hive's INTERVAL (5) DAY / INTERVAL (expr) DAY: Spark takes only a literal after INTERVAL.
+    for iv in list(tree.find_all(exp.Interval)) if ctx.of(exp.Interval, exp.Alias) else []:
+        inner = iv.this.unnest() if isinstance(iv.this, exp.Paren) else None
+        if inner is None:
+            continue
+        ctx.construct("interval")
+        ctx.hit("interval_shorthand")
+        if isinstance(inner, exp.Literal):
+            iv.set("this", exp.Literal.string(inner.name))
+        else:
+            unit = iv.args.get("unit")
+            one = exp.Interval(this=exp.Literal.string("1"), unit=unit.copy() if unit else None)
+            iv.replace(exp.Paren(this=exp.Mul(this=exp.Paren(this=inner.copy()), expression=one)))
+    return tree
+
+
+EXPRESSION_RULES: list[tuple[str, Rule]] = [
+    ("interval_shorthand", rule_interval_shorthand),
+    ("table_names", rule_table_names),
+    ("dynamic_partitions", rule_dynamic_partitions),
+    ("clauses", rule_clauses),
+    ("date_formats", rule_date_formats),
+    ("functions", rule_functions),
+    ("ansi_cast", rule_ansi_cast),
+    ("ansi_division", rule_ansi_division),
+]
+
+
+def apply_rules(tree: exp.Expression, ctx: Context) -> exp.Expression:
+    # Rules replace only nodes of the type they look for, so the index stays valid for later rules.
+    ctx.nodes = list(tree.walk())
+    for _name, rule in EXPRESSION_RULES:
+        tree = rule(tree, ctx)
+    ctx.nodes = []
+    return tree

@@ -1,0 +1,317 @@
+"""HiveQL script -> Spark SQL script, statement by statement, with a record of every decision.
+
+Steps per statement: variable substitution, script-level commands handled by text (SET, ADD, MSCK, shell
+commands), otherwise sqlglot parses (Hive) -> statement handlers (DDL, multi-insert, ...) -> expression
+rules -> sqlglot generates (Spark). A sqlglot ``Command`` fallback, a parser or generator warning, or an
+exception makes the statement ``unsupported`` unless a rule handled it: nothing passes silently.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import ErrorLevel, SqlglotError
+
+from . import ddl, settings
+from .multi_insert import split_multi_insert
+from .report import FileResult, StatementResult, TranslationReport
+from .rules import Context, Options, ScriptState, apply_rules
+from .splitter import split_statements
+from .variables import substitute
+
+HIVE_SUFFIXES = (".hql", ".sql", ".q", ".hive")
+
+
+class _Capture(logging.Handler):
+    """Collects sqlglot's warnings (its way of saying 'unsupported, fell back')."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+_SQLGLOT_LOGGER = logging.getLogger("sqlglot")
+
+
+def _kind(tree: exp.Expression) -> str:
+    if isinstance(tree, exp.Create):
+        return f"create_{(tree.kind or 'object').lower()}"
+    if isinstance(tree, exp.MultitableInserts):
+        return "multi_insert"
+    if isinstance(tree, exp.Query):
+        return "query"
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", type(tree).__name__).lower()
+
+
+_TEXT_KINDS = [
+    ("set", re.compile(r"^set(\s|$)", re.I)),
+    ("reset", re.compile(r"^reset(\s|$)", re.I)),
+    ("add_resource", re.compile(r"^add\s+(jar|jars|file|files|archive|archives)\s", re.I)),
+    ("shell", re.compile(r"^(dfs\s|!)", re.I)),
+    ("source", re.compile(r"^source\s", re.I)),
+    ("msck", re.compile(r"^msck\s", re.I)),
+    ("explain", re.compile(r"^explain(\s+(extended|formatted|dependency|authorization|vectorization))?\s", re.I)),
+    ("show", re.compile(r"^(show|desc|describe)\s", re.I)),
+    # ADD CONSTRAINT, and CHANGE COLUMN c c <type> CONSTRAINT n NOT NULL (same name and type: only a constraint)
+    ("constraint", re.compile(r"^alter\s+table\s+\S+\s+(add\s+constraint\s|change\s+(column\s+)?(\S+)\s+\3\s+"
+                              r"\S+\s+constraint\s)", re.I)),
+]
+
+
+class HiveTranslator:
+    """Translates scripts with fixed options; one ``ScriptState`` per file."""
+
+    def __init__(self, options: Options | None = None) -> None:
+        self.options = options or Options()
+
+    # ------------------------------------------------------------------ statements
+    def translate_text(self, text: str, ctx: Context, result: StatementResult) -> list[str]:
+        kind = next((k for k, rx in _TEXT_KINDS if rx.match(text)), None)
+        if kind == "set":
+            result.kind = "set"
+            return self._set(text, ctx)
+        if kind == "reset":
+            result.kind = "set"
+            ctx.note("settings", "RESET dropped: the translated script sets only Spark confs it needs")
+            return []
+        if kind == "add_resource":
+            result.kind = "add_resource"
+            return [str(o) for o in ddl.add_resource(text, ctx)]
+        if kind == "shell":
+            result.kind = "shell"
+            ctx.construct("shell_command")
+            ctx.fail("shell", "dfs/! shell command: run it as a step of the job's orchestration (a Prefect task), "
+                              "not inside Spark SQL")
+            return []
+        if kind == "source":
+            result.kind = "source"
+            ctx.fail("source", "SOURCE includes another script: translate that file as well and run it first")
+            return []
+        if kind == "msck":
+            result.kind = "msck"
+            return [str(o) for o in ddl.msck(text, ctx)]
+        if kind == "explain":
+            m = _TEXT_KINDS[6][1].match(text)
+            assert m is not None
+            result.kind = "explain"
+            ctx.construct("explain")
+            inner = self.translate_text(text[m.end():], ctx, result)
+            result.kind = "explain"
+            return [f"EXPLAIN {inner[0]}"] if len(inner) == 1 else inner
+        if kind == "show":
+            result.kind = "show"
+            ctx.construct("show")
+            ctx.hit("show")  # same syntax in Spark; names are checked by Spark's parser (--check-spark)
+            return [text]
+        if kind == "constraint":
+            result.kind = "alter"
+            ctx.construct("constraint")
+            if re.search(r"\b(disable|not\s+enforced)\b", text, re.I):
+                ctx.note("constraint", "informational constraint (DISABLE NOVALIDATE) dropped: Hive did not "
+                                       "enforce it and Parquet/Iceberg tables have no such constraints")
+                return []
+            ctx.fail("constraint", "enforced constraint: Parquet/Iceberg tables cannot enforce it; check the "
+                                   "data with a validation rule (not_null/unique) in the plan instead")
+            return []
+        return self._parsed(text, ctx, result)
+
+    def _set(self, text: str, ctx: Context) -> list[str]:
+        ctx.construct("set")
+        kv = settings.parse_set(text)
+        if kv is None:
+            ctx.note("settings", f"{text.strip()}: a SET that only prints values, dropped")
+            return []
+        key, value = kv
+        tr = settings.translate_set(key, value)
+        if tr.action == settings.VARIABLE:
+            ctx.state.variables.define(key, value)
+            ctx.hit("variables")
+            return []
+        if key.lower().startswith("hiveconf:"):
+            key = key.split(":", 1)[1]
+        ctx.state.variables.define(f"hiveconf:{key}", value)  # Hive reads SET keys back as ${hiveconf:key}
+        ctx.hit("settings")
+        if tr.note:
+            ctx.note("settings", tr.note)
+        return [tr.sql] if tr.sql else []
+
+    def _parsed(self, text: str, ctx: Context, result: StatementResult) -> list[str]:
+        capture = _Capture()
+        _SQLGLOT_LOGGER.addHandler(capture)
+        try:
+            trees = sqlglot.parse(text, read="hive", error_level=ErrorLevel.RAISE)
+        except SqlglotError as e:
+            ctx.fail("parser", f"sqlglot cannot parse this Hive statement: {_first_line(str(e))}")
+            return []
+        finally:
+            _SQLGLOT_LOGGER.removeHandler(capture)
+        trees = [t for t in trees if t is not None]
+        if len(trees) != 1:
+            ctx.fail("parser", f"expected one statement, sqlglot found {len(trees)}")
+            return []
+        tree: Any = trees[0]
+        result.kind = _kind(tree)
+        if isinstance(tree, exp.Command):
+            ctx.fail("parser", f"sqlglot does not understand '{tree.name} ...' (fell back to an opaque Command)")
+            return []
+        if capture.messages:
+            ctx.fail("parser", f"sqlglot warned: {'; '.join(capture.messages)}")
+            return []
+        outputs: list[exp.Expression | str] = self._dispatch(tree, ctx)
+        sql: list[str] = []
+        for out in outputs:
+            if isinstance(out, str):
+                sql.append(out)
+                continue
+            out = apply_rules(out, ctx)
+            sql.extend(ctx.before)
+            ctx.before.clear()
+            gen = _Capture()
+            _SQLGLOT_LOGGER.addHandler(gen)
+            try:
+                sql.append(out.sql(dialect="spark", pretty=True, unsupported_level=ErrorLevel.RAISE))
+            except SqlglotError as e:
+                ctx.fail("generator", f"sqlglot cannot write this in Spark SQL: {_first_line(str(e))}")
+            finally:
+                _SQLGLOT_LOGGER.removeHandler(gen)
+            if gen.messages:
+                ctx.fail("generator", f"sqlglot warned while writing Spark SQL: {'; '.join(gen.messages)}")
+        return sql
+
+    def _dispatch(self, tree: exp.Expression, ctx: Context) -> list[exp.Expression | str]:
+        if isinstance(tree, exp.MultitableInserts):
+            return [out for branch in split_multi_insert(tree, ctx) for out in self._dispatch(branch, ctx)]
+        if isinstance(tree, exp.Create):
+            kind = (tree.kind or "").upper()
+            if kind == "TABLE" or kind == "VIEW":
+                if kind == "VIEW":
+                    ctx.construct("create_view")
+                return list(ddl.create_table(tree, ctx))
+            if kind in ("DATABASE", "SCHEMA"):
+                return list(ddl.create_database(tree, ctx))
+            if kind == "FUNCTION":
+                return list(ddl.create_function(tree, ctx))
+        if isinstance(tree, exp.Use):
+            return list(ddl.use(tree, ctx))
+        if isinstance(tree, exp.Analyze):
+            return list(ddl.analyze(tree, ctx))
+        if isinstance(tree, exp.LoadData):
+            return list(ddl.load_data(tree, ctx))
+        if isinstance(tree, exp.Alter):
+            return list(ddl.alter(tree, ctx))
+        if isinstance(tree, exp.Insert):
+            ctx.construct("insert_overwrite" if tree.args.get("overwrite") else "insert_into")
+            if isinstance(tree.this, exp.Directory):
+                return self._insert_directory(tree, ctx)
+        if isinstance(tree, exp.Drop):
+            ctx.construct(f"drop_{(tree.kind or 'object').lower()}")
+            if (tree.kind or "").upper() in ("DATABASE", "SCHEMA") and isinstance(tree.this, exp.Table):
+                tree.set("this", exp.to_table(ddl.map_database(tree.this.name, ctx)))
+        return [tree]
+
+    def _insert_directory(self, tree: exp.Insert, ctx: Context) -> list[exp.Expression | str]:
+        ctx.construct("insert_directory")
+        directory = tree.this
+        if directory.args.get("local"):
+            ctx.fail("insert_directory", "INSERT OVERWRITE LOCAL DIRECTORY writes on the Hive client's machine; "
+                                         "a Spark job on Kubernetes has no such disk: write to the target store")
+            return []
+        lit = ddl._location_literal(directory.this, ctx, "output directory")
+        if lit is None:
+            ctx.fail("insert_directory", "output directory is on the legacy store and not mapped by the plan")
+            return []
+        directory.set("this", lit)
+        if not tree.args.get("stored") and not directory.args.get("row_format"):
+            ctx.note("insert_directory", "INSERT OVERWRITE DIRECTORY without a format writes Hive text files "
+                                         "(\\001-delimited) and needs Hive support in Spark")
+        return [tree]
+
+    def translate_statement(self, raw_text: str, file: str, line: int, end_line: int, state: ScriptState,
+                            leading: Iterable[str] = ()) -> StatementResult:
+        result = StatementResult(file=file, line=line, end_line=end_line, source=raw_text, kind="unknown",
+                                 leading_comments=list(leading))
+        ctx = Context(self.options, state)
+        sub = substitute(raw_text, state.variables)
+        if sub.used:
+            ctx.hit("variables")
+            ctx.construct("variables")
+        if sub.unresolved:
+            result.kind = "unknown"
+            refs = ", ".join("${" + r + "}" for r in sub.unresolved)
+            ctx.fail("variables", f"unresolved variable {refs}: define it with --var NAME=VALUE or in the plan")
+        else:
+            try:
+                result.outputs = self.translate_text(sub.text, ctx, result)
+            except Exception as e:  # a translator bug must still show up in the report, with its place
+                ctx.fail("internal", f"translator error {type(e).__name__}: {_first_line(str(e))}")
+        result.notes, result.failures = ctx.notes, ctx.failures
+        result.rules, result.constructs = ctx.applied, ctx.constructs
+        if result.failures:
+            result.outputs = []
+        return result
+
+    # ------------------------------------------------------------------ scripts and files
+    def translate_script(self, text: str, file: str = "<string>") -> FileResult:
+        split = split_statements(text)
+        state = ScriptState(variables=self.options.variables.copy())
+        fr = FileResult(path=file, trailing_comments=split.trailing_comments)
+        for st in split.statements:
+            fr.statements.append(self.translate_statement(st.text, file, st.line, st.end_line, state,
+                                                          st.leading_comments))
+        return fr
+
+    def translate_paths(self, paths: Iterable[str | Path]) -> TranslationReport:
+        report = TranslationReport(options=_options_dict(self.options))
+        files = list(iter_hive_files(paths))
+        start = time.perf_counter()
+        for f in files:
+            report.files.append(self.translate_script(f.read_text(encoding="utf-8", errors="replace"), str(f)))
+        report.seconds = time.perf_counter() - start
+        return report
+
+
+def iter_hive_files(paths: Iterable[str | Path]) -> Iterable[Path]:
+    for p in map(Path, paths):
+        if p.is_dir():
+            yield from sorted(q for q in p.rglob("*") if q.is_file() and q.suffix.lower() in HIVE_SUFFIXES)
+        else:
+            yield p
+
+
+def _options_dict(o: Options) -> dict[str, object]:
+    return {"target_format": o.target_format, "catalog": o.catalog, "table_map": o.table_map,
+            "location_map": [list(x) for x in o.location_map], "ansi_rewrites": o.ansi_rewrites,
+            "variables": sorted([*o.variables.hivevar, *(f"hiveconf:{k}" for k in o.variables.hiveconf)])}
+
+
+def _first_line(msg: str) -> str:
+    return re.sub(r"\x1b\[[0-9;]*m", "", msg).strip().splitlines()[0][:300] if msg.strip() else "(no message)"
+
+
+def render_script(fr: FileResult) -> str:
+    """The translated script: notes and failures as comments above each statement, file:line kept."""
+    lines = [f"-- Translated from {fr.path} (HiveQL -> Spark SQL) by migrate translate hive", ""]
+    for s in fr.statements:
+        lines.extend(s.leading_comments)
+        lines.append(f"-- [{s.status}] {s.where}")
+        for n in s.notes:
+            lines.append(f"-- NOTE ({n.rule}): {n.message}")
+        for n in s.failures:
+            lines.append(f"-- UNSUPPORTED ({n.rule}): {n.message}")
+        if s.failures or not s.outputs:
+            lines.extend("--   " + ln for ln in s.source.splitlines())
+        for out in s.outputs:
+            lines.append(out.rstrip() + ";")
+        lines.append("")
+    lines.extend(fr.trailing_comments)
+    return "\n".join(lines).rstrip() + "\n"
