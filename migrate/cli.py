@@ -6,6 +6,7 @@ import typer
 
 from migrate.commands import plan as plan_commands
 from migrate.commands import translate as translate_commands
+from migrate.commands.inventory import inventory_command
 from migrate.commands.run import run_command
 
 app = typer.Typer(
@@ -19,6 +20,7 @@ app = typer.Typer(
 app.add_typer(plan_commands.app, name="plan")
 app.add_typer(translate_commands.app, name="translate")
 app.command("run")(run_command)
+app.command("inventory")(inventory_command)
 
 
 @app.command("demo")

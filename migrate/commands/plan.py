@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 
+from migrate.commands.inventory import plan_init_command
 from migrate.plan import check_plan, load_plan, plan_json_schema
 
 app = typer.Typer(
@@ -55,3 +56,6 @@ def schema(
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(text, encoding="utf-8")
     typer.echo(f"wrote {output}", err=True)
+
+
+app.command("init")(plan_init_command)

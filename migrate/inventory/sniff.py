@@ -1,0 +1,423 @@
+"""Tell a file's format from its bytes (never its name), with a bounded read.
+
+Magic numbers first: Parquet ``PAR1``, ORC ``ORC``, Avro ``Obj\\x01``, SequenceFile ``SEQ``; gzip / bzip2 /
+zstd are decompressed and what is inside is sniffed as text: JSON lines, delimited text (delimiter among
+``\\x01``, tab, comma, pipe, semicolon; header or not; quote char; ``\\N`` nulls) or plain lines. Bytes that
+are neither a container nor text are reported as binary, not guessed at.
+
+Row counts: exact when the file is read to the end (small files, or ``exact=True``), otherwise an
+estimate is derived by the caller from ``sample_rows`` / ``sample_bytes`` (bytes as stored).
+"""
+
+from __future__ import annotations
+
+import bz2
+import csv
+import io
+import json
+import struct
+import zlib
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, BinaryIO
+
+from migrate.inventory.model import Column, FormatInfo
+from migrate.inventory.schema_infer import (
+    WRITABLE_TYPES,
+    arrow_columns,
+    avro_columns,
+    columns_from_stats,
+    infer_rows,
+    looks_like_header,
+)
+from migrate.storage.base import Storage
+
+HEAD = 64 * 1024
+DELIMITERS = ["\x01", "\t", ",", "|", ";"]
+MAGIC_GZIP = b"\x1f\x8b"
+MAGIC_BZ2 = b"BZh"
+MAGIC_ZSTD = b"\x28\xb5\x2f\xfd"
+_TEXT_CTRL = frozenset({1, 2, 3, 9, 10, 12, 13})
+
+
+@dataclass
+class FileProbe:
+    format: FormatInfo
+    columns: list[Column] = field(default_factory=list)
+    rows: int | None = None  # exact row count of the whole file, when known
+    sample_rows: int = 0  # rows seen in the sample
+    sample_bytes: int = 0  # stored bytes those rows took (for estimates)
+    problem: str | None = None  # binary garbage, unreadable container, ...
+
+
+class RangeFile(io.RawIOBase):
+    """A seekable read-only view of a stored object; each read is one ranged request."""
+
+    def __init__(self, store: Storage, uri: str, size: int) -> None:
+        super().__init__()
+        self.store, self.uri, self.size, self.pos = store, uri, size, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self.pos
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        base = {0: 0, 1: self.pos, 2: self.size}[whence]
+        self.pos = max(0, base + offset)
+        return self.pos
+
+    def read(self, n: int | None = -1) -> bytes:
+        if n is None or n < 0:
+            n = self.size - self.pos
+        n = min(n, self.size - self.pos)
+        if n <= 0:
+            return b""
+        data = self.store.read_bytes(self.uri, self.pos, n)
+        self.pos += len(data)
+        return data
+
+    def readinto(self, b: Any) -> int:
+        data = self.read(len(b))
+        b[: len(data)] = data
+        return len(data)
+
+
+# --- text ---------------------------------------------------------------------------------------------
+
+
+def _decode(data: bytes) -> tuple[str, str] | None:
+    """(text, encoding) or None when the bytes are not text."""
+    if not data:
+        return "", "utf-8"
+    # \x01-\x03 are Hive's field/collection/map delimiters, not binary noise.
+    ctrl = sum(1 for b in data[:8192] if (b < 32 and b not in _TEXT_CTRL) or b == 127)
+    if ctrl > len(data[:8192]) * 0.01:
+        return None
+    for enc in ("utf-8", "gb18030"):
+        try:
+            return data.decode(enc), enc
+        except UnicodeDecodeError as exc:
+            # A multi-byte character cut by the sample boundary is still text.
+            if exc.start >= len(data) - 4:
+                return data[: exc.start].decode(enc), enc
+    return None
+
+
+def _field_counts(lines: list[str], delim: str, quote: str | None) -> Counter[int]:
+    if quote and delim != "\x01":
+        reader = csv.reader(lines, delimiter=delim, quotechar=quote)
+        return Counter(len(r) for r in reader)
+    return Counter(line.count(delim) + 1 for line in lines)
+
+
+def choose_delimiter(lines: list[str]) -> tuple[str | None, str | None]:
+    """(delimiter, quote) with the most consistent field count above one; None when single-column."""
+    quote = '"' if any(line.startswith('"') or ',"' in line or '\t"' in line for line in lines) else None
+    best: tuple[float, int, str] | None = None
+    for rank, d in enumerate(DELIMITERS):
+        if not any(d in line for line in lines):
+            continue
+        counts = _field_counts(lines, d, quote)
+        mode, n = counts.most_common(1)[0]
+        if mode < 2:
+            continue
+        score = n / len(lines)
+        if d == "\x01" and score >= 0.8:  # \x01 never occurs by accident in text
+            return d, None
+        key = (score, -rank, d)
+        if best is None or key[:2] > best[:2]:
+            best = key
+    if best is None or best[0] < 0.6:
+        return None, None
+    return best[2], quote
+
+
+def _split_rows(lines: list[str], delim: str | None, quote: str | None) -> Iterator[list[str]]:
+    if delim is None:
+        for line in lines:
+            yield [line]
+    elif quote:
+        yield from csv.reader(lines, delimiter=delim, quotechar=quote)
+    else:
+        for line in lines:
+            yield line.split(delim)
+
+
+def sniff_text(text: str, complete: bool, sample_rows: int) -> tuple[FormatInfo, list[Column], int, int]:
+    """Format, columns, data rows in the sample and characters those rows used."""
+    lines = text.split("\n")
+    if not complete and len(lines) > 1:
+        lines = lines[:-1]  # the last line was cut by the sample boundary
+    elif lines and lines[-1] == "":
+        lines = lines[:-1]
+    lines = [ln[:-1] if ln.endswith("\r") else ln for ln in lines]
+    used = sum(len(ln) + 1 for ln in lines)
+    body = [ln for ln in lines if ln.strip()][:sample_rows]
+    if not body:
+        return FormatInfo(kind="text"), [], 0, used
+    if body[0].lstrip().startswith("{"):
+        recs = []
+        for ln in body:
+            try:
+                obj = json.loads(ln)
+            except ValueError:
+                break
+            if isinstance(obj, dict):
+                recs.append(obj)
+        if len(recs) >= max(1, int(len(body) * 0.9)):
+            return FormatInfo(kind="jsonl", encoding="utf-8"), _json_columns(recs), len(lines), used
+    delim, quote = choose_delimiter(body)
+    rows = list(_split_rows(body, delim, quote))
+    has_null_n = any("\\N" in r for r in rows[:2000])
+    markers = ("", "\\N")
+    stats_rest = infer_rows(rows[1:], markers)
+    header = delim not in (None, "\x01") and looks_like_header(rows[0], stats_rest)
+    names = rows[0] if header else None
+    stats = stats_rest if header else infer_rows(rows, markers)
+    kind = {"\x01": "hive_text", "\t": "tsv", None: "text"}.get(delim, "csv")
+    fmt = FormatInfo(
+        kind=kind,  # type: ignore[arg-type]
+        delimiter=delim,
+        header=header,
+        quote=quote if kind != "hive_text" else None,
+        null_marker="\\N" if (has_null_n or kind == "hive_text") else None,
+    )
+    if kind == "csv" and fmt.quote is None:
+        fmt.quote = '"'
+    cols = columns_from_stats(stats, names)
+    if kind == "text":
+        cols = [Column(name="value", type="string", nullable=False)]
+    return fmt, cols, len(lines) - (1 if header else 0), used
+
+
+def _json_columns(recs: list[dict[str, Any]]) -> list[Column]:
+    from migrate.inventory.schema_infer import ColumnStats, merge, value_type
+
+    order: dict[str, ColumnStats] = {}
+    for i, rec in enumerate(recs):
+        for k, v in rec.items():
+            st = order.get(k)
+            if st is None:
+                st = order[k] = ColumnStats()
+                st.values = st.nulls = i  # absent in earlier records
+            st.values += 1
+            if v is None:
+                st.nulls += 1
+                continue
+            if isinstance(v, bool):
+                t = "boolean"
+            elif isinstance(v, int):
+                t = "bigint"
+            elif isinstance(v, float):
+                t = "double"
+            elif isinstance(v, str):
+                t = value_type(v)
+                t = t if t in ("date", "timestamp") else "string"
+            else:
+                t = "string"  # nested objects and arrays stay JSON text
+            if st.type != "string":
+                st.type = merge(st.type, t)
+        for k, st in order.items():
+            if k not in rec:
+                st.values += 1
+                st.nulls += 1
+    return [Column(name=k, type=s.type or "string", nullable=s.nulls > 0) for k, s in order.items()]
+
+
+# --- compressed text ----------------------------------------------------------------------------------
+
+
+def _decompressor(kind: str) -> Any:
+    if kind == "gzip":
+        return zlib.decompressobj(wbits=47)  # gzip or zlib header, auto-detected
+    if kind == "bzip2":
+        return bz2.BZ2Decompressor()
+    import zstandard
+
+    return zstandard.ZstdDecompressor().decompressobj()
+
+
+def _iter_plain(stream: BinaryIO, compression: str) -> Iterator[bytes]:
+    """Decompressed chunks of a whole stream (concatenated gzip members included)."""
+    d = _decompressor(compression) if compression != "none" else None
+    while True:
+        chunk = stream.read(1 << 20)
+        if not chunk:
+            break
+        if d is None:
+            yield chunk
+            continue
+        while chunk:
+            out = d.decompress(chunk)
+            if out:
+                yield out
+            unused = getattr(d, "unused_data", b"")
+            if compression in ("gzip", "bzip2") and getattr(d, "eof", False) and unused:
+                d = _decompressor(compression)  # next member
+                chunk = unused
+            else:
+                chunk = b""
+
+
+def count_lines(stream: BinaryIO, compression: str) -> int:
+    n = 0
+    last = b"\n"
+    for chunk in _iter_plain(stream, compression):
+        n += chunk.count(b"\n")
+        last = chunk[-1:]
+    return n + (0 if last == b"\n" else 1)
+
+
+# --- containers ---------------------------------------------------------------------------------------
+
+
+def _read_vint(f: BinaryIO) -> int:
+    b = struct.unpack(">b", f.read(1))[0]
+    if b >= -112:
+        return b
+    neg = b < -120
+    n = -(b + 120) if neg else -(b + 112)
+    v = int.from_bytes(f.read(n), "big")
+    return ~v if neg else v
+
+
+def _read_text(f: BinaryIO) -> str:
+    return f.read(_read_vint(f)).decode("utf-8", "replace")
+
+
+def sequence_header(f: BinaryIO) -> dict[str, Any]:
+    magic = f.read(4)
+    if magic[:3] != b"SEQ":
+        raise ValueError("not a SequenceFile")
+    version = magic[3]
+    key, value = _read_text(f), _read_text(f)
+    compressed = block = False
+    codec = None
+    if version >= 5:
+        compressed, block = bool(f.read(1)[0]), bool(f.read(1)[0])
+        if compressed and version >= 5:
+            codec = _read_text(f)
+    meta: dict[str, str] = {}
+    if version >= 6:
+        for _ in range(struct.unpack(">i", f.read(4))[0]):
+            k = _read_text(f)
+            meta[k] = _read_text(f)
+    sync = f.read(16)
+    return {"version": version, "key": key, "value": value, "compressed": compressed, "block": block,
+            "codec": codec, "meta": meta, "sync": sync}
+
+
+def sequence_rows(f: BinaryIO, header: dict[str, Any]) -> int:
+    """Records in a SequenceFile read from just after its header."""
+    n = 0
+    while True:
+        raw = f.read(4)
+        if len(raw) < 4:
+            return n
+        length = struct.unpack(">i", raw)[0]
+        if length == -1:
+            f.read(16)
+            if header["block"]:
+                n += _read_vint(f)
+                for _ in range(4):  # key lengths, keys, value lengths, values
+                    f.read(_read_vint(f))
+            continue
+        f.read(4 + length)
+        n += 1
+
+
+def _codec_name(name: str | None) -> str:
+    if not name:
+        return "none"
+    low = name.lower()
+    for k, v in (("gzip", "gzip"), ("default", "zlib"), ("bzip2", "bzip2"), ("snappy", "snappy"),
+                 ("zstd", "zstd"), ("lz4", "lz4"), ("deflate", "deflate"), ("zlib", "zlib")):
+        if k in low:
+            return v
+    return "none"
+
+
+def probe(
+    store: Storage, uri: str, size: int, *, sample_bytes: int, sample_rows: int, exact: bool,
+    opener: Callable[[str], BinaryIO] | None = None,
+) -> FileProbe:
+    """Format, columns and (when cheap or ``exact``) the row count of one file."""
+    head = store.read_bytes(uri, 0, min(size, HEAD)) if size else b""
+    if not head:
+        return FileProbe(FormatInfo(kind="unknown"), rows=0, problem="empty file")
+    if head[:4] == b"PAR1":
+        import pyarrow.parquet as pq
+
+        pf = pq.ParquetFile(RangeFile(store, uri, size))
+        md = pf.metadata
+        comp = md.row_group(0).column(0).compression.lower() if md.num_row_groups and md.num_columns else "none"
+        fmt = FormatInfo(kind="parquet", compression=_codec_name(comp))  # type: ignore[arg-type]
+        return FileProbe(fmt, arrow_columns(pf.schema_arrow), rows=md.num_rows)
+    if head[:3] == b"ORC":
+        import pyarrow.orc as orc
+
+        of = orc.ORCFile(RangeFile(store, uri, size))
+        fmt = FormatInfo(kind="orc", compression=_codec_name(str(of.compression)))  # type: ignore[arg-type]
+        return FileProbe(fmt, arrow_columns(of.schema), rows=of.nrows)
+    if head[:4] == b"Obj\x01":
+        import fastavro
+
+        src: io.RawIOBase = RangeFile(store, uri, size) if size > len(head) else io.BytesIO(head)  # type: ignore[assignment]
+        reader = fastavro.block_reader(io.BufferedReader(src, 1 << 20))
+        schema: Any = reader.writer_schema or {}
+        codec = reader.metadata.get("avro.codec", "null")
+        avro_rows = sum(b.num_records for b in reader) if exact or size <= sample_bytes else None
+        fmt = FormatInfo(kind="avro", compression=_codec_name(codec))  # type: ignore[arg-type]
+        return FileProbe(fmt, avro_columns(schema), rows=avro_rows)
+    if head[:3] == b"SEQ":
+        f = io.BufferedReader(RangeFile(store, uri, size), 1 << 20)
+        hdr = sequence_header(f)
+        cols = [Column(name="key", type=WRITABLE_TYPES.get(hdr["key"], "binary")),
+                Column(name="value", type=WRITABLE_TYPES.get(hdr["value"], "binary"))]
+        fmt = FormatInfo(kind="sequencefile", compression=_codec_name(hdr["codec"]),  # type: ignore[arg-type]
+                         details={"key_class": hdr["key"], "value_class": hdr["value"],
+                                  "block_compressed": str(hdr["block"]).lower()})
+        seq_rows = sequence_rows(f, hdr) if exact or size <= sample_bytes else None
+        return FileProbe(fmt, cols, rows=seq_rows)
+
+    compression = "none"
+    if head[:2] == MAGIC_GZIP:
+        compression = "gzip"
+    elif head[:3] == MAGIC_BZ2 and len(head) > 10 and head[4:10] == b"1AY&SY":
+        compression = "bzip2"
+    elif head[:4] == MAGIC_ZSTD:
+        compression = "zstd"
+    raw = head if size <= HEAD else store.read_bytes(uri, 0, min(size, max(sample_bytes, HEAD)))
+    whole = len(raw) >= size
+    if compression != "none":
+        d = _decompressor(compression)
+        try:
+            plain = d.decompress(raw, sample_bytes * 8) if compression != "zstd" else d.decompress(raw)
+        except Exception as exc:
+            return FileProbe(FormatInfo(kind="unknown", compression=compression),  # type: ignore[arg-type]
+                             problem=f"corrupt {compression} data: {exc}")
+        plain_done = whole and bool(getattr(d, "eof", True)) and not getattr(d, "unconsumed_tail", b"")
+    else:
+        plain, plain_done = raw, whole
+    decoded = _decode(plain[: sample_bytes * 4])
+    if decoded is None:
+        return FileProbe(FormatInfo(kind="unknown", compression=compression),  # type: ignore[arg-type]
+                         problem="binary data: not a known container and not text")
+    text, enc = decoded
+    fmt, cols, nrows, used = sniff_text(text, plain_done and len(plain) <= sample_bytes * 4, sample_rows)
+    fmt.compression = compression  # type: ignore[assignment]
+    fmt.encoding = enc
+    rows: int | None = None
+    if plain_done and len(plain) <= sample_bytes * 4:
+        rows = nrows
+    elif exact:
+        with store.open(uri) as whole_file:
+            rows = count_lines(whole_file, compression) - (1 if fmt.header else 0)
+    stored_used = used if compression == "none" else int(len(raw) * min(1.0, used / max(1, len(plain))))
+    return FileProbe(fmt, cols, rows=rows, sample_rows=nrows, sample_bytes=stored_used)
