@@ -659,7 +659,7 @@ def target_row_count(plan: Any, dataset: Any, *, state_dir: str | os.PathLike[st
 
 
 def source_row_count(plan: Any, dataset: Any, *, reader: str = "migrate.formats:open_batches") -> tuple[int, int]:
-    """(rows read, rows quarantined) over the dataset's current source files, read with the format reader."""
+    """(rows in the source, how many of them the reader quarantines), over the current source files."""
     ds = _resolve_dataset(plan, dataset)
     uri, opts = plan.location(ds.source.store, ds.source.path)
     store = open_storage(uri, **opts)
@@ -678,7 +678,7 @@ def source_row_count(plan: Any, dataset: Any, *, reader: str = "migrate.formats:
         stream = open_batches(store, f.uri, ds.format, _arrow_schema(ds.schema), quarantine=q_sink,
                               partition_values=pv)
         n = sum(b.num_rows for b in stream)
-        _, _, q = _counts(stream.counts, n)
-        rows += n
+        rows_in, _, q = _counts(stream.counts, n)
+        rows += rows_in
         quarantined += q
     return rows, quarantined

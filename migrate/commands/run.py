@@ -52,16 +52,18 @@ def run_command(
 
     try:
         loaded = load_plan(plan)
-        if prefect:
-            from migrate.flows.run import migrate_run_flow
+        from migrate.progress import RichProgress
 
-            result = migrate_run_flow(str(plan.resolve()), datasets=dataset or None, waves=wave or None,
-                                      count=count)
-        else:
-            from migrate import runner
-            from migrate.progress import RichProgress
+        with RichProgress(console) as progress:
+            if prefect:
+                from migrate.flows.run import migrate_run_flow, progress_to
 
-            with RichProgress(console) as progress:
+                with progress_to(progress):
+                    result = migrate_run_flow(str(plan.resolve()), datasets=dataset or None, waves=wave or None,
+                                              count=count)
+            else:
+                from migrate import runner
+
                 result = runner.run_plan(loaded, names=dataset or None, waves=wave or None, progress=progress,
                                          count=count).to_dict()
     except PlanError as exc:

@@ -6,6 +6,8 @@ travels as a path so the run's parameters in the UI say which plan ran.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
 from typing import Any
 
@@ -15,6 +17,20 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from migrate import runner
 from migrate.errors import TransientError
 from migrate.plan import load_plan
+
+# Progress bars are a property of the calling terminal, not a flow parameter (which must serialise):
+# the CLI installs a sink for the duration of an in-process flow run.
+_progress: Any = None
+
+
+@contextmanager
+def progress_to(sink: Any) -> Iterator[None]:
+    global _progress
+    previous, _progress = _progress, sink
+    try:
+        yield
+    finally:
+        _progress = previous
 
 
 def _transient_only(task: Any, task_run: Any, state: Any) -> bool:
@@ -31,7 +47,7 @@ def _transient_only(task: Any, task_run: Any, state: Any) -> bool:
       task_run_name="{name}")
 def migrate_dataset_task(plan_path: str, name: str, count: bool = True) -> dict[str, Any]:
     plan = load_plan(plan_path)
-    outcome = runner.migrate_dataset(plan, plan.dataset(name), count=count)
+    outcome = runner.migrate_dataset(plan, plan.dataset(name), progress=_progress, count=count)
     return asdict(outcome) | {"counts_match": outcome.counts_match}
 
 
