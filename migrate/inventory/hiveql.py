@@ -1,8 +1,7 @@
 """HiveQL scripts: statement splitting, variables, and the tables each script reads and writes.
 
-The splitter knows quotes ('...' and "..." with backslash escapes, `identifiers`), ``--`` and ``/* */``
-comments, so a ``;`` inside any of those does not end a statement. (translators/hive/splitter.py is a
-separate splitter for the translator; the two should be merged.)
+Statements are split by ``migrate.translators.hive.splitter`` (quotes with backslash escapes,
+`identifiers`, ``--`` and ``/* */`` comments: a ``;`` inside any of those does not end a statement).
 
 Inputs and outputs come from sqlglot's Hive dialect: targets of INSERT (multi-insert included), CTAS,
 LOAD DATA and INSERT OVERWRITE DIRECTORY are outputs; tables in the scopes of the query are inputs
@@ -16,69 +15,20 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from migrate.inventory.model import PathRef, Problem
+from migrate.translators.hive.splitter import split_statements as split_script
 
 VAR = re.compile(r"\$\{(?:(hivevar|hiveconf|env|system):)?([^}]+)\}")
 
 
 @dataclass
 class Statement:
-    text: str  # comments removed, whitespace kept (so positions inside map to lines)
+    text: str  # the statement without its closing ``;`` (comments inside kept)
     line: int  # 1-based line of the statement's first token
 
 
 def split_statements(sql: str) -> list[Statement]:
-    """Split a script on top-level ``;``; comments are blanked out (newlines kept)."""
-    out: list[Statement] = []
-    buf: list[str] = []
-    line = 1
-    start_line: int | None = None
-    i, n = 0, len(sql)
-
-    def flush() -> None:
-        nonlocal start_line
-        text = "".join(buf).strip()
-        if text:
-            out.append(Statement(text, start_line or line))
-        buf.clear()
-        start_line = None
-
-    while i < n:
-        c = sql[i]
-        if c == "-" and sql.startswith("--", i):
-            j = sql.find("\n", i)
-            i = n if j < 0 else j
-            continue
-        if c == "/" and sql.startswith("/*", i):
-            j = sql.find("*/", i + 2)
-            j = n if j < 0 else j + 2
-            nl = sql.count("\n", i, j)
-            buf.append("\n" * nl or " ")
-            line += nl
-            i = j
-            continue
-        if c in "'\"`":
-            j = i + 1
-            while j < n and sql[j] != c:
-                j += 2 if sql[j] == "\\" and c != "`" else 1
-            j = min(j + 1, n)
-            if start_line is None:
-                start_line = line
-            buf.append(sql[i:j])
-            line += sql.count("\n", i, j)
-            i = j
-            continue
-        if c == ";":
-            flush()
-            i += 1
-            continue
-        if c == "\n":
-            line += 1
-        elif start_line is None and not c.isspace():
-            start_line = line
-        buf.append(c)
-        i += 1
-    flush()
-    return out
+    """Split a script on top-level ``;`` with the translator's splitter (one splitter for the project)."""
+    return [Statement(st.text, st.line) for st in split_script(sql).statements]
 
 
 def variables(sql: str) -> list[str]:
