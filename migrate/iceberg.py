@@ -40,7 +40,13 @@ def _env(name: str | None, what: str) -> str | None:
 
 
 def s3_properties(options: dict[str, Any]) -> dict[str, str]:
-    """pyiceberg FileIO properties from our S3 storage options (env var names resolved here)."""
+    """pyiceberg FileIO properties from our S3 storage options (env var names resolved here).
+
+    Also defaults ``AWS_REQUEST_CHECKSUM_CALCULATION=when_required`` for this process (as our boto3
+    client does): the AWS C++ SDK under pyarrow's S3 FileIO otherwise streams uploads with checksum
+    trailers and no Content-Length, which S3-compatible servers such as the JuiceFS gateway refuse (411).
+    """
+    os.environ.setdefault("AWS_REQUEST_CHECKSUM_CALCULATION", "when_required")
     props: dict[str, str] = {"s3.path-style-access": "true"}
     if options.get("endpoint_url"):
         props["s3.endpoint"] = options["endpoint_url"]
@@ -73,7 +79,10 @@ def load_catalog(plan: Any, *, state_dir: str | os.PathLike[str] | None = None, 
         os.makedirs(os.path.dirname(uri.removeprefix("sqlite:///")) or ".", exist_ok=True)
         if warehouse.startswith("file://"):
             os.makedirs(warehouse.removeprefix("file://"), exist_ok=True)
-        return SqlCatalog(name, uri=uri, warehouse=warehouse)
+        fileio: dict[str, str] = {}
+        if spec is not None and spec.s3_store:  # tables on S3: the FileIO needs the endpoint and keys
+            fileio = s3_properties(plan.location(spec.s3_store, "")[1])
+        return SqlCatalog(name, uri=uri, warehouse=warehouse, **fileio)
     from pyiceberg.catalog.rest import RestCatalog
 
     props: dict[str, str] = {"uri": spec.uri}
@@ -97,7 +106,8 @@ def storage_for_location(plan: Any, location: str) -> tuple[str, dict[str, Any]]
         if spec is not None and spec.s3_store:
             opts = dict(plan.location(spec.s3_store, "")[1])
         return "s3://" + location.split("://", 1)[1], opts
-    raise ConfigError(f"no storage for iceberg table location {location}")
+    raise ConfigError(f"no storage for iceberg table location {location} (pyiceberg reaches tables through "
+                      "file:// or s3://: for JuiceFS use its mount, or an s3 store on its gateway as catalog.s3_store)")
 
 
 def iceberg_arrow_schema(schema: pa.Schema) -> pa.Schema:

@@ -213,7 +213,9 @@ class SequenceFileSource:
         self.chunk_bytes = chunk_bytes
         self.opts = TextOptions(
             delimiter=fmt_attr(fmt, "delimiter") or "\x01", quote=None, escape=fmt_attr(fmt, "escape") or None,
-            header=False, null_marker=fmt_attr(fmt, "null_marker", "\\N"),
+            header=False,
+            # The plan's FormatSpec carries null_marker=None for sequencefile (not settable): Hive's \N then.
+            null_marker=fmt_attr(fmt, "null_marker") if fmt_attr(fmt, "null_marker") is not None else "\\N",
             encoding=(fmt_attr(fmt, "encoding") or "utf-8").lower(), compression="none",
             quoted_newlines=False, ignore_empty_lines=False,
         )
