@@ -75,6 +75,7 @@ def build_inventory(
         problems.extend(probs)
         for j in js:
             problems.extend(p for p in j.problems if p.kind == "unknown_script")
+            warnings.extend(p for p in j.problems if p.kind == "shell_command")
     warnings.extend(resolve_jobs(jobs, lin.Resolver(res.datasets, tables)))
     graph = lin.build(res.datasets, jobs)
     wave, cycles = lin.waves(graph)

@@ -8,6 +8,7 @@ otherwise valid SQL, because dumps from old metastores often are not quite.
 
 from __future__ import annotations
 
+import itertools
 import re
 from pathlib import Path
 
@@ -15,7 +16,8 @@ from migrate.inventory.hiveql import split_statements
 from migrate.inventory.model import Dataset, HiveColumn, HiveTable, Problem
 
 _TOKEN = re.compile(
-    r"""`(?:[^`]|``)*`|'(?:\\.|[^'\\])*'|"(?:\\.|[^"\\])*"|[(),<>=]|[^\s(),<>=`'"]+""", re.S
+    r"""--[^\n]*|/\*.*?\*/|`(?:[^`]|``)*`|'(?:\\.|[^'\\])*'|"(?:\\.|[^"\\])*"|[(),<>=]|[^\s(),<>=`'"]+""",
+    re.S,
 )
 
 TEXT_KINDS = {"csv", "tsv", "hive_text", "text", "jsonl"}
@@ -42,9 +44,25 @@ def unescape(s: str) -> str:
 
 def _delim(value: str) -> str:
     v = unescape(value)
-    if len(v) > 1 and v.isdigit():  # field.delim='1' style (a byte value)
+    if v.isdigit() and int(v) < 128:  # Hive reads a numeric delimiter as a byte value: '1' is \x01, '9' a tab
         return chr(int(v))
     return v
+
+
+def _tokens(text: str) -> list[tuple[str, int]]:
+    """(token, offset) with comments dropped."""
+    return [(m.group(0), m.start()) for m in _TOKEN.finditer(text) if not m.group(0).startswith(("--", "/*"))]
+
+
+def _split_creates(text: str) -> list[tuple[str, int]]:
+    """``SHOW CREATE TABLE`` outputs are often concatenated without ``;``: a CREATE that starts a line starts a
+    new statement. (text, line offset) pairs."""
+    cuts = [0]
+    for tok, pos in _tokens(text):
+        if pos and tok.upper() == "CREATE" and not text[text.rfind("\n", 0, pos) + 1 : pos].strip():
+            cuts.append(pos)
+    cuts.append(len(text))
+    return [(text[a:b], text.count("\n", 0, a)) for a, b in itertools.pairwise(cuts) if text[a:b].strip()]
 
 
 def _columns(tokens: list[str]) -> list[HiveColumn]:
@@ -118,7 +136,7 @@ def _storage_from_class(cls: str) -> str:
 
 
 def parse_create(text: str, source: str) -> HiveTable | None:
-    tokens = _TOKEN.findall(text)
+    tokens = [t for t, _ in _tokens(text)]
     up = [t.upper() for t in tokens]
     if not up or up[0] != "CREATE" or "TABLE" not in up[:6]:
         return None
@@ -138,6 +156,7 @@ def parse_create(text: str, source: str) -> HiveTable | None:
         inner, i = _group(tokens, i)
         t.columns = _columns(inner)
     stored_set = False
+    serde_props: dict[str, str] = {}
     while i < len(tokens):
         u = up[i]
         if u == "PARTITIONED" and i + 2 < len(tokens) and tokens[i + 2] == "(":
@@ -154,6 +173,7 @@ def parse_create(text: str, source: str) -> HiveTable | None:
             if u == "TBLPROPERTIES":
                 t.properties.update(props)
             else:
+                serde_props.update(props)
                 for key in ("field.delim", "separatorChar"):
                     if key in props:
                         t.delimiter = _delim(props[key])
@@ -174,6 +194,9 @@ def parse_create(text: str, source: str) -> HiveTable | None:
             stored_set = True
             i += 2
             continue
+        if u == "STORED" and up[i + 1 : i + 3] == ["AS", "DIRECTORIES"]:  # SKEWED BY ... list bucketing
+            i += 3
+            continue
         if u == "STORED" and i + 2 < len(tokens) and up[i + 1] == "AS" and up[i + 2] != "INPUTFORMAT":
             t.storage = _STORED.get(up[i + 2].lower(), "unknown")
             stored_set = True
@@ -190,28 +213,48 @@ def parse_create(text: str, source: str) -> HiveTable | None:
         t.storage = _storage_from_class(t.serde) if "lazy" not in t.serde.lower() else "text"
         if "opencsv" in t.serde.lower() or "jsonserde" in t.serde.lower() or "regex" in t.serde.lower():
             t.storage = "text"
-    if t.storage == "text" and t.delimiter is None:
-        t.delimiter = "," if t.serde and "opencsv" in t.serde.lower() else "\x01"
-    if t.storage == "text" and t.null_format is None and not (t.serde and "opencsv" in t.serde.lower()):
+    serde = (t.serde or "").lower()
+    delimited = not serde or "lazysimple" in serde or "lazybinary" in serde or "opencsv" in serde \
+        or "multidelimit" in serde
+    if t.storage == "text" and t.delimiter is None and delimited:  # JSON / regex serdes have no delimiter
+        t.delimiter = "," if "opencsv" in serde else "\x01"
+    if t.storage == "text" and t.null_format is None and delimited and "opencsv" not in serde:
         t.null_format = "\\N"
+    literal = t.properties.get("avro.schema.literal") or serde_props.get("avro.schema.literal")
+    if not t.columns and literal:  # Avro tables dumped without a column list carry their schema here
+        t.columns = _avro_literal_columns(literal)
     t.header_lines = int(t.properties.get("skip.header.line.count", "0") or 0)
     return t
+
+
+def _avro_literal_columns(literal: str) -> list[HiveColumn]:
+    import json
+
+    from migrate.inventory.schema_infer import avro_columns
+
+    try:
+        schema = json.loads(unescape(literal) if "\\" in literal else literal)
+    except ValueError:
+        return []
+    return [HiveColumn(name=c.name.lower(), type=c.type) for c in avro_columns(schema)] \
+        if isinstance(schema, dict) else []
 
 
 def parse_ddl(text: str, source: str = "<ddl>") -> tuple[list[HiveTable], list[Problem]]:
     tables: list[HiveTable] = []
     problems: list[Problem] = []
-    for st in split_statements(text):
-        head = st.text.lstrip()[:40].upper()
-        if not head.startswith("CREATE"):
-            continue
-        try:
-            t = parse_create(st.text, f"{source}:{st.line}")
-        except (IndexError, ValueError) as exc:
-            problems.append(Problem(path=f"{source}:{st.line}", kind="ddl_parse", message=str(exc)))
-            continue
-        if t is not None:
-            tables.append(t)
+    for whole in split_statements(text):
+        for part, offset in _split_creates(whole.text):
+            line = whole.line + offset
+            if not part.lstrip()[:40].upper().startswith("CREATE"):
+                continue
+            try:
+                t = parse_create(part, f"{source}:{line}")
+            except (IndexError, ValueError) as exc:
+                problems.append(Problem(path=f"{source}:{line}", kind="ddl_parse", message=str(exc)))
+                continue
+            if t is not None:
+                tables.append(t)
     return tables, problems
 
 

@@ -50,7 +50,7 @@ def scan_jobs(root: Path) -> tuple[list[Job], list[Problem]]:
             problems.extend(d.problems)
             if d.is_dpark:
                 jobs.append(Job(id=f"dpark:{rel}", kind="dpark", path=rel, inputs=d.inputs, outputs=d.outputs,
-                                python2=d.python2, problems=d.problems))
+                                python2=d.python2, problems=d.problems + d.warnings))
         elif low.endswith(HIVE_EXT):
             h = hiveql.analyze(text, rel)
             problems.extend(h.problems)

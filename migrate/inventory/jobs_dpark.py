@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,6 +35,14 @@ class DparkScript:
     python2: bool = False
     is_dpark: bool = False
     problems: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)  # shell commands: need a person's eye
+
+
+SHELL_CALLS = {
+    "os.system", "os.popen", "os.popen2", "os.popen3", "os.spawnl", "os.spawnlp", "os.execl", "os.execlp",
+    "subprocess.call", "subprocess.check_call", "subprocess.check_output", "subprocess.Popen", "subprocess.run",
+    "subprocess.getoutput", "subprocess.getstatusoutput", "commands.getoutput", "commands.getstatusoutput",
+}
 
 
 # --- Python 2 tolerance -------------------------------------------------------------------------------
@@ -90,6 +99,26 @@ def _strip_tuple_params(line: str) -> str:
     return out
 
 
+_STRING = re.compile(r"""[rRbBuU]{0,2}('(?:\\.|[^'\\])*'|"(?:\\.|[^"\\])*")|#.*""")
+
+
+def _in_code(line: str, fix: Callable[[str], str]) -> str:
+    """Apply ``fix`` to the code of a line, not to its string literals or comment ('2024-01-01' is no octal)."""
+    out: list[str] = []
+    pos = 0
+    for m in _STRING.finditer(line):
+        out += [fix(line[pos : m.start()]), m.group(0)]
+        pos = m.end()
+    return "".join(out) + fix(line[pos:])
+
+
+def _fix_code(code: str) -> str:
+    code = code.replace("<>", "!=")
+    code = re.sub(r"`([^`]*)`", r"repr(\1)", code)
+    code = _OCTAL.sub(r"0o\1", code)
+    return _LONG.sub(r"\1", code)
+
+
 def py2_fix_line(line: str) -> str:
     s = line
     if "\t" in s:
@@ -99,14 +128,26 @@ def py2_fix_line(line: str) -> str:
     s = _EXCEPT.sub(r"\1 as \2:", s)
     s = _RAISE.sub(r"\1(\2)", s)
     s = _EXEC.sub(r"\1exec(\2)", s)
-    s = s.replace("<>", "!=")
-    s = re.sub(r"`([^`]*)`", r"repr(\1)", s)
-    s = _OCTAL.sub(r"0o\1", s)
-    s = _LONG.sub(r"\1", s)
+    s = _in_code(s, _fix_code)
     s = _UR.sub(r"r\1", s)
     if "lambda" in s or re.search(r"\bdef\b", s):
         s = _strip_tuple_params(s)
     return s
+
+
+def _join_continuations(lines: list[str]) -> list[str]:
+    """Backslash-continued lines as one line at the first line's number (blank lines keep the numbering),
+    so line-wise fixes such as ``print 'a', \\`` see the whole statement."""
+    out = list(lines)
+    i = 0
+    while i < len(out):
+        j = i
+        while out[i].rstrip().endswith("\\") and j + 1 < len(out) and not out[i].lstrip().startswith("#"):
+            j += 1
+            out[i] = out[i].rstrip()[:-1].rstrip() + " " + out[j].strip()
+            out[j] = ""
+        i = j + 1
+    return out
 
 
 def tolerant_parse(src: str, path: str) -> tuple[ast.Module | None, bool, list[Problem]]:
@@ -116,8 +157,9 @@ def tolerant_parse(src: str, path: str) -> tuple[ast.Module | None, bool, list[P
     except SyntaxError:
         pass
     lines = src.splitlines()
-    fixed = [py2_fix_line(ln) for ln in lines]
+    fixed = [py2_fix_line(ln) for ln in _join_continuations(lines)]
     problems: list[Problem] = []
+    failed: set[int] = set()
     for _ in range(200):
         try:
             return ast.parse("\n".join(fixed) + "\n"), True, problems
@@ -125,6 +167,10 @@ def tolerant_parse(src: str, path: str) -> tuple[ast.Module | None, bool, list[P
             ln = (exc.lineno or 1) - 1
             if ln >= len(fixed) or ln < 0:
                 break
+            if ln in failed:  # neutralised already and still wrong (an unexpected indent): blank it
+                fixed[ln] = ""
+                continue
+            failed.add(ln)
             original = lines[ln] if ln < len(lines) else ""
             problems.append(Problem(path=f"{path}:{ln + 1}", kind="python_parse",
                                     message=f"could not parse: {exc.msg}: {original.strip()[:120]}"))
@@ -149,86 +195,137 @@ def _runtime() -> ast.expr:
 
 
 class Folder:
-    """Folds path expressions over names assigned exactly one foldable value in the file."""
+    """Folds path expressions over names assigned exactly one foldable value in their scope.
+
+    Scopes follow Python: a name assigned in a function is local to it (unless declared ``global``), so
+    ``out = '/mfs/a'`` in one function and ``out = '/mfs/b'`` in another are two known values, not one
+    ambiguous name; names not assigned locally are looked up in the enclosing functions, then the module."""
 
     def __init__(self, tree: ast.Module) -> None:
-        self.values: dict[str, Any] = {}
-        assigned: dict[str, list[ast.expr]] = {}
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Assign):
-                for t in node.targets:
-                    if isinstance(t, ast.Name):
-                        assigned.setdefault(t.id, []).append(node.value)
-                    elif isinstance(t, ast.Tuple | ast.List):
-                        for el in t.elts:
-                            if isinstance(el, ast.Name):
-                                assigned.setdefault(el.id, []).append(_runtime())
-            elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value is not None:
-                assigned.setdefault(node.target.id, []).append(node.value)
-            elif isinstance(node, ast.For | ast.comprehension):
-                for sub in ast.walk(node.target):
-                    if isinstance(sub, ast.Name):
-                        assigned.setdefault(sub.id, []).append(_runtime())
-            elif isinstance(node, ast.FunctionDef | ast.Lambda):
-                for a in node.args.args:
-                    assigned.setdefault(a.arg, []).append(_runtime())
-        self.assigned = assigned
-        self.busy: set[str] = set()
+        self.values: dict[tuple[int, str], Any] = {}
+        self.assigned: dict[tuple[int, str], list[ast.expr]] = {}
+        self.parent: dict[int, int] = {0: 0}
+        self.scope_of: dict[int, int] = {}  # id(node) -> scope (0: module, else id of the function node)
+        self.busy: set[tuple[int, str]] = set()
+        self._visit(tree, 0, set())
 
-    def name(self, n: str) -> Any:
-        if n in self.values:
-            return self.values[n]
-        exprs = self.assigned.get(n)
-        if not exprs or n in self.busy:
+    def _assign(self, scope: int, name: str, value: ast.expr, global_names: set[str]) -> None:
+        key = (0 if name in global_names else scope, name)
+        self.assigned.setdefault(key, []).append(value)
+
+    def _visit(self, node: ast.AST, scope: int, global_names: set[str]) -> None:
+        self.scope_of[id(node)] = scope
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
+            inner = id(node)
+            self.parent[inner] = scope
+            a = node.args
+            for arg in [*a.posonlyargs, *a.args, *a.kwonlyargs, *([a.vararg] if a.vararg else []),
+                        *([a.kwarg] if a.kwarg else [])]:
+                self._assign(inner, arg.arg, _runtime(), set())
+            for d in [*a.defaults, *[x for x in a.kw_defaults if x is not None]]:
+                self._visit(d, scope, global_names)
+            body = node.body if isinstance(node.body, list) else [node.body]
+            inner_globals = {n for st in body for sub in ast.walk(st) if isinstance(sub, ast.Global) for n in sub.names}
+            for st in body:
+                self._visit(st, inner, inner_globals)
+            return
+        if isinstance(node, ast.Assign):
+            for t in node.targets:
+                if isinstance(t, ast.Name):
+                    self._assign(scope, t.id, node.value, global_names)
+                else:
+                    for sub in ast.walk(t):
+                        if isinstance(sub, ast.Name):
+                            self._assign(scope, sub.id, _runtime(), global_names)
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value is not None:
+            self._assign(scope, node.target.id, node.value, global_names)
+        elif isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
+            self._assign(scope, node.target.id, _runtime(), global_names)  # x += ...: changes at run time
+        elif isinstance(node, ast.For | ast.AsyncFor | ast.comprehension | ast.withitem | ast.NamedExpr):
+            target = node.optional_vars if isinstance(node, ast.withitem) else node.target
+            for sub in ast.walk(target) if target is not None else ():
+                if isinstance(sub, ast.Name):
+                    self._assign(scope, sub.id, _runtime(), global_names)
+        for child in ast.iter_child_nodes(node):
+            self._visit(child, scope, global_names)
+
+    def name(self, n: str, scope: int = 0) -> Any:
+        while (scope, n) not in self.assigned and scope != 0:
+            scope = self.parent.get(scope, 0)
+        key = (scope, n)
+        if key in self.values:
+            return self.values[key]
+        exprs = self.assigned.get(key)
+        if not exprs or key in self.busy:
             raise _Dynamic(n)
-        self.busy.add(n)
+        self.busy.add(key)
         try:
-            vals = {repr(self.fold(e)) for e in exprs}
+            vals = {repr(self.fold(e, scope)) for e in exprs}
             if len(vals) != 1:
                 raise _Dynamic(n)
-            v = self.fold(exprs[0])
+            v = self.fold(exprs[0], scope)
         finally:
-            self.busy.discard(n)
-        self.values[n] = v
+            self.busy.discard(key)
+        self.values[key] = v
         return v
 
-    def fold(self, e: ast.expr) -> Any:
+    def fold(self, e: ast.expr, scope: int = 0) -> Any:
         if isinstance(e, ast.Constant):
             if e.value == _RUNTIME:
                 raise _Dynamic("runtime value")
             return e.value
         if isinstance(e, ast.Name):
-            return self.name(e.id)
+            return self.name(e.id, scope)
         if isinstance(e, ast.BinOp):
-            left, right = self.fold(e.left), self.fold(e.right)
+            left, right = self.fold(e.left, scope), self.fold(e.right, scope)
             if isinstance(e.op, ast.Add):
                 return left + right
             if isinstance(e.op, ast.Mod) and isinstance(left, str):
-                return left % right
+                return left % (tuple(right) if isinstance(right, list) else right)
             if isinstance(e.op, ast.Mult):
                 return left * right
             raise _Dynamic("operator")
         if isinstance(e, ast.Tuple | ast.List):
-            vals = [self.fold(x) for x in e.elts]
+            vals = [self.fold(x, scope) for x in e.elts]
             return tuple(vals) if isinstance(e, ast.Tuple) else vals
+        if isinstance(e, ast.Dict):  # '%(day)s' % {'day': DAY}
+            if any(k is None for k in e.keys):
+                raise _Dynamic("dict unpacking")
+            return {self.fold(k, scope): self.fold(v, scope) for k, v in zip(e.keys, e.values, strict=True)
+                    if k is not None}
         if isinstance(e, ast.JoinedStr):
             parts = []
             for v in e.values:
                 if isinstance(v, ast.FormattedValue):
-                    parts.append(format(self.fold(v.value)))
+                    parts.append(format(self.fold(v.value, scope)))
                 else:
-                    parts.append(str(self.fold(v)))
+                    parts.append(str(self.fold(v, scope)))
             return "".join(parts)
+        if isinstance(e, ast.Call):
+            fn = _dotted(e.func)
+            args = e.args
+            if fn in ("glob.glob", "glob.iglob", "glob", "iglob") and len(args) == 1:
+                return [self.fold(args[0], scope)]  # the pattern: which files match is decided at run time
+            if fn in ("sorted", "list", "tuple") and len(args) == 1 and not e.keywords:
+                v = self.fold(args[0], scope)
+                if isinstance(v, list | tuple):
+                    return list(v)
+                raise _Dynamic(fn)
         if isinstance(e, ast.Call) and isinstance(e.func, ast.Attribute):
             attr = e.func.attr
             if attr == "format" and not e.keywords:
-                return self.fold(e.func.value).format(*[self.fold(a) for a in e.args])
+                return self.fold(e.func.value, scope).format(*[self.fold(a, scope) for a in e.args])
             if attr == "join" and _dotted(e.func.value) in ("os.path", "path", "posixpath"):
                 import posixpath
 
-                return posixpath.join(*[self.fold(a) for a in e.args])
+                return posixpath.join(*[self.fold(a, scope) for a in e.args])
+            if attr == "join" and len(e.args) == 1:  # ','.join([...])
+                sep, parts = self.fold(e.func.value, scope), self.fold(e.args[0], scope)
+                if isinstance(sep, str) and isinstance(parts, list | tuple) and all(isinstance(p, str) for p in parts):
+                    return sep.join(parts)
+                raise _Dynamic("join")
             if attr in ("strip", "rstrip", "lstrip") and not e.args:
-                return getattr(self.fold(e.func.value), attr)()
+                return getattr(self.fold(e.func.value, scope), attr)()
         raise _Dynamic(type(e).__name__)
 
 
@@ -249,14 +346,20 @@ def _path_arg(call: ast.Call) -> ast.expr | None:
     return None
 
 
-def _refs(folder: Folder, arg: ast.expr, call: str, line: int) -> list[PathRef]:
+_PATHLIKE = re.compile(r"^(/|[a-zA-Z][\w+.-]*://)")
+
+
+def _refs(folder: Folder, arg: ast.expr, call: str, line: int, scope: int = 0) -> list[PathRef]:
     try:
-        v = folder.fold(arg)
-    except (_Dynamic, TypeError, ValueError, KeyError, IndexError):
+        v = folder.fold(arg, scope)
+    except (_Dynamic, TypeError, ValueError, KeyError, IndexError, AttributeError):
         return [PathRef(text=ast.unparse(arg), dynamic=True, call=call, line=line)]
     vals = v if isinstance(v, list | tuple) else [v]
-    out = []
+    out: list[PathRef] = []
     for x in vals:
+        if isinstance(x, str) and "," in x and all(_PATHLIKE.match(p.strip()) for p in x.split(",")):
+            out.extend(PathRef(text=p.strip(), call=call, line=line) for p in x.split(","))  # 'a,b': two paths
+            continue
         if isinstance(x, str):
             out.append(PathRef(text=x, call=call, line=line))
         else:
@@ -272,7 +375,15 @@ def analyze(src: str, path: str = "<script>") -> DparkScript:
         return res
     folder = Folder(tree)
     for node in ast.walk(tree):
-        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+        if not isinstance(node, ast.Call):
+            continue
+        if _dotted(node.func) in SHELL_CALLS:
+            res.warnings.append(Problem(
+                path=f"{path}:{node.lineno}", kind="shell_command",
+                message=f"{ast.unparse(node)[:160]}: runs a shell command (on DPark's 0000-style output files?); "
+                        "check it against the new storage and Spark's part-00000 names"))
+            continue
+        if not isinstance(node.func, ast.Attribute):
             continue
         attr = node.func.attr
         is_read = attr in READ_CALLS
@@ -282,7 +393,7 @@ def analyze(src: str, path: str = "<script>") -> DparkScript:
         arg = _path_arg(node)
         if arg is None:
             continue
-        refs = _refs(folder, arg, attr, node.lineno)
+        refs = _refs(folder, arg, attr, node.lineno, folder.scope_of.get(id(node), 0))
         (res.inputs if is_read else res.outputs).extend(refs)
         res.is_dpark = True
     res.inputs.sort(key=lambda r: (r.line or 0, r.text))

@@ -44,9 +44,13 @@ def scripts_in(command: str | None) -> list[str]:
             toks = shlex.split(part, posix=True)
         except ValueError:
             toks = part.split()
+        toks = _unwrap(toks)
         if not toks:
             continue
         exe = toks[0].rsplit("/", 1)[-1]
+        if exe in ("sh", "bash") and "-c" in toks[:-1]:  # sh -c "python x.py"
+            out += scripts_in(toks[toks.index("-c") + 1])
+            continue
         if exe in ("dpark",) or re.fullmatch(r"python[\d.]*", exe) or exe in ("pypy", "spark-submit"):
             for t in toks[1:]:
                 if t.endswith(".py"):
@@ -61,8 +65,53 @@ def scripts_in(command: str | None) -> list[str]:
     return out
 
 
+# Commands that run another command: (name, options that take a value, positional arguments before it).
+_WRAPPERS: dict[str, tuple[set[str], int]] = {
+    "nice": ({"-n"}, 0), "ionice": ({"-c", "-n", "-p"}, 0), "nohup": (set(), 0), "time": (set(), 0),
+    "timeout": ({"-s", "-k", "--signal", "--kill-after"}, 1), "flock": ({"-w", "-E", "--timeout"}, 1),
+    "env": ({"-u", "-C"}, 0), "exec": (set(), 0), "sudo": ({"-u", "-g"}, 0), "chrt": (set(), 1),
+    "taskset": (set(), 1), "stdbuf": (set(), 0), "numactl": (set(), 0), "setsid": (set(), 0),
+}
+_ASSIGN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
+
+
+def _unwrap(toks: list[str]) -> list[str]:
+    """Drop ``VAR=value`` prefixes and wrappers (``nice -n 10``, ``timeout 1h``, ``/usr/bin/env``) before the
+    command that really runs."""
+    i = 0
+    while i < len(toks):
+        if _ASSIGN.match(toks[i]):
+            i += 1
+            continue
+        spec = _WRAPPERS.get(toks[i].rsplit("/", 1)[-1])
+        if spec is None:
+            break
+        opts, positional = spec
+        i += 1
+        while i < len(toks) and toks[i].startswith("-") and toks[i] != "-":
+            i += 2 if toks[i] in opts else 1
+        while i < len(toks) and _ASSIGN.match(toks[i]):
+            i += 1
+        i += positional
+    return toks[i:]
+
+
 def iso_schedule(s: str) -> bool:
     return bool(ISO_REPEAT.match(s))
+
+
+def _marathon_apps(doc: dict[str, Any]) -> list[Any]:
+    """A Marathon group's apps, nested groups included (``{"id": "/prod", "groups": [{"apps": [...]}]}``);
+    any other object is one item."""
+    if "apps" not in doc and "groups" not in doc:
+        return [doc]
+    gid = str(doc.get("id") or "").rstrip("/")
+    out = [{**a, "id": f"{gid}/{a['id']}"} if isinstance(a, dict) and isinstance(a.get("id"), str)
+           and not a["id"].startswith("/") and gid else a for a in doc.get("apps") or []]  # ids are group-relative
+    for g in doc.get("groups") or []:
+        if isinstance(g, dict):
+            out += _marathon_apps(g) if ("apps" in g or "groups" in g) else []
+    return out
 
 
 def parse_json_spec(text: str, path: str) -> tuple[list[SpecJob], list[Problem]]:
@@ -70,7 +119,7 @@ def parse_json_spec(text: str, path: str) -> tuple[list[SpecJob], list[Problem]]
         doc = json.loads(text)
     except ValueError as exc:
         return [], [Problem(path=path, kind="spec_parse", message=f"invalid JSON: {exc}")]
-    items: list[Any] = doc if isinstance(doc, list) else doc.get("apps", [doc]) if isinstance(doc, dict) else []
+    items: list[Any] = doc if isinstance(doc, list) else _marathon_apps(doc) if isinstance(doc, dict) else []
     jobs: list[SpecJob] = []
     for it in items:
         if not isinstance(it, dict):
@@ -176,8 +225,14 @@ _KNOWN_EXE = re.compile(r"^(cd|dpark|hive|beeline|python[\d.]*|sh|bash|spark-sub
 def parse_crontab(text: str, path: str) -> tuple[list[SpecJob], list[Problem]]:
     jobs: list[SpecJob] = []
     problems: list[Problem] = []
-    for n, raw in enumerate(text.splitlines(), 1):
+    lines = text.splitlines()
+    for n, raw in enumerate(lines, 1):
         line = raw.strip()
+        k = n
+        while line.endswith("\\") and k < len(lines) and not line.startswith("#"):  # continued line
+            line = line[:-1].rstrip() + " " + lines[k].strip()
+            lines[k] = ""
+            k += 1
         if not line or line.startswith("#") or _ENV_LINE.match(line):
             continue
         toks = line.split()

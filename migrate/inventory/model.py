@@ -14,7 +14,8 @@ from pydantic import BaseModel, ConfigDict, Field
 SCHEMA_VERSION = 1
 
 FormatKind = Literal[
-    "csv", "tsv", "hive_text", "jsonl", "parquet", "orc", "avro", "sequencefile", "text", "unknown", "mixed"
+    "csv", "tsv", "hive_text", "jsonl", "parquet", "orc", "avro", "sequencefile", "rcfile", "text", "unknown",
+    "mixed",
 ]
 
 

@@ -93,7 +93,7 @@ def _columns(ds: Dataset, table: HiveTable | None) -> list[dict[str, Any]]:
     return cols
 
 
-def _format(ds: Dataset) -> dict[str, Any]:
+def _format(ds: Dataset, table: HiveTable | None = None) -> dict[str, Any]:
     f = ds.format
     out: dict[str, Any] = {"kind": f.kind}
     if f.compression in ("none", "gzip", "bzip2", "zstd"):
@@ -103,6 +103,13 @@ def _format(ds: Dataset) -> dict[str, Any]:
         out["header"] = bool(f.header)
         out["quote"] = f.quote
         out["null_marker"] = f.null_marker
+        if table is not None and table.storage == "text":
+            # Read the files the way Hive did: its serde decides quoting, NULL text and skipped header lines.
+            serde = (table.serde or "").lower()
+            out["quote"] = '"' if "opencsv" in serde else None
+            if table.null_format is not None and "opencsv" not in serde:
+                out["null_marker"] = table.null_format
+            out["header"] = bool(f.header) or table.header_lines > 0
     if f.encoding and f.encoding != "utf-8" and f.kind in TEXT_KINDS | {"jsonl"}:
         out["encoding"] = f.encoding
     return out
@@ -165,7 +172,7 @@ def plan_from_inventory(
         entry: dict[str, Any] = {
             "name": dname,
             "source": {"store": ds.root, "path": ds.path},
-            "format": _format(ds),
+            "format": _format(ds, table),
         }
         if ds.schema_ and ds.format.kind not in ("parquet", "orc", "avro"):
             entry["schema"] = _columns(ds, table)

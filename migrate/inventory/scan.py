@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import unquote
 
 from migrate.errors import AuthError, MigrateError, NotFound, StorageError
 from migrate.inventory.model import Column, Dataset, FormatInfo, Problem, RootInfo, Skipped
@@ -346,7 +347,8 @@ def split_partitions(rel: str) -> tuple[str, dict[str, str]]:
     i = len(parts)
     while i > 0 and PARTITION.match(parts[i - 1]):
         i -= 1
-    spec = dict(p.split("=", 1) for p in parts[i:])
+    # Hive escapes special characters in partition folder names (``%3A`` for ``:``): report the values.
+    spec = {unquote(k): unquote(v) for k, v in (p.split("=", 1) for p in parts[i:])}
     return "/".join(parts[:i]), spec
 
 

@@ -91,13 +91,20 @@ def columns_from_stats(stats: list[ColumnStats], names: Sequence[str] | None = N
     return out
 
 
-def looks_like_header(first: Sequence[str], rest_stats: list[ColumnStats]) -> bool:
-    """A first row is a header when its cells are identifier-like, distinct, and at least one column
-    below it has a non-string type that the first cell does not fit."""
+_NAME = re.compile(r"^[^\W_]?[\w .\-/()#%$]*$")  # letters of any script, digits, a little punctuation
+
+
+def looks_like_header(first: Sequence[str], rest_stats: list[ColumnStats], alone: bool = False) -> bool:
+    """A first row is a header when its cells are name-like (words, ``1d_clicks``, ``城市``; not numbers or
+    dates), distinct, and at least one column below it has a non-string type that the first cell does not
+    fit. ``alone``: the file has no other row, so a row of several names is taken as a header."""
     if not first or len(set(first)) != len(first):
         return False
-    if not all(re.match(r"^[A-Za-z_][\w .\-]*$", c.strip()) for c in first if c):
+    cells = [c.strip() for c in first]
+    if not all(not c or (_NAME.match(c) and value_type(c) == "string") for c in cells):
         return False
+    if alone:
+        return len(cells) > 1 and all(cells)
     typed = 0
     for cell, s in zip(first, rest_stats, strict=False):
         if s.type and s.type != "string":

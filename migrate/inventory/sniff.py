@@ -15,6 +15,7 @@ import bz2
 import csv
 import io
 import json
+import re
 import struct
 import zlib
 from collections import Counter
@@ -100,13 +101,25 @@ def _decode(data: bytes) -> tuple[str, str] | None:
     if ctrl > len(data[:8192]) * 0.01:
         return None
     for enc in ("utf-8", "gb18030"):
+        if enc == "gb18030" and not _pairs_of_high_bytes(data):
+            break
         try:
             return data.decode(enc), enc
         except UnicodeDecodeError as exc:
             # A multi-byte character cut by the sample boundary is still text.
             if exc.start >= len(data) - 4:
                 return data[: exc.start].decode(enc), enc
-    return None
+    # Single-byte Western text (Zürich, café): every byte decodes, none is a control character.
+    return data.decode("latin-1"), "latin-1"
+
+
+def _pairs_of_high_bytes(data: bytes) -> bool:
+    """GBK/GB18030 text has its bytes >= 0x80 in runs of even length (two-byte characters); Latin-1 text has
+    mostly lone accented bytes between ASCII letters, which GB18030 would also 'decode' into ideographs."""
+    runs = [len(m) for m in re.findall(rb"[\x80-\xff]+", data[:65536])]
+    if not runs:
+        return True
+    return sum(1 for n in runs if n % 2) <= 0.1 * len(runs)
 
 
 def _field_counts(lines: list[str], delim: str, quote: str | None) -> Counter[int]:
@@ -151,6 +164,9 @@ def _split_rows(lines: list[str], delim: str | None, quote: str | None) -> Itera
 
 def sniff_text(text: str, complete: bool, sample_rows: int) -> tuple[FormatInfo, list[Column], int, int]:
     """Format, columns, data rows in the sample and characters those rows used."""
+    bom = text.startswith("\ufeff")
+    if bom:
+        text = text[1:]  # a byte-order mark is not part of the first column's name
     lines = text.split("\n")
     if not complete and len(lines) > 1:
         lines = lines[:-1]  # the last line was cut by the sample boundary
@@ -174,10 +190,15 @@ def sniff_text(text: str, complete: bool, sample_rows: int) -> tuple[FormatInfo,
             return FormatInfo(kind="jsonl", encoding="utf-8"), _json_columns(recs), len(lines), used
     delim, quote = choose_delimiter(body)
     rows = list(_split_rows(body, delim, quote))
+    records = len(lines)
+    if quote and delim and any(ln.count(quote) % 2 for ln in body):
+        # Quoted fields span lines: rows are CSV records, not physical lines.
+        records = sum(1 for r in csv.reader(io.StringIO("\n".join(lines)), delimiter=delim, quotechar=quote)
+                      if r)
     has_null_n = any("\\N" in r for r in rows[:2000])
     markers = ("", "\\N")
     stats_rest = infer_rows(rows[1:], markers)
-    header = delim not in (None, "\x01") and looks_like_header(rows[0], stats_rest)
+    header = delim not in (None, "\x01") and looks_like_header(rows[0], stats_rest, alone=len(rows) == 1)
     names = rows[0] if header else None
     stats = stats_rest if header else infer_rows(rows, markers)
     kind = {"\x01": "hive_text", "\t": "tsv", None: "text"}.get(delim, "csv")
@@ -190,10 +211,16 @@ def sniff_text(text: str, complete: bool, sample_rows: int) -> tuple[FormatInfo,
     )
     if kind == "csv" and fmt.quote is None:
         fmt.quote = '"'
+    if records != len(lines):
+        fmt.details["multiline_records"] = "true"
+    if bom:
+        fmt.details["bom"] = "true"
     cols = columns_from_stats(stats, names)
+    if names and len(cols) < len(names):  # a header with no (or short) rows below: untyped columns
+        cols += [Column(name=n or f"col_{i}", type="string") for i, n in enumerate(names) if i >= len(cols)]
     if kind == "text":
         cols = [Column(name="value", type="string", nullable=False)]
-    return fmt, cols, len(lines) - (1 if header else 0), used
+    return fmt, cols, records - (1 if header else 0), used
 
 
 def _json_columns(recs: list[dict[str, Any]]) -> list[Column]:
@@ -272,6 +299,31 @@ def count_lines(stream: BinaryIO, compression: str) -> int:
         n += chunk.count(b"\n")
         last = chunk[-1:]
     return n + (0 if last == b"\n" else 1)
+
+
+def count_records(stream: BinaryIO, compression: str, encoding: str, delim: str, quote: str) -> int:
+    """CSV records of a whole stream (quoted fields may hold newlines)."""
+    raw = io.BufferedReader(_ChunkStream(_iter_plain(stream, compression)))
+    text = io.TextIOWrapper(raw, encoding=encoding, errors="replace", newline="")
+    return sum(1 for r in csv.reader(text, delimiter=delim, quotechar=quote) if r)
+
+
+class _ChunkStream(io.RawIOBase):
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        super().__init__()
+        self.chunks, self.buf = chunks, b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: Any) -> int:
+        while not self.buf:
+            self.buf = next(self.chunks, b"")
+            if not self.buf:
+                return 0
+        n = min(len(b), len(self.buf))
+        b[:n], self.buf = self.buf[:n], self.buf[n:]
+        return n
 
 
 # --- containers ---------------------------------------------------------------------------------------
@@ -375,9 +427,13 @@ def probe(
         avro_rows = sum(b.num_records for b in reader) if exact or size <= sample_bytes else None
         fmt = FormatInfo(kind="avro", compression=_codec_name(codec))  # type: ignore[arg-type]
         return FileProbe(fmt, avro_columns(schema), rows=avro_rows)
+    if head[:4] == b"RCF\x01":  # Hive RCFile (columnar; no reader here: schema comes from the DDL)
+        return FileProbe(FormatInfo(kind="rcfile"))
     if head[:3] == b"SEQ":
         f = io.BufferedReader(RangeFile(store, uri, size), 1 << 20)
         hdr = sequence_header(f)
+        if "RCFile" in hdr["key"]:  # RCFile version 0 wears a SequenceFile header
+            return FileProbe(FormatInfo(kind="rcfile", compression=_codec_name(hdr["codec"])))  # type: ignore[arg-type]
         cols = [Column(name="key", type=WRITABLE_TYPES.get(hdr["key"], "binary")),
                 Column(name="value", type=WRITABLE_TYPES.get(hdr["value"], "binary"))]
         fmt = FormatInfo(kind="sequencefile", compression=_codec_name(hdr["codec"]),  # type: ignore[arg-type]
@@ -418,6 +474,10 @@ def probe(
         rows = nrows
     elif exact:
         with store.open(uri) as whole_file:
-            rows = count_lines(whole_file, compression) - (1 if fmt.header else 0)
+            if fmt.details.get("multiline_records"):
+                rows = count_records(whole_file, compression, enc, fmt.delimiter or ",", fmt.quote or '"')
+            else:
+                rows = count_lines(whole_file, compression)
+            rows -= 1 if fmt.header else 0
     stored_used = used if compression == "none" else int(len(raw) * min(1.0, used / max(1, len(plain))))
     return FileProbe(fmt, cols, rows=rows, sample_rows=nrows, sample_bytes=stored_used)
