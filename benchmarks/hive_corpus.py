@@ -1,7 +1,8 @@
 """Corpus run for the HiveQL -> Spark SQL translator, side by side with raw ``sqlglot.transpile``.
 
 Corpora: TPC-DS (99) and TPC-H (22) queries shipped by the duckdb-extension-tpcds/-tpch wheels, the
-project's own ETL scripts (tests/translators/etl), and optionally a local copy of hortonworks/hive-testbench
+project's own ETL scripts (tests/translators/etl), hand-written HiveQL covering Hive's features broadly
+(tests/translators/unseen), and optionally a local copy of hortonworks/hive-testbench
 (``--testbench DIR``; DDL, settings and Hive-dialect queries; not committed here).
 
 Both pipelines get the same statements (our splitter, with variables substituted, since sqlglot has no
@@ -60,6 +61,9 @@ def load_corpora(testbench: str | None) -> dict[str, list[tuple[str, str]]]:
             print(f"skipping {name}: {e}", file=sys.stderr)
     etl = sorted((ROOT / "tests" / "translators" / "etl").glob("*.hql"))
     corpora["project_etl"] = [(str(p.relative_to(ROOT)), p.read_text()) for p in etl]
+    # Hand-written HiveQL over Hive's features at large (not TPC, not our ETL): tests/translators/unseen.
+    unseen = sorted((ROOT / "tests" / "translators" / "unseen").glob("*.hql"))
+    corpora["hive_unseen"] = [(str(p.relative_to(ROOT)), p.read_text()) for p in unseen]
     if testbench:
         tb = Path(testbench)
         files = sorted(p for p in tb.rglob("*.sql") if "spark-queries" not in p.parts and "tpch-gen" not in p.parts)
@@ -189,7 +193,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", help="write the full results here")
     args = ap.parse_args(argv)
     corpora = load_corpora(args.testbench)
-    variables = [*TESTBENCH_VARS, "dt=2024-01-02", "run_date=2024-01-02"]
+    variables = [*TESTBENCH_VARS, "dt=2024-01-02", "run_date=2024-01-02", "target_db=dw", "suffix=20240315",
+                 "old_dt=2024-03-08", "hiveconf:end_dt=2024-02-01"]
     spark = None
     if not args.no_spark:
         from migrate.translators.hive.spark_check import local_spark_session

@@ -37,7 +37,8 @@ def test_every_output_parses_in_spark(spark: Any, fmt: str) -> None:
 
 def test_hive_parser_tells_invalid_input_from_gaps(spark: Any) -> None:
     report = HiveTranslator(Options()).translate_paths([])
-    report.files.append(HiveTranslator(Options()).translate_script("SELECT FROM WHERE;\nEXPORT TABLE t TO '/x'"))
+    script = "SELECT FROM WHERE;\nALTER TABLE t EXCHANGE PARTITION (dt='1') WITH TABLE u"
+    report.files.append(HiveTranslator(Options()).translate_script(script))
     check_report(report, SparkParsers(spark))
     verdicts = [s.failures[-1].message for s in report.statements]
     assert verdicts[0].startswith("Hive's own parser rejects it too")

@@ -82,7 +82,7 @@ def _one(sql: str, **opts: Any) -> Any:
 
 
 def test_command_fallback_is_never_translated() -> None:
-    st = _one("EXPORT TABLE ods.events TO 'hdfs://nn/x'")
+    st = _one("ALTER TABLE ods.events EXCHANGE PARTITION (dt='1') WITH TABLE ods.b")
     assert st.status == UNSUPPORTED and st.failures[0].rule == "parser"
     assert st.outputs == []
 

@@ -166,8 +166,7 @@ def create_database(tree: exp.Create, ctx: Context) -> list[Output]:
     ctx.construct("create_database")
     table = tree.this
     if isinstance(table, exp.Table):
-        mapped = map_database(table.name, ctx)
-        tree.set("this", exp.to_table(mapped))
+        set_database_name(tree, table.name or table.db, ctx)
     props = tree.args.get("properties")
     if props:
         keep = []
@@ -182,6 +181,17 @@ def create_database(tree: exp.Create, ctx: Context) -> list[Output]:
     return [tree]
 
 
+def set_database_name(tree: exp.Expression, db: str, ctx: Context, arg: str = "this") -> None:
+    """Name a database as the target does; marked ``database_name`` so that table mapping leaves it alone
+    (a mapped ``lake.dw`` read again as db.table would become ``lake.lake.dw``)."""
+    table = exp.to_table(map_database(db, ctx))
+    table.meta["database_name"] = True
+    if arg == "this":
+        tree.set("this", table)
+    else:
+        tree.set(arg, [table])
+
+
 def create_function(tree: exp.Create, ctx: Context) -> list[Output]:
     """Hive UDF registration -> Spark's ``CREATE [TEMPORARY] FUNCTION ... [USING JAR]`` (same syntax)."""
     ctx.construct("temporary_function")
@@ -190,9 +200,13 @@ def create_function(tree: exp.Create, ctx: Context) -> list[Output]:
     props = tree.args.get("properties")
     for p in props.expressions if props else []:
         if isinstance(p, exp.UsingProperty):
-            lit = _location_literal(p.this, ctx, "UDF jar")
-            if lit is not None:
-                p.set("this", lit)
+            mapped = map_location(p.this.name, ctx)
+            if mapped is not None:
+                ctx.note("locations", f"UDF jar {p.this.name} -> {mapped}")
+                p.set("this", exp.Literal.string(mapped))
+            elif is_legacy_location(p.this.name):
+                ctx.note("resources", f"UDF jar {p.this.name}: still on the legacy store (not mapped by the plan); "
+                                      "the Spark job must be able to read it")
     ctx.note("udf_registration", f"UDF {name} ({tree.expression.sql('spark') if tree.expression else '?'}): "
                                  "a Hive UDF class runs in Spark only with Hive support enabled and its jar on "
                                  "the job's classpath (spark.jars)")
@@ -246,7 +260,9 @@ def alter(tree: exp.Alter, ctx: Context) -> list[Output]:
                                        "are written")
                 continue
             loc = action.args.get("location")
-            if loc is not None:
+            if not isinstance(loc, exp.LocationProperty):  # sqlglot leaves a bare True after IF NOT EXISTS
+                action.set("location", None)
+            else:
                 lit = _location_literal(loc.this, ctx, "partition")
                 action.set("location", exp.LocationProperty(this=lit) if lit is not None else None)
             keep.append(action)
@@ -267,8 +283,29 @@ def alter(tree: exp.Alter, ctx: Context) -> list[Output]:
                               "table; the target layout is owned by the migration plan")
         elif isinstance(action, exp.AlterColumn) and action.args.get("rename_to") is not None \
                 and action.args.get("dtype") is not None:
-            ctx.note("alter", "CHANGE COLUMN becomes RENAME COLUMN: a type change must be a separate "
-                              "ALTER COLUMN ... TYPE (Iceberg allows only safe widenings)")
+            if action.args["rename_to"].name.lower() == action.name.lower():
+                ctx.note("alter", "CHANGE COLUMN c c <type> -> ALTER COLUMN c TYPE <type>: Hive only changed the "
+                                  "metadata, Iceberg allows only safe widenings (int->bigint, float->double, "
+                                  "wider decimal)")
+            else:
+                ctx.note("alter", "CHANGE COLUMN becomes RENAME COLUMN: a type change must be a separate "
+                                  "ALTER COLUMN ... TYPE (Iceberg allows only safe widenings)")
+            keep.append(action)
+        elif isinstance(action, exp.AlterSet) and action.expressions \
+                and all(isinstance(p, exp.Properties) for p in action.expressions):
+            props = [p for ps in action.expressions for p in ps.expressions]
+            hive = [p for p in props if p.name.lower() in _HIVE_PROPS or p.name.lower() == "external"
+                    or p.name.lower().startswith(("hive.", "orc.", "avro.", "serialization."))]
+            if hive:
+                ctx.note("ddl", "Hive table properties dropped: "
+                                f"{', '.join(sorted(p.name.lower() for p in hive))}")
+            rest = [p for p in props if p not in hive]
+            if rest:
+                action.set("expressions", [exp.Properties(expressions=rest)])
+                keep.append(action)
+        elif isinstance(action, exp.ReplaceColumns):
+            ctx.note("alter", "REPLACE COLUMNS: Hive only rewrote the metadata (files still read by position); "
+                              "on Iceberg, columns left out are dropped with their data and new ones read NULL")
             keep.append(action)
         else:
             keep.append(action)

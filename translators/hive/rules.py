@@ -17,6 +17,7 @@ from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect
 from sqlglot.time import format_time
 
+from .hive_functions import rule_hive_functions
 from .spark_functions import SPARK_BUILTIN_FUNCTIONS
 from .variables import Variables
 
@@ -158,6 +159,8 @@ def rule_table_names(tree: exp.Expression, ctx: Context) -> exp.Expression:
     """Legacy ``db.table`` -> target ``catalog.db.table`` (plan mapping, ``--table-map``, ``--catalog``)."""
     ctes = _cte_names(ctx)
     for table in ctx.of(exp.Table):
+        if table.meta.get("database_name"):
+            continue  # a database name, already mapped (ddl.set_database_name)
         if not isinstance(table.this, exp.Identifier) or table.args.get("catalog"):
             continue
         if not table.db and table.name.lower() in ctes:
@@ -219,6 +222,39 @@ def rule_ansi_division(tree: exp.Expression, ctx: Context) -> exp.Expression:
     return tree
 
 
+def _spark_format(fmt: exp.Expression | None, default: str) -> exp.Expression:
+    if isinstance(fmt, exp.Literal) and fmt.is_string:
+        # sqlglot keeps parsed formats in strftime form: write it back as Spark would.
+        return exp.Literal.string(format_time(fmt.name, _SPARK.INVERSE_TIME_MAPPING, _SPARK.INVERSE_TIME_TRIE)
+                                  or fmt.name)
+    return fmt.copy() if fmt is not None else exp.Literal.string(default)
+
+
+def rule_ansi_datetime(tree: exp.Expression, ctx: Context) -> exp.Expression:
+    """``unix_timestamp(s, fmt)`` / ``to_date(s)`` on text: Hive returns NULL for text it cannot parse,
+    Spark 4 (ANSI) raises: parse with ``try_to_timestamp`` / ``try_to_date`` instead."""
+    if not ctx.options.ansi_rewrites:
+        return tree
+    for node in ctx.of(exp.StrToUnix):
+        arg = node.this
+        if arg is None or isinstance(arg, exp.CurrentTimestamp | exp.Literal | exp.Null):
+            continue
+        parsed = exp.Anonymous(this="TRY_TO_TIMESTAMP", expressions=[
+            arg, _spark_format(node.args.get("format"), "yyyy-MM-dd HH:mm:ss")])
+        node.replace(exp.Anonymous(this="UNIX_TIMESTAMP", expressions=[parsed]))
+        ctx.note("ansi_datetime", "unix_timestamp(s, fmt) -> unix_timestamp(try_to_timestamp(s, fmt)): Hive returns "
+                                  "NULL for text it cannot parse, Spark 4 (ANSI) raises")
+    for node in reversed(ctx.of(exp.TsOrDsToDate)):  # innermost first; arguments move, they are not copied
+        arg = node.this
+        if not node.args.get("safe") or arg is None or node.args.get("format") is not None \
+                or isinstance(arg, exp.Literal | exp.Null):
+            continue  # only explicit to_date() calls (sqlglot also wraps datediff/year/month arguments)
+        node.replace(exp.Anonymous(this="TRY_TO_DATE", expressions=[arg]))
+        ctx.note("ansi_datetime", "to_date(s) -> try_to_date(s): Hive returns NULL for text that is not a date, "
+                                  "Spark 4 (ANSI) raises")
+    return tree
+
+
 # ---------------------------------------------------------------- functions and date formats
 
 _SPARK = Dialect.get_or_raise("spark")
@@ -270,6 +306,8 @@ _DIFFERENT = {
 def rule_functions(tree: exp.Expression, ctx: Context) -> exp.Expression:
     """Flag calls that are not Spark built-ins (UDFs to register) and built-ins that differ from Hive."""
     for node in ctx.of(exp.Func):
+        if isinstance(node.parent, exp.Hint | exp.AddPartition):
+            continue  # a join hint (rule_hints) or a partition spec, not a call
         if isinstance(node, exp.Anonymous):
             name = node.name.lower()
             if name in _DIFFERENT:
@@ -286,6 +324,32 @@ def rule_functions(tree: exp.Expression, ctx: Context) -> exp.Expression:
                 ctx.note("functions", _DIFFERENT[key])
     if ctx.of(exp.Rand):
         ctx.note("functions", _DIFFERENT["rand"])
+    return tree
+
+
+# Hints Spark's optimizer knows (others are ignored with a warning).
+_SPARK_HINTS = {"broadcast", "broadcastjoin", "mapjoin", "merge", "shuffle_merge", "mergejoin", "shuffle_hash",
+                "shuffle_replicate_nl", "coalesce", "repartition", "repartition_by_range", "rebalance"}
+
+
+def rule_hints(tree: exp.Expression, ctx: Context) -> exp.Expression:
+    """Hive join hints: MAPJOIN is Spark's BROADCAST; hints Spark does not know (STREAMTABLE ...) are dropped."""
+    for hint in ctx.of(exp.Hint):
+        ctx.construct("hint")
+        keep = []
+        for h in hint.expressions:
+            name = (h.name if isinstance(h, exp.Func | exp.Var | exp.Column) else h.sql()).lower()
+            if isinstance(h, exp.Func) and not isinstance(h, exp.Anonymous):
+                name = h.sql_name().lower()
+            if name in _SPARK_HINTS:
+                keep.append(h)
+            else:
+                ctx.note("hints", f"hint {h.sql('hive')} dropped: Spark has no such hint (it decides the streamed "
+                                  "side and join strategy itself; AQE adapts at run time)")
+        if keep:
+            hint.set("expressions", keep)
+        else:
+            hint.pop()
     return tree
 
 
@@ -393,6 +457,8 @@ def rule_interval_shorthand(tree: exp.Expression, ctx: Context) -> exp.Expressio
 
 
 EXPRESSION_RULES: list[tuple[str, Rule]] = [
+    ("hive_functions", rule_hive_functions),
+    ("hints", rule_hints),
     ("interval_shorthand", rule_interval_shorthand),
     ("table_names", rule_table_names),
     ("dynamic_partitions", rule_dynamic_partitions),
@@ -401,6 +467,7 @@ EXPRESSION_RULES: list[tuple[str, Rule]] = [
     ("functions", rule_functions),
     ("ansi_cast", rule_ansi_cast),
     ("ansi_division", rule_ansi_division),
+    ("ansi_datetime", rule_ansi_datetime),
 ]
 
 

@@ -20,6 +20,8 @@ from sqlglot import exp
 from sqlglot.errors import ErrorLevel, SqlglotError
 
 from . import ddl, settings
+from .hive_commands import Handled, match_handler
+from .hive_functions import mark_hive_functions
 from .multi_insert import split_multi_insert
 from .report import FileResult, StatementResult, TranslationReport
 from .rules import Context, Options, ScriptState, apply_rules
@@ -77,6 +79,9 @@ class HiveTranslator:
     # ------------------------------------------------------------------ statements
     def translate_text(self, text: str, ctx: Context, result: StatementResult) -> list[str]:
         kind = next((k for k, rx in _TEXT_KINDS if rx.match(text)), None)
+        handler = match_handler(text) if kind in (None, "show") else None
+        if handler is not None:
+            return self._handled(handler[1](handler[0], text, ctx), ctx, result)
         if kind == "set":
             result.kind = "set"
             return self._set(text, ctx)
@@ -125,6 +130,22 @@ class HiveTranslator:
             return []
         return self._parsed(text, ctx, result)
 
+    def _handled(self, h: Handled, ctx: Context, result: StatementResult) -> list[str]:
+        """Outputs of a text-level handler (hive_commands), translating any rewritten Hive text as usual."""
+        outputs = list(h.outputs)
+        for hive_text in h.reparse:
+            outputs.extend(self._parsed(hive_text, ctx, result))
+        result.kind = h.kind if not h.reparse or h.kind != "query" else result.kind
+        if ctx.failures:
+            return []
+        if h.append_to_last and outputs:
+            outputs[-1] = outputs[-1].rstrip() + h.append_to_last
+        body = re.sub(r"^SELECT\s+", "", outputs[-1]) if h.reparse and outputs else ""
+        outputs = [o for o in outputs if not (h.reparse and o.upper().startswith("SELECT") and "{body}" in
+                                               " ".join(h.after))]
+        outputs.extend(a.replace("{body}", body) for a in h.after)
+        return outputs
+
     def _set(self, text: str, ctx: Context) -> list[str]:
         ctx.construct("set")
         kv = settings.parse_set(text)
@@ -149,7 +170,7 @@ class HiveTranslator:
         capture = _Capture()
         _SQLGLOT_LOGGER.addHandler(capture)
         try:
-            trees = sqlglot.parse(text, read="hive", error_level=ErrorLevel.RAISE)
+            trees = sqlglot.parse(mark_hive_functions(text), read="hive", error_level=ErrorLevel.RAISE)
         except SqlglotError as e:
             ctx.fail("parser", f"sqlglot cannot parse this Hive statement: {_first_line(str(e))}")
             return []
@@ -163,6 +184,10 @@ class HiveTranslator:
         result.kind = _kind(tree)
         if isinstance(tree, exp.Command):
             ctx.fail("parser", f"sqlglot does not understand '{tree.name} ...' (fell back to an opaque Command)")
+            return []
+        if isinstance(tree, exp.Alias | exp.Column | exp.Identifier | exp.Literal | exp.Dot):
+            # e.g. "RELOAD FUNCTION" read as the expression "RELOAD AS FUNCTION": not a statement at all
+            ctx.fail("parser", f"sqlglot read this as a bare expression ({type(tree).__name__}), not a statement")
             return []
         if capture.messages:
             ctx.fail("parser", f"sqlglot warned: {'; '.join(capture.messages)}")
@@ -213,10 +238,32 @@ class HiveTranslator:
             ctx.construct("insert_overwrite" if tree.args.get("overwrite") else "insert_into")
             if isinstance(tree.this, exp.Directory):
                 return self._insert_directory(tree, ctx)
+        if isinstance(tree, exp.Update | exp.Delete | exp.Merge):
+            return self._row_level(tree, ctx)
         if isinstance(tree, exp.Drop):
             ctx.construct(f"drop_{(tree.kind or 'object').lower()}")
-            if (tree.kind or "").upper() in ("DATABASE", "SCHEMA") and isinstance(tree.this, exp.Table):
-                tree.set("this", exp.to_table(ddl.map_database(tree.this.name, ctx)))
+            if (tree.kind or "").upper() in ("DATABASE", "SCHEMA"):
+                tables = tree.args.get("tables") or ([tree.this] if tree.this is not None else [])
+                if len(tables) == 1 and isinstance(tables[0], exp.Table):
+                    ddl.set_database_name(tree, tables[0].name or tables[0].db, ctx,
+                                          "tables" if tree.args.get("tables") else "this")
+        return [tree]
+
+    def _row_level(self, tree: exp.Expression, ctx: Context) -> list[exp.Expression | str]:
+        """UPDATE / DELETE / MERGE (Hive ACID tables): Iceberg has them; Spark's Parquet tables do not."""
+        ctx.construct(type(tree).__name__.lower())
+        if ctx.options.target_format != "iceberg":
+            ctx.fail("row_level", f"{type(tree).__name__.upper()} needs a table format with row-level operations: "
+                                  "Spark cannot update Parquet tables in place (target Iceberg, or rewrite the "
+                                  "table with INSERT OVERWRITE ... SELECT)")
+            return []
+        if isinstance(tree, exp.Merge):
+            for when in tree.find_all(exp.When):
+                then = when.args.get("then")
+                if isinstance(then, exp.Insert) and then.this is None and not then.is_star:
+                    ctx.fail("row_level", "MERGE ... WHEN NOT MATCHED THEN INSERT VALUES (...) without a column list: "
+                                          "Spark requires INSERT (col, ...) VALUES (...): list the target table's "
+                                          "columns in order")
         return [tree]
 
     def _insert_directory(self, tree: exp.Insert, ctx: Context) -> list[exp.Expression | str]:

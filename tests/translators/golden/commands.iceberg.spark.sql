@@ -46,4 +46,4 @@ WHERE
 --   ALTER TABLE ods.users ADD CONSTRAINT pk_users PRIMARY KEY (user_id) DISABLE NOVALIDATE RELY
 
 -- [translated] commands.hql:12
-SHOW PARTITIONS ods.events;
+SHOW PARTITIONS lake.ods.events;

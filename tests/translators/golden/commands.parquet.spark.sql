@@ -30,7 +30,6 @@ ANALYZE TABLE lake.ods.events COMPUTE STATISTICS FOR ALL COLUMNS;
 
 -- [translated_with_notes] commands.hql:9
 -- NOTE (locations): partition location hdfs://nn:8020/warehouse/ods/events/dt=2024-01-03 -> s3://lake/warehouse/ods/events/dt=2024-01-03
--- NOTE (functions): PARTITION() is not a Spark built-in: register the UDF in the Spark job (CREATE FUNCTION ... USING JAR) or in the catalog
 ALTER TABLE lake.ods.events
   ADD IF NOT EXISTS PARTITION(dt = '2024-01-03') LOCATION 's3://lake/warehouse/ods/events/dt=2024-01-03';
 
@@ -43,4 +42,4 @@ DROP IF EXISTS   PARTITION(dt = '2023-01-01');
 --   ALTER TABLE ods.users ADD CONSTRAINT pk_users PRIMARY KEY (user_id) DISABLE NOVALIDATE RELY
 
 -- [translated] commands.hql:12
-SHOW PARTITIONS ods.events;
+SHOW PARTITIONS lake.ods.events;

@@ -2,7 +2,7 @@
 
 -- [translated_with_notes] ddl.hql:1
 -- NOTE (locations): database location hdfs://nn:8020/warehouse/dw.db -> s3://lake/warehouse/dw.db
-CREATE DATABASE IF NOT EXISTS lake.lake.dw
+CREATE DATABASE IF NOT EXISTS lake.dw
 LOCATION 's3://lake/warehouse/dw.db';
 
 -- [translated_with_notes] ddl.hql:2

@@ -41,6 +41,8 @@ CLUSTER BY
   user_id;
 
 -- [unsupported] queries.hql:9
+-- NOTE (ansi_datetime): unix_timestamp(s, fmt) -> unix_timestamp(try_to_timestamp(s, fmt)): Hive returns NULL for text it cannot parse, Spark 4 (ANSI) raises
+-- NOTE (ansi_datetime): to_date(s) -> try_to_date(s): Hive returns NULL for text that is not a date, Spark 4 (ANSI) raises
 -- UNSUPPORTED (date_formats): date pattern 'u' uses u: Spark 3+ rejects week-based/unsupported pattern letters; rewrite with dayofweek()/weekofyear()/EXTRACT
 --   SELECT from_unixtime(unix_timestamp(ts, 'yyyyMMddHHmmss'), 'yyyy-MM-dd'), date_format(ts, 'u'), datediff(d1, d2), to_date(ts) FROM ods.clicks
 

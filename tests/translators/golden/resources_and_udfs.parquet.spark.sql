@@ -16,7 +16,7 @@ CREATE TEMPORARY FUNCTION normalize_url AS
 'com.acme.hive.NormalizeUrl';
 
 -- [translated_with_notes] resources_and_udfs.hql:4
--- NOTE (locations): UDF jar location hdfs://nn:8020/libs/geo.jar -> s3://lake/libs/geo.jar
+-- NOTE (locations): UDF jar hdfs://nn:8020/libs/geo.jar -> s3://lake/libs/geo.jar
 -- NOTE (udf_registration): UDF geo ('com.acme.hive.Geo'): a Hive UDF class runs in Spark only with Hive support enabled and its jar on the job's classpath (spark.jars)
 CREATE TEMPORARY FUNCTION geo AS
 'com.acme.hive.Geo' USING JAR 's3://lake/libs/geo.jar';

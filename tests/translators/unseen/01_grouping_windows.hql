@@ -1,0 +1,20 @@
+-- Grouping sets, cube, rollup and window frames
+SELECT country, city, count(*) AS n, GROUPING__ID FROM sales GROUP BY country, city GROUPING SETS ((country, city), country, ());
+SELECT country, city, sum(amount) FROM sales GROUP BY country, city WITH ROLLUP;
+SELECT country, city, sum(amount) FROM sales GROUP BY country, city WITH CUBE;
+SELECT country, city, sum(amount) FROM sales GROUP BY CUBE(country, city);
+SELECT country, city, sum(amount) FROM sales GROUP BY ROLLUP(country, city);
+SELECT country, grouping(city) AS g, sum(amount) FROM sales GROUP BY country, city WITH ROLLUP;
+SELECT user_id, ts, sum(amount) OVER (PARTITION BY user_id ORDER BY ts ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS running FROM sales;
+SELECT user_id, ts, avg(amount) OVER (PARTITION BY user_id ORDER BY ts ROWS BETWEEN 3 PRECEDING AND 1 FOLLOWING) AS ma FROM sales;
+SELECT user_id, ts, count(*) OVER (PARTITION BY user_id ORDER BY unix_ts RANGE BETWEEN 3600 PRECEDING AND CURRENT ROW) AS c FROM sales;
+SELECT user_id, max(amount) OVER (PARTITION BY user_id ORDER BY ts RANGE BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) FROM sales;
+SELECT user_id, lead(amount, 1, 0) OVER (PARTITION BY user_id ORDER BY ts) AS nxt, lag(amount) OVER (PARTITION BY user_id ORDER BY ts) AS prv FROM sales;
+SELECT user_id, first_value(amount, true) OVER (PARTITION BY user_id ORDER BY ts) AS fv, last_value(amount, true) OVER (PARTITION BY user_id ORDER BY ts ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS lv FROM sales;
+SELECT user_id, first_value(amount) OVER w, rank() OVER w, dense_rank() OVER w, percent_rank() OVER w, cume_dist() OVER w, ntile(4) OVER w FROM sales WINDOW w AS (PARTITION BY user_id ORDER BY ts);
+SELECT user_id, row_number() OVER (DISTRIBUTE BY user_id SORT BY ts DESC) AS rn FROM sales;
+SELECT user_id, sum(amount) OVER (PARTITION BY user_id) / sum(amount) OVER () AS share FROM sales;
+SELECT * FROM (SELECT user_id, ts, row_number() OVER (PARTITION BY user_id ORDER BY ts DESC) AS rn FROM sales) t WHERE t.rn = 1;
+SELECT user_id, count(DISTINCT item) OVER (PARTITION BY user_id) AS items FROM sales;
+SELECT user_id, sum(amount) OVER (PARTITION BY user_id ORDER BY ts ROWS 2 PRECEDING) FROM sales;
+SELECT user_id, lag(ts, 2) OVER (PARTITION BY user_id ORDER BY ts) FROM sales;

@@ -1,0 +1,15 @@
+SELECT array(1, 2, 3), map('k1', 'v1', 'k2', 'v2'), struct(1, 'a', true), named_struct('x', 1, 'y', 'b') FROM t;
+SELECT size(arr), size(m), map_keys(m), map_values(m), array_contains(arr, 'x'), sort_array(arr) FROM t;
+SELECT m["k"], arr[1].name FROM t;
+SELECT map('a', array(1, 2)) AS ma, array(map('x', 1)) AS am FROM t;
+SELECT `(ds|hr)?+.+` FROM srcpart;
+SELECT `(ds)?+.+` FROM srcpart WHERE ds = '2024-01-01';
+SELECT t.`(dt|hr)?+.+`, u.id FROM t JOIN u ON t.id = u.id;
+SELECT `date`, `timestamp`, `user`, `order`, `group`, `desc` FROM events;
+SELECT e.`date` AS `date`, count(*) AS `count` FROM events e GROUP BY e.`date`;
+SELECT `select` FROM `table`;
+CREATE TABLE keywords_tbl (`date` STRING, `user` STRING, `timestamp` BIGINT, `order` INT, `comment` STRING);
+SELECT cast(m AS STRING) FROM t;
+SELECT inline(array(named_struct('a', 1, 'b', 'x')));
+SELECT s.a.b.c FROM nested s;
+SELECT map_concat(m1, m2), array_distinct(arr) FROM t;

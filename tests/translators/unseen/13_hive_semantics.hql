@@ -1,0 +1,23 @@
+-- Hive built-ins whose Spark namesakes differ, and ANSI-mode parsing of dirty text
+SELECT variance(amount), stddev(amount), std(amount), var_samp(amount), stddev_samp(amount) FROM sales;
+SELECT id, max(struct(ts, v)).col2 AS latest_v FROM events GROUP BY id;
+SELECT struct(a, b).col1, named_struct('a', a).a FROM t;
+SELECT trunc(dt, 'MM'), trunc(dt, 'Q'), trunc(to_date(ts), 'YEAR') FROM t;
+SELECT initcap(name) FROM users;
+SELECT unix_timestamp(raw_ts, 'dd/MMM/yyyy:HH:mm:ss Z'), to_date(raw_dt) FROM raw_logs;
+SELECT /*+ STREAMTABLE(a), MAPJOIN(b) */ a.id FROM a JOIN b ON a.id = b.id;
+list jars;
+list files;
+SHOW COMPACTIONS;
+SHOW ROLES;
+LOCK TABLE a EXCLUSIVE;
+UNLOCK TABLE a;
+REVOKE SELECT ON TABLE a FROM USER bob;
+DROP INDEX IF EXISTS idx ON a;
+ALTER TABLE db.a PARTITION (dt='2024-01-01') SET SERDEPROPERTIES ('field.delim' = ',');
+ALTER TABLE a ADD PARTITION (dt='2024-01-04') PARTITION (dt='2024-01-05');
+CREATE TEMPORARY MACRO simple_add (x INT, y INT) x + y;
+SELECT simple_add(1, 2);
+CREATE DATABASE IF NOT EXISTS reporting WITH DBPROPERTIES ('creator' = 'etl', 'team' = 'bi');
+DESCRIBE FORMATTED db.sales;
+SHOW CREATE TABLE db.sales;
