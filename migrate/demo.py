@@ -57,17 +57,20 @@ def find_demo_plan() -> Path:
 
 
 def run_demo(fresh: bool = True, prefect: bool = True) -> int:
-    from migrate.commands.run import console, summary_table
+    from migrate.commands.run import console, print_outcome_details, summary_table
     from migrate.estate import generate_estate
+    from migrate.plan import load_plan
 
     plan_path = find_demo_plan()
     work = plan_path.parent.parent.parent / ".demo"
+    # Before anything is generated or deleted: a second demo (or a real NameNode) may hold the port.
+    if not _port_free(DEMO_PORT):
+        raise MigrateError(f"port 127.0.0.1:{DEMO_PORT} is taken: the demo's WebHDFS server needs it "
+                           f"(another `migrate demo` running? `ss -ltnp 'sport = :{DEMO_PORT}'` shows who holds it)")
     if fresh and work.exists():
         shutil.rmtree(work)
     estate = generate_estate(work / "estate")
     console.print(f"legacy estate: {len(estate.datasets)} datasets, {len(estate.jobs)} jobs in {work / 'estate'}")
-    if not _port_free(DEMO_PORT):
-        raise MigrateError(f"port 127.0.0.1:{DEMO_PORT} is taken: the demo's WebHDFS server needs it")
     log = open(work / "webhdfs.log", "wb")  # noqa: SIM115 - lives as long as the server
     server = subprocess.Popen(
         [sys.executable, "-m", "migrate.devservers.webhdfs", "--root", str(work / "estate" / "hdfs"),
@@ -84,7 +87,6 @@ def run_demo(fresh: bool = True, prefect: bool = True) -> int:
             result = migrate_run_flow(str(plan_path))
         else:
             from migrate import runner
-            from migrate.plan import load_plan
 
             result = runner.run_plan(load_plan(plan_path)).to_dict()
     finally:
@@ -95,6 +97,7 @@ def run_demo(fresh: bool = True, prefect: bool = True) -> int:
             server.kill()
         log.close()
     console.print(summary_table("demo: source vs target", result["datasets"]))
+    print_outcome_details(result["datasets"], load_plan(plan_path).state_dir)
     console.print("[green]demo OK[/]: every dataset migrated, counts equal" if result["ok"]
                   else "[red]demo: some datasets need attention (see above)[/]")
     return 0 if result["ok"] else 1

@@ -66,3 +66,7 @@ class FormatError(TerminalError):
 
 class UnsupportedError(TerminalError):
     """A construct, codec or option this version cannot handle; says which."""
+
+
+class OutputError(TerminalError):
+    """An output file or folder (inventory, report, schema, translation) cannot be written; names the path."""

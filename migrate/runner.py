@@ -8,11 +8,13 @@ is evidence, not the engine repeating its own bookkeeping.
 from __future__ import annotations
 
 import logging
+import os
+import sqlite3
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from migrate.errors import MigrateError
+from migrate.errors import ConfigError, MigrateError, NotFound, TerminalError
 from migrate.plan import DatasetSpec, Plan
 
 log = logging.getLogger(__name__)
@@ -57,11 +59,94 @@ def select(plan: Plan, names: Iterable[str] | None = None, waves: Iterable[int] 
     wanted = set(names or [])
     unknown = wanted - {d.name for d in plan.datasets}
     if unknown:
-        raise MigrateError(f"unknown dataset(s) in plan {plan.name}: {', '.join(sorted(unknown))}")
+        known = ", ".join(d.name for d in plan.datasets) or "none"
+        raise TerminalError(f"unknown dataset(s) {', '.join(sorted(unknown))} in plan {plan.name} "
+                            f"(--dataset; known: {known})")
     wave_set = set(waves or [])
     chosen = [d for d in plan.datasets
               if (not wanted or d.name in wanted) and (not wave_set or d.wave in wave_set)]
     return sorted(chosen, key=lambda d: d.wave)
+
+
+def _key(plan: Plan, ds: DatasetSpec, key: str) -> str:
+    """``datasets[i].<key>``: where in the plan file to look."""
+    index = next((i for i, d in enumerate(plan.datasets) if d.name == ds.name), None)
+    return f"datasets[{index}].{key}" if index is not None else key
+
+
+def check_state_dir(plan: Plan) -> None:
+    """The state dir (ledger, locks, quarantine) exists or can be made, and takes files."""
+    sdir = plan.state_dir
+    where = f"settings.state_dir {plan.settings.state_dir!r} -> {sdir}"
+    if sdir.exists() and not sdir.is_dir():
+        raise ConfigError(f"{where}: is a file, not a folder; point settings.state_dir at a folder")
+    try:
+        sdir.mkdir(parents=True, exist_ok=True)
+        probe = sdir / f".write-test-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise ConfigError(f"{where}: cannot use it: {exc.strerror or exc}; "
+                          "make it writable or point settings.state_dir elsewhere") from None
+    from migrate.ledger import Ledger
+
+    try:
+        Ledger.in_state_dir(sdir).close()
+    except sqlite3.Error as exc:
+        raise ConfigError(f"{sdir / 'ledger.db'}: the run ledger cannot be opened ({exc}); restore it from a "
+                          "backup, or move it away to start afresh (every file is then checked again)") from None
+
+
+def check_target(plan: Plan, ds: DatasetSpec) -> None:
+    """A file where the target folder should be would fail every part with an obscure error."""
+    if ds.target.kind == "iceberg":
+        return
+    from migrate.storage import open_storage, scheme_of
+
+    uri, opts = plan.location(ds.target.store, ds.target.path or "")
+    if scheme_of(uri) not in ("file", "webhdfs", "hdfs"):
+        return  # object stores: a key and a prefix of the same name can coexist
+    try:
+        info = open_storage(uri, **opts).stat(uri)
+    except NotFound:
+        return
+    if not info.is_dir:
+        raise ConfigError(f"target folder {uri} is a file ({_key(plan, ds, 'target')}: store {ds.target.store}, "
+                          f"path {ds.target.path!r}); move the file away or choose another path")
+
+
+def check_source(plan: Plan, ds: DatasetSpec) -> None:
+    """The dataset's source folder exists (a typo there would otherwise migrate zero files and pass)."""
+    from migrate.storage import open_storage
+
+    uri, opts = plan.location(ds.source.store, ds.source.path)
+    store = open_storage(uri, **opts)
+    try:
+        store.stat(uri)  # a folder, or a single file named as the source
+        return
+    except NotFound:
+        pass
+    # Object stores have no folders: a prefix "exists" when something is under it.
+    try:
+        if next(iter(store.list(uri)), None) is not None:
+            return
+    except NotFound:
+        pass
+    raise NotFound(f"source folder {uri} does not exist "
+                   f"({_key(plan, ds, 'source')}: store {ds.source.store}, path {ds.source.path!r})", uri)
+
+
+def debug_wanted() -> bool:
+    """``MIGRATE_DEBUG=1`` (the CLI's --debug sets it): show tracebacks of unexpected errors."""
+    return os.environ.get("MIGRATE_DEBUG", "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, MigrateError):
+        return str(exc)
+    if isinstance(exc, OSError) and exc.filename:
+        return f"{exc.filename}: {exc.strerror or exc}"
+    return f"{type(exc).__name__}: {exc}"
 
 
 def migrate_dataset(plan: Plan, ds: DatasetSpec, *, progress: Any = None, count: bool = True) -> DatasetOutcome:
@@ -70,26 +155,31 @@ def migrate_dataset(plan: Plan, ds: DatasetSpec, *, progress: Any = None, count:
 
     out = DatasetOutcome(ds.name, ds.wave, ds.target.kind)
     try:
+        check_state_dir(plan)
+        check_source(plan, ds)
+        check_target(plan, ds)
         report = run_dataset(plan, ds, progress=progress)
     except MigrateError as exc:
         out.error = str(exc)
         return out
     except Exception as exc:  # a bug or an unexpected library error: keep the other datasets going
-        log.exception("dataset %s failed", ds.name)
-        out.error = f"{type(exc).__name__}: {exc}"
+        # The traceback only on request (--debug / MIGRATE_DEBUG=1): the message names the culprit.
+        log.error("dataset %s failed: %s", ds.name, _describe(exc), exc_info=debug_wanted())
+        out.error = _describe(exc)
         return out
     out.report = report.to_dict()
     out.target = report.target
     out.ok = report.ok
     if report.errors:
         out.error = "; ".join(f"{e.get('uri', '?')}: {e.get('error', '?')}" for e in report.errors[:5])
-    if count and ds.target.kind != "copy":
+    # Counting after failed files would only repeat their error (and hide it): count complete runs.
+    if count and ds.target.kind != "copy" and report.ok:
         try:
             out.source_rows, out.source_quarantined = source_row_count(plan, ds)
             out.target_rows = target_row_count(plan, ds)
         except Exception as exc:
             out.ok = False
-            out.error = f"counting rows failed: {type(exc).__name__}: {exc}"
+            out.error = f"counting rows failed: {_describe(exc)}"
     return out
 
 

@@ -1,0 +1,42 @@
+"""Shared helpers of the ``migrate`` commands: atomic output files and one-line error text."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from pathlib import Path
+
+from migrate.errors import OutputError
+
+
+def os_reason(exc: OSError) -> str:
+    """``strerror`` without the ``[Errno N]`` noise (the path is named by the caller)."""
+    return exc.strerror or str(exc)
+
+
+def ensure_dir(path: Path, what: str = "output folder") -> None:
+    """``mkdir -p`` that names the folder (and the reason) when it cannot be made."""
+    if path.exists() and not path.is_dir():
+        raise OutputError(f"{path}: is a file, not a folder; choose another {what}")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"{path}: cannot create the {what}: {os_reason(exc)}") from None
+
+
+def write_output(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` atomically (temp file in the same folder + rename): a crash or a full
+    disk never leaves a half-written file under the final name. Errors name the path."""
+    ensure_dir(path.parent if str(path.parent) else Path("."))
+    if path.is_dir():
+        raise OutputError(f"{path}: is a folder; give a file name")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8")  # created with the usual umask permissions
+        os.replace(tmp, path)
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        if isinstance(exc, OSError):
+            raise OutputError(f"{path}: cannot write: {os_reason(exc)}") from None
+        raise

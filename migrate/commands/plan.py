@@ -7,11 +7,12 @@ from pathlib import Path
 
 import typer
 
+from migrate.commands import write_output
 from migrate.commands.inventory import plan_init_command
 from migrate.plan import check_plan, load_plan, plan_json_schema
 
 app = typer.Typer(
-    name="plan", help="Check migration plans and export their JSON Schema.", no_args_is_help=True
+    name="plan", help="Write (init), check and export the JSON Schema of migration plans.", no_args_is_help=True
 )
 
 
@@ -35,7 +36,8 @@ def check(
             f"{len(waves)} wave(s)" + (f" ({', '.join(map(str, waves))})" if waves else "")
         )
     if failed:
-        typer.echo(f"{failed} of {len(files)} plan(s) have problems", err=True)
+        typer.echo(f"{failed} of {len(files)} plan(s) have problems; fix them and run `migrate plan check` again",
+                   err=True)
         raise typer.Exit(1)
 
 
@@ -53,8 +55,7 @@ def schema(
     if output is None:
         typer.echo(text, nl=False)
         return
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(text, encoding="utf-8")
+    write_output(output, text)
     typer.echo(f"wrote {output}", err=True)
 
 

@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from migrate.commands import write_output
 from migrate.errors import MigrateError, PlanError
 
 # Wide when piped (CI logs), so the summary table is not truncated.
@@ -30,9 +31,42 @@ def summary_table(title: str, datasets: list[dict[str, Any]]) -> Table:
             d["dataset"], str(d["wave"]), d["target_kind"], str(rep.get("files_total", "")),
             _n(d.get("source_rows")), _n(d.get("source_quarantined")), _n(d.get("target_rows")),
             {True: "[green]equal[/]", False: "[red]DIFFER[/]", None: "-"}[match],
-            "[green]ok[/]" if d["ok"] else f"[red]failed[/] {d.get('error') or ''}",
+            "[green]ok[/]" if d["ok"] else "[red]failed[/] (see below)",
         )
     return table
+
+
+def print_outcome_details(datasets: list[dict[str, Any]], state_dir: Path | None = None) -> None:
+    """Below the table, unwrapped: each failure in full (the file, row or endpoint at fault) and where
+    quarantined rows are, so nothing is cut off by a column width."""
+    for d in datasets:
+        if not d["ok"]:
+            err = d.get("error") or "failed (no detail; see the log above)"
+            console.print(f"error: dataset {d['dataset']}: {err}", markup=False, highlight=False, soft_wrap=True)
+        elif d.get("counts_match") is False:
+            console.print(f"error: dataset {d['dataset']}: source has {_n(d.get('source_rows'))} rows "
+                          f"({_n(d.get('source_quarantined'))} quarantined) but the target has "
+                          f"{_n(d.get('target_rows'))}", markup=False, highlight=False, soft_wrap=True)
+        quarantined = (d.get("report") or {}).get("rows_quarantined") or 0
+        if quarantined and state_dir is not None:
+            console.print(f"note: dataset {d['dataset']}: {quarantined:,} row(s) quarantined (not loaded)"
+                          f"{_first_quarantined(state_dir / 'quarantine' / d['dataset'])}; all of them, with file "
+                          f"and line: {state_dir / 'quarantine' / d['dataset']}/*.jsonl",
+                          markup=False, highlight=False, soft_wrap=True)
+
+
+def _first_quarantined(folder: Path) -> str:
+    """`` e.g. <file> line 3: <reason>`` of one quarantined row (no values: they may be sensitive)."""
+    try:
+        for f in sorted(folder.glob("*.jsonl")):
+            with f.open(encoding="utf-8") as fh:
+                rec = json.loads(fh.readline() or "null")
+            if isinstance(rec, dict):
+                where = next((f" {k} {rec[k]}" for k in ("line", "record", "offset") if k in rec), "")
+                return f", e.g. {rec.get('source')}{where}: {rec.get('reason')}"
+    except (OSError, ValueError):
+        pass
+    return ""
 
 
 def _n(v: int | None) -> str:
@@ -40,7 +74,7 @@ def _n(v: int | None) -> str:
 
 
 def run_command(
-    plan: Path = typer.Argument(..., exists=True, dir_okay=False, help="the migration plan YAML"),
+    plan: Path = typer.Argument(..., exists=True, dir_okay=False, metavar="PLAN", help="the migration plan YAML"),
     dataset: list[str] = typer.Option(None, "--dataset", "-d", help="only these datasets (repeatable)"),
     wave: list[int] = typer.Option(None, "--wave", "-w", help="only these waves (repeatable)"),
     prefect: bool = typer.Option(True, "--prefect/--no-prefect", help="run as a Prefect flow (UI visible)"),
@@ -52,6 +86,13 @@ def run_command(
 
     try:
         loaded = load_plan(plan)
+        from migrate import runner
+
+        # Before a flow starts: a bad --dataset/--wave is the user's typo, not a failed flow run.
+        if not runner.select(loaded, dataset or None, wave or None) and (dataset or wave):
+            raise MigrateError(f"no dataset of plan {loaded.name} is in wave(s) "
+                               f"{', '.join(map(str, wave))} (dataset waves: "
+                               f"{', '.join(map(str, sorted({d.wave for d in loaded.datasets}))) or 'none'})")
         from migrate.progress import RichProgress
 
         with RichProgress(console) as progress:
@@ -62,19 +103,23 @@ def run_command(
                     result = migrate_run_flow(str(plan.resolve()), datasets=dataset or None, waves=wave or None,
                                               count=count)
             else:
-                from migrate import runner
-
                 result = runner.run_plan(loaded, names=dataset or None, waves=wave or None, progress=progress,
                                          count=count).to_dict()
     except PlanError as exc:
         for p in exc.problems or [str(exc)]:
-            console.print(p, markup=False)
+            console.print(p, markup=False, highlight=False, soft_wrap=True)
+        console.print(f"error: {plan}: fix the plan (`migrate plan check {plan}` lists every problem)",
+                      markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(2) from exc
     except MigrateError as exc:
-        console.print(f"[red]error:[/] {exc}")
+        console.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(1) from exc
     console.print(summary_table(f"migrate run {loaded.name}", result["datasets"]))
+    print_outcome_details(result["datasets"], loaded.state_dir)
     if report:
-        report.write_text(json.dumps(result, indent=2, default=str))
+        write_output(report, json.dumps(result, indent=2, default=str))
     if not result["ok"]:
+        console.print(f"fix the input named above and run `migrate run {plan}` again: files already migrated "
+                      "are skipped, nothing half-written is visible in the target", markup=False, highlight=False,
+                      soft_wrap=True)
         raise typer.Exit(1)

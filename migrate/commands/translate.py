@@ -9,6 +9,8 @@ from pathlib import Path
 
 import typer
 
+from migrate.commands import ensure_dir, write_output
+
 app = typer.Typer(help="Translate legacy jobs (HiveQL, DPark, Mesos specs) to Spark.", no_args_is_help=True)
 
 
@@ -24,7 +26,8 @@ def _pairs(items: list[str], what: str) -> list[tuple[str, str]]:
 
 @app.command("hive")
 def hive(
-    paths: list[Path] = typer.Argument(..., help="HiveQL files or folders (*.hql, *.sql, *.q)", exists=True),
+    paths: list[Path] = typer.Argument(..., help="HiveQL files or folders (*.hql, *.sql, *.q)", exists=True,
+                                       metavar="PATH"),
     out: Path = typer.Option(Path("translated"), "-o", "--out", help="folder for Spark SQL and reports"),
     plan: Path | None = typer.Option(None, "--plan", help="migration plan: locations and table names"),
     var: list[str] = typer.Option([], "--var", help="variable NAME=VALUE (hivevar; or hiveconf:NAME=VALUE)"),
@@ -64,14 +67,13 @@ def hive(
             check_report(report, SparkParsers(spark))
         finally:
             spark.stop()
-    out.mkdir(parents=True, exist_ok=True)
+    ensure_dir(out)
     roots = [p.resolve() for p in paths]
     for fr in report.files:
         src = Path(fr.path).resolve()
         rel = next((src.relative_to(r) for r in roots if r.is_dir() and src.is_relative_to(r)), Path(src.name))
         dest = (out / rel).with_suffix(".spark.sql")
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        dest.write_text(render_script(fr), encoding="utf-8")
+        write_output(dest, render_script(fr))
         fr.output_path = str(dest)
     written = write_reports(report, out)
     s = report.summary()
