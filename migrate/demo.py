@@ -82,9 +82,9 @@ def run_demo(fresh: bool = True, prefect: bool = True) -> int:
         console.print(f"WebHDFS protocol test server (a stand-in for HDFS) on http://127.0.0.1:{DEMO_PORT}")
         if prefect:
             prefect_defaults(work.parent / ".prefect")
-            from migrate.flows.run import migrate_run_flow
+            from migrate.flows.run import run_plan_flow
 
-            result = migrate_run_flow(str(plan_path))
+            result = run_plan_flow(str(plan_path))
         else:
             from migrate import runner
 

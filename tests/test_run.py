@@ -109,3 +109,21 @@ def test_demo_main_job(tmp_path: Path) -> None:
     assert "demo OK" in out
     for name in ("users", "access_log", "orders", "events_json", "order_items"):
         assert name in out
+
+
+@pytest.mark.prefect
+def test_failed_dataset_fails_the_flow_run_but_returns_the_summary(tmp_path: Path, prefect_server: None) -> None:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.sorting import FlowRunSort
+
+    from migrate.flows.run import run_plan_flow
+
+    plan = write_estate(tmp_path)
+    (tmp_path / "legacy" / "users" / "part-1.csv").write_bytes(b"\x1f\x8b\x08garbage")  # corrupt gzip
+    result = run_plan_flow(str(plan))
+    assert not result["ok"]
+    assert result["datasets"][0]["dataset"] == "users" and not result["datasets"][0]["ok"]
+    with get_client(sync_client=True) as client:
+        runs = client.read_flow_runs(sort=FlowRunSort.START_TIME_DESC, limit=1)
+    assert runs[0].state is not None and runs[0].state.is_failed()
+    assert "users" in (runs[0].state.message or "")

@@ -97,10 +97,10 @@ def run_command(
 
         with RichProgress(console) as progress:
             if prefect:
-                from migrate.flows.run import migrate_run_flow, progress_to
+                from migrate.flows.run import progress_to, run_plan_flow
 
                 with progress_to(progress):
-                    result = migrate_run_flow(str(plan.resolve()), datasets=dataset or None, waves=wave or None,
+                    result = run_plan_flow(str(plan.resolve()), datasets=dataset or None, waves=wave or None,
                                               count=count)
             else:
                 result = runner.run_plan(loaded, names=dataset or None, waves=wave or None, progress=progress,

@@ -9,10 +9,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
-from typing import Any
+from typing import Any, cast
 
 from prefect import flow, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.states import Failed
 
 from migrate import runner
 from migrate.errors import TransientError
@@ -85,4 +86,19 @@ def migrate_run_flow(plan_path: str, datasets: list[str] | None = None, waves: l
         markdown=f"**{len(rows) - len(bad)} of {len(rows)} datasets migrated and counted equal.**"
         + ("" if not bad else "\n\nNeeds attention: " + ", ".join(r["dataset"] for r in bad)),
     )
-    return {"plan": plan.name, "ok": not bad, "datasets": results}
+    summary = {"plan": plan.name, "ok": not bad, "datasets": results}
+    if bad:
+        # The run shows as Failed in the UI, and the caller still gets the full summary as its data.
+        return Failed(message=f"{len(bad)} of {len(rows)} datasets need attention: "  # type: ignore[return-value]
+                      + ", ".join(r["dataset"] for r in bad), data=summary)
+    return summary
+
+
+def run_plan_flow(plan_path: str, datasets: list[str] | None = None, waves: list[int] | None = None,
+                  count: bool = True) -> dict[str, Any]:
+    """Run the flow in-process and return its summary whether the run Completed or Failed."""
+    state = migrate_run_flow(plan_path, datasets=datasets, waves=waves, count=count, return_state=True)
+    result = state.result(raise_on_failure=False)
+    if isinstance(result, BaseException):  # the flow itself crashed (not a dataset failure)
+        raise result
+    return cast(dict[str, Any], result)
