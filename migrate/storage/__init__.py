@@ -7,7 +7,9 @@ Optional backends import lazily so a missing dependency names the package to ins
 
 from __future__ import annotations
 
+import hashlib
 import importlib
+import os
 import threading
 from typing import Any
 
@@ -48,11 +50,23 @@ def _factory(scheme: str) -> Any:
         ) from exc
 
 
+def _credential_fingerprint(options: dict[str, Any]) -> str:
+    """A digest of the values behind ``*_env`` options: rotated credentials get a fresh client,
+    and no secret is kept in the cache key itself."""
+    names = sorted(v for k, v in options.items() if k.endswith("_env") and isinstance(v, str))
+    if not names:
+        return ""
+    h = hashlib.sha256()
+    for name in names:
+        h.update(name.encode() + b"=" + os.environ.get(name, "").encode() + b"\0")
+    return h.hexdigest()
+
+
 def open_storage(uri: str, **options: Any) -> Storage:
-    """The (cached) backend for ``uri``; one instance per scheme, authority and options."""
+    """The (cached) backend for ``uri``; one instance per scheme, authority, options and credentials."""
     scheme = scheme_of(uri)
     authority = uri.split("://", 1)[1].split("/", 1)[0] if "://" in uri else ""
-    key = (scheme, authority, repr(sorted(options.items())))
+    key = (scheme, authority, repr(sorted(options.items())) + _credential_fingerprint(options))
     with _lock:
         store = _cache.get(key)
         if store is None:

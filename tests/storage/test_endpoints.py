@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import time
 from typing import Any
@@ -84,3 +85,16 @@ def test_jfs_gateway_wrong_secret(juicefs_gateway: Any, monkeypatch: pytest.Monk
     monkeypatch.setenv("WRONG_SECRET", SECRET)
     opts["secret_access_key_env"] = "WRONG_SECRET"
     assert_fails_fast(AuthError, juicefs_gateway.root_uri + "x", opts)
+
+
+@pytest.mark.s3
+def test_rotated_credentials_take_effect_without_restart(seaweedfs: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = seaweedfs.root_uri("rotation")
+    opts = dict(seaweedfs.options, secret_access_key_env="ROTATING_SECRET")
+    good = os.environ[seaweedfs.options["secret_access_key_env"]]
+    monkeypatch.setenv("ROTATING_SECRET", SECRET)
+    with pytest.raises(AuthError):
+        open_storage(root + "/x", **opts).put(root + "/x", b"1")
+    monkeypatch.setenv("ROTATING_SECRET", good)  # fixed: the same process now succeeds
+    open_storage(root + "/x", **opts).put(root + "/x", b"1")
+    assert open_storage(root + "/x", **opts).read_bytes(root + "/x") == b"1"
