@@ -259,7 +259,22 @@ def parse_ddl(text: str, source: str = "<ddl>") -> tuple[list[HiveTable], list[P
 
 
 def parse_ddl_file(path: Path) -> tuple[list[HiveTable], list[Problem]]:
-    return parse_ddl(path.read_text(encoding="utf-8", errors="replace"), str(path))
+    """Tables of a DDL dump; a dump that is not UTF-8 text or holds no table is reported, not skipped."""
+    raw = path.read_bytes()
+    problems: list[Problem] = []
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        problems.append(Problem(path=f"{path}:{line}", kind="ddl_parse",
+                                message=f"not UTF-8 text (byte {exc.start}); undecodable bytes replaced"))
+        text = raw.decode("utf-8", errors="replace")
+    tables, parsed = parse_ddl(text, str(path))
+    problems.extend(parsed)
+    if not tables and raw.strip():
+        problems.append(Problem(path=str(path), kind="ddl_parse",
+                                message="no CREATE TABLE statement found: is this a SHOW CREATE TABLE dump?"))
+    return tables, problems
 
 
 def _fmt_kind_matches(table: HiveTable, ds: Dataset) -> bool:

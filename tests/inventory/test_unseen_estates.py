@@ -678,3 +678,15 @@ def test_spec_parsers_alone() -> None:
     found, probs = parse_aurora("jobs = [Job(name='j', task=Task(processes=[Process(cmdline='python z.py')]))]\n",
                                 "a.aurora")
     assert probs == [] and found[0].scripts == ["z.py"]
+
+
+def test_ddl_dump_that_is_not_ddl_is_reported(tmp_path: Path) -> None:
+    from migrate.inventory.ddl import parse_ddl_file
+
+    garbage = tmp_path / "ddl.sql"
+    garbage.write_bytes(b"first line\n\x00\x01\xff garbage\n")
+    tables, problems = parse_ddl_file(garbage)
+    assert tables == []
+    paths = [p.path for p in problems]
+    assert f"{garbage}:2" in paths  # the undecodable byte's line
+    assert any("no CREATE TABLE" in p.message for p in problems)
