@@ -7,10 +7,10 @@ from collections.abc import Iterator, Sequence
 import pyarrow as pa
 
 from migrate.errors import FormatError
-from migrate.formats._io import open_seekable
 from migrate.formats.convert import FileCounts, Target
 from migrate.formats.quarantine import Quarantine
 from migrate.storage.base import Storage
+from migrate.storage.seekable import open_seekable
 
 
 class OrcSource:

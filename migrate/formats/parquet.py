@@ -8,10 +8,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from migrate.errors import FormatError
-from migrate.formats._io import open_seekable
 from migrate.formats.convert import FileCounts, Target
 from migrate.formats.quarantine import Quarantine
 from migrate.storage.base import Storage
+from migrate.storage.seekable import open_seekable
 
 
 class ParquetSource:

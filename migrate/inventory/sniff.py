@@ -33,6 +33,7 @@ from migrate.inventory.schema_infer import (
     looks_like_header,
 )
 from migrate.storage.base import Storage
+from migrate.storage.seekable import RangeFile
 
 HEAD = 64 * 1024
 DELIMITERS = ["\x01", "\t", ",", "|", ";"]
@@ -50,46 +51,6 @@ class FileProbe:
     sample_rows: int = 0  # rows seen in the sample
     sample_bytes: int = 0  # stored bytes those rows took (for estimates)
     problem: str | None = None  # binary garbage, unreadable container, ...
-
-
-class RangeFile(io.RawIOBase):
-    """A seekable read-only view of a stored object; each read is one ranged request."""
-
-    def __init__(self, store: Storage, uri: str, size: int) -> None:
-        super().__init__()
-        self.store, self.uri, self.size, self.pos = store, uri, size, 0
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def tell(self) -> int:
-        return self.pos
-
-    def seek(self, offset: int, whence: int = 0) -> int:
-        base = {0: 0, 1: self.pos, 2: self.size}[whence]
-        self.pos = max(0, base + offset)
-        return self.pos
-
-    def read(self, n: int | None = -1) -> bytes:
-        if n is None or n < 0:
-            n = self.size - self.pos
-        n = min(n, self.size - self.pos)
-        if n <= 0:
-            return b""
-        data = self.store.read_bytes(self.uri, self.pos, n)
-        self.pos += len(data)
-        return data
-
-    def readinto(self, b: Any) -> int:
-        data = self.read(len(b))
-        b[: len(data)] = data
-        return len(data)
-
-
-# --- text ---------------------------------------------------------------------------------------------
 
 
 def _decode(data: bytes) -> tuple[str, str] | None:
@@ -406,7 +367,7 @@ def probe(
     if head[:4] == b"PAR1":
         import pyarrow.parquet as pq
 
-        pf = pq.ParquetFile(RangeFile(store, uri, size))
+        pf = pq.ParquetFile(RangeFile(store, uri, size, block=1 << 20))
         md = pf.metadata
         comp = md.row_group(0).column(0).compression.lower() if md.num_row_groups and md.num_columns else "none"
         fmt = FormatInfo(kind="parquet", compression=_codec_name(comp))  # type: ignore[arg-type]
@@ -414,13 +375,13 @@ def probe(
     if head[:3] == b"ORC":
         import pyarrow.orc as orc
 
-        of = orc.ORCFile(RangeFile(store, uri, size))
+        of = orc.ORCFile(RangeFile(store, uri, size, block=1 << 20))
         fmt = FormatInfo(kind="orc", compression=_codec_name(str(of.compression)))  # type: ignore[arg-type]
         return FileProbe(fmt, arrow_columns(of.schema), rows=of.nrows)
     if head[:4] == b"Obj\x01":
         import fastavro
 
-        src: io.RawIOBase = RangeFile(store, uri, size) if size > len(head) else io.BytesIO(head)  # type: ignore[assignment]
+        src: io.RawIOBase = RangeFile(store, uri, size, block=1 << 20) if size > len(head) else io.BytesIO(head)  # type: ignore[assignment]
         reader = fastavro.block_reader(io.BufferedReader(src, 1 << 20))
         schema: Any = reader.writer_schema or {}
         codec = reader.metadata.get("avro.codec", "null")
@@ -430,7 +391,7 @@ def probe(
     if head[:4] == b"RCF\x01":  # Hive RCFile (columnar; no reader here: schema comes from the DDL)
         return FileProbe(FormatInfo(kind="rcfile"))
     if head[:3] == b"SEQ":
-        f = io.BufferedReader(RangeFile(store, uri, size), 1 << 20)
+        f = io.BufferedReader(RangeFile(store, uri, size, block=1 << 20), 1 << 20)
         hdr = sequence_header(f)
         if "RCFile" in hdr["key"]:  # RCFile version 0 wears a SequenceFile header
             return FileProbe(FormatInfo(kind="rcfile", compression=_codec_name(hdr["codec"])))  # type: ignore[arg-type]
