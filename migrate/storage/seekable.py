@@ -1,4 +1,7 @@
-"""A seekable file over a store's ranged reads, for formats that read their footer first (ORC, Parquet)."""
+"""A seekable file over a store's ranged reads, for formats that read their footer first (ORC, Parquet).
+
+Shared by the readers, the inventory's sniffer and the engine's row counts.
+"""
 
 from __future__ import annotations
 
