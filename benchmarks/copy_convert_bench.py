@@ -27,6 +27,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -176,8 +177,9 @@ def child_duckdb(a: dict[str, Any]) -> dict[str, Any]:
     con = duckdb.connect()
     con.execute(f"SET threads={a['workers']}")
     cols = "{" + ", ".join(f"'{n}': '{t.upper()}'" for n, t in COLUMNS) + "}"
+    codec = f", COMPRESSION {a['codec']}" if a.get("codec") else ""  # DuckDB's default is snappy
     con.execute(f"COPY (SELECT * FROM read_csv('{a['csv']}', header=true, columns={cols})) "
-                f"TO '{a['out']}/duck.parquet' (FORMAT parquet)")
+                f"TO '{a['out']}/duck.parquet' (FORMAT parquet{codec})")
     return {"bytes_out": os.path.getsize(f"{a['out']}/duck.parquet")}
 
 
@@ -318,7 +320,8 @@ def main() -> None:
     ap.add_argument("--skip-convert", action="store_true")
     ap.add_argument("--skip-copy", action="store_true")
     ap.add_argument("--skip-iceberg", action="store_true")
-    ap.add_argument("--repeat", type=int, default=1, help="runs per contender; the best time counts")
+    ap.add_argument("--repeat", type=int, default=3,
+                    help="alternating rounds (each contender once per round); the best time counts")
     ap.add_argument("--workdir", default=None, help="scratch folder (default: a temp dir, removed after)")
     ns = ap.parse_args()
     if ns.child:
@@ -348,6 +351,30 @@ def best(name: str, args: dict[str, Any], repeat: int, env: dict[str, str] | Non
     return min(results, key=lambda r: r["seconds"])
 
 
+def rounds(contenders: Sequence[tuple[str, str, dict[str, Any], dict[str, str] | None, Any]], repeat: int,
+           ) -> list[tuple[str, dict[str, Any]]]:
+    """Every contender once per round, rounds repeated (alternating, so load drifts hit all alike); best counts.
+
+    ``contenders``: (label, child name, args, env, before-hook).
+    """
+    results: dict[str, list[dict[str, Any]]] = {label: [] for label, *_ in contenders}
+    for r in range(repeat):
+        for label, name, args, env, before in contenders:
+            if before:
+                before()
+            res = spawn(name, args, env)
+            res["load"] = os.getloadavg()[0]
+            results[label].append(res)
+            print(f"  round {r + 1}/{repeat} {label}: {res['seconds']:.2f}s, peak RSS {res['peak_rss_mib']:.0f} MiB, "
+                  f"load {res['load']:.2f}", file=sys.stderr)
+    return [(label, min(results[label], key=lambda x: x["seconds"])) for label, *_ in contenders]
+
+
+def load_line() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.2f} {five:.2f} {fifteen:.2f} on {os.cpu_count()} cores"
+
+
 def bench_convert(work: Path, ns: argparse.Namespace) -> list[str]:
     src = work / "csv"
     csv = src / "data.csv"
@@ -360,21 +387,27 @@ def bench_convert(work: Path, ns: argparse.Namespace) -> list[str]:
     mib = csv.stat().st_size / 2**20
     out = work / "out"
     args = {"csv": str(csv), "out": str(out), "workers": ns.workers}
-    rows: list[tuple[str, dict[str, Any]]] = []
-    for name in ("duckdb", "pyarrow", "ours"):
-        rows.append((name if name != "ours" else "ours (parquet, zstd)",
-                     best(name, args, ns.repeat, before=lambda: fresh(out))))
-        print(f"  {rows[-1][0]}: {rows[-1][1]['seconds']:.2f}s", file=sys.stderr)
-    lines = table("CSV -> Parquet", rows, mib, "duckdb")
-    r = dict(rows)
-    lines.append(f"ours vs pyarrow: {r['pyarrow']['seconds'] / r['ours (parquet, zstd)']['seconds']:.2f}x")
+    clean = lambda: fresh(out)  # noqa: E731
+    contenders = [("duckdb", "duckdb", args, None, clean),
+                  ("duckdb (zstd)", "duckdb", {**args, "codec": "zstd"}, None, clean),
+                  ("pyarrow", "pyarrow", args, None, clean),
+                  ("ours (parquet, zstd)", "ours", args, None, clean)]
     if not ns.skip_iceberg:
-        ice = best("ours", {**args, "iceberg": True}, ns.repeat, before=lambda: fresh(out))
-        rows.append(("ours (iceberg, sqlite)", ice))
-        lines = table("CSV -> Parquet / Iceberg", rows, mib, "duckdb")
-        lines.append(f"ours vs pyarrow: {r['pyarrow']['seconds'] / r['ours (parquet, zstd)']['seconds']:.2f}x")
-        lines.append(f"iceberg time / parquet time: {ice['seconds'] / r['ours (parquet, zstd)']['seconds']:.2f}"
-                     " (goal <= 1.10)")
+        contenders.append(("ours (iceberg, sqlite)", "ours", {**args, "iceberg": True}, None, clean))
+    before = load_line()
+    rows = rounds(contenders, ns.repeat)
+    lines = [f"\nbefore: {before}; after: {load_line()}; best of {ns.repeat} alternating rounds"]
+    lines += table("CSV -> Parquet" + ("" if ns.skip_iceberg else " / Iceberg"), rows, mib, "duckdb")
+    r = dict(rows)
+    ours = r["ours (parquet, zstd)"]
+    lines.append("codecs: duckdb snappy (its default), duckdb (zstd) zstd, pyarrow zstd, ours zstd (our default)")
+    lines.append(f"ours vs duckdb: {r['duckdb']['seconds'] / ours['seconds']:.2f}x, "
+                 f"vs duckdb (zstd): {r['duckdb (zstd)']['seconds'] / ours['seconds']:.2f}x, "
+                 f"vs pyarrow: {r['pyarrow']['seconds'] / ours['seconds']:.2f}x (goal >= 1.00); "
+                 f"peak RSS {ours['peak_rss_mib']:.0f} MiB (goal <= 600)")
+    if not ns.skip_iceberg:
+        ice = r["ours (iceberg, sqlite)"]
+        lines.append(f"iceberg time / parquet time: {ice['seconds'] / ours['seconds']:.2f} (goal <= 1.10)")
     return lines
 
 
@@ -392,8 +425,7 @@ def bench_copy(work: Path, ns: argparse.Namespace) -> list[str]:
     server.start()
     try:
         env = {"BENCH_KEY": server.access_key, "BENCH_SECRET": server.secret_key}
-        rows = []
-        args: dict[str, Any] = {}
+        contenders = []
         for name in ("copy-juicefs", "copy-boto3", "copy-ours"):
             args = {"src": str(src), "endpoint": server.endpoint, "threads": ns.threads, "out": str(work / "out")}
 
@@ -403,9 +435,11 @@ def bench_copy(work: Path, ns: argparse.Namespace) -> list[str]:
                 args["bucket"] = bucket
                 shutil.rmtree(work / "out" / "copy-ours", ignore_errors=True)
 
-            rows.append((f"{name[5:]} ({ns.threads} threads)", best(name, args, ns.repeat, env, make_bucket)))
-            print(f"  {rows[-1][0]}: {rows[-1][1]['seconds']:.2f}s", file=sys.stderr)
-        lines = table("Copy as-is local -> SeaweedFS S3", rows, total / 2**20, rows[0][0])
+            contenders.append((f"{name[5:]} ({ns.threads} threads)", name, args, env, make_bucket))
+        before = load_line()
+        rows = rounds(contenders, ns.repeat)
+        lines = [f"\nbefore: {before}; after: {load_line()}; best of {ns.repeat} alternating rounds"]
+        lines += table("Copy as-is local -> SeaweedFS S3", rows, total / 2**20, rows[0][0])
         r = dict(rows)
         ours = r[f"ours ({ns.threads} threads)"]["seconds"]
         lines.append(f"ours vs juicefs sync: {r[f'juicefs ({ns.threads} threads)']['seconds'] / ours:.2f}x, "

@@ -11,17 +11,19 @@ import contextlib
 import ctypes
 import hashlib
 import importlib
+import inspect
 import os
 import signal
+import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
-
-import pyarrow as pa
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
 
 from migrate.storage import Storage, open_storage
-from migrate.storage.base import Hasher
 from migrate.writers.parquet import ParquetPartWriter, WriterOptions
+
+if TYPE_CHECKING:  # Arrow is imported where used: copy-only runs never load it
+    import pyarrow as pa
 
 COPY_CHUNK = 8 << 20
 PROGRESS_EVERY = 4 << 20  # bytes between progress messages from a worker
@@ -68,6 +70,7 @@ class PartTask:
     reader: str = "migrate.formats:open_batches"
     quarantine_factory: str | None = "migrate.formats.quarantine:Quarantine"
     writer_options: WriterOptions = field(default_factory=WriterOptions)
+    memory_bytes: int = 0  # this part's share of the run's memory budget (0: the reader's/writer's defaults)
 
 
 @dataclass
@@ -100,29 +103,86 @@ class _Reporter:
             self.bytes = self.rows = 0
 
 
-class _CountingReader:
-    """A file proxy that counts bytes read, for live byte progress during conversion."""
+class _RangeHasher:
+    """Hashes exactly the source bytes ``[lo, hi)`` as the reader reads them: no second pass over the source.
 
-    def __init__(self, f: Any, rep: _Reporter) -> None:
+    Readers may open the file several times (a header re-read, a line-number count); every read reports
+    its absolute position and only the bytes that continue the hashed prefix are taken, so the digest is
+    the one a plain sequential read of ``[lo, hi)`` would give. ``finish`` reads whatever the reader did
+    not (e.g. it stopped early) and returns ``"<algorithm>:<hex>"``.
+    """
+
+    def __init__(self, algorithm: str, lo: int, hi: int) -> None:
+        self.algorithm, self.lo, self.hi, self.pos = algorithm, lo, hi, lo
+        self._h = hashlib.new(algorithm)
+        self._lock = threading.Lock()
+        self.broken = False  # a stream moved in a way we could not follow: hash in a second pass
+
+    def feed(self, at: int, data: bytes | memoryview) -> None:
+        n = len(data)
+        if not n or self.broken:
+            return
+        with self._lock:
+            if at <= self.pos < at + n and self.pos < self.hi:
+                a = self.pos - at
+                b = min(n, self.hi - at)
+                self._h.update(memoryview(data)[a:b] if (a or b < n) else data)
+                self.pos = at + b
+
+    def finish(self, store: Storage, uri: str) -> str:
+        if self.broken:
+            return hash_range(store, uri, (self.lo, self.hi), self.algorithm)
+        if self.pos < self.hi:
+            with store.open(uri, self.pos, self.hi - self.pos) as f:
+                while chunk := f.read(COPY_CHUNK):
+                    self._h.update(chunk)
+        return f"{self.algorithm}:{self._h.hexdigest()}"
+
+
+_UNTRACKED_READS = frozenset({"readline", "readlines", "peek", "readall", "__next__", "truncate", "raw"})
+
+
+class _CountingReader:
+    """A file proxy that counts bytes read (live byte progress) and feeds them to a ``_RangeHasher``."""
+
+    def __init__(self, f: Any, rep: _Reporter, hasher: _RangeHasher | None = None, at: int = 0) -> None:
         self._f = f
         self._rep = rep
+        self._hasher = hasher
+        self._at = at  # absolute offset of the next byte this stream returns
+
+    def _took(self, data: bytes | memoryview) -> None:
+        n = len(data)
+        self._rep.add(n)
+        if self._hasher is not None:
+            self._hasher.feed(self._at, data)
+        self._at += n
 
     def read(self, n: int = -1) -> bytes:
         data = self._f.read(n)
-        self._rep.add(len(data))
+        self._took(data)
         return data
 
     def read1(self, n: int = -1) -> bytes:
         data = self._f.read1(n) if hasattr(self._f, "read1") else self._f.read(n)
-        self._rep.add(len(data))
+        self._took(data)
         return data
 
     def readinto(self, b: Any) -> int:
-        n = self._f.readinto(b)
-        self._rep.add(n or 0)
+        n = self._f.readinto(b) or 0
+        self._took(memoryview(b).cast("B")[:n])
         return n
 
+    def seek(self, offset: int, whence: int = 0) -> int:
+        self._at = self._f.seek(offset, whence)
+        return self._at
+
+    def tell(self) -> int:
+        return int(self._f.tell())
+
     def __getattr__(self, name: str) -> Any:
+        if name in _UNTRACKED_READS and self._hasher is not None:
+            self._hasher.broken = True  # reads we do not see: fall back to a second pass
         return getattr(self._f, name)
 
     def __enter__(self) -> _CountingReader:
@@ -132,18 +192,21 @@ class _CountingReader:
         self._f.close()
 
     def __iter__(self) -> Any:
+        if self._hasher is not None:
+            self._hasher.broken = True
         return iter(self._f)
 
 
 class _CountingStore:
-    """Delegates to a Storage; ``open`` returns counting readers."""
+    """Delegates to a Storage; ``open`` returns counting (and hashing) readers."""
 
-    def __init__(self, store: Storage, rep: _Reporter) -> None:
+    def __init__(self, store: Storage, rep: _Reporter, hasher: _RangeHasher | None = None) -> None:
         self._store = store
         self._rep = rep
+        self._hasher = hasher
 
     def open(self, uri: str, offset: int = 0, length: int | None = None) -> Any:
-        return _CountingReader(self._store.open(uri, offset, length), self._rep)
+        return _CountingReader(self._store.open(uri, offset, length), self._rep, self._hasher, offset)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._store, name)
@@ -160,29 +223,45 @@ def run_part(task: PartTask, queue: Any = None) -> PartOutcome:
 
 
 def copy_file(task: PartTask, queue: Any = None) -> PartOutcome:
-    """Bytes as-is, hashing both the bytes read and (in the AtomicWriter) the bytes written."""
+    """Bytes as-is, hashed once while they stream (the bytes read are the bytes written).
+
+    Reads come in the target's part size when it has one (S3): each read is then uploaded as one
+    part without being copied into a buffer; a file below a part is read at once and sent as one PUT.
+    """
     src = open_storage(task.src_uri, **task.src_opts)
     dst = open_storage(task.dst_uri, **task.dst_opts)
     rep = _Reporter(task.dataset, queue)
     algo = task.checksum or "sha256"
-    src_hash = Hasher(algo)
+    part = getattr(dst, "part_size", None)
+    chunk = part if isinstance(part, int) and 0 < part <= (256 << 20) else COPY_CHUNK
+    # A file below one chunk is read in one call sized to it (not a chunk-sized allocation per file).
+    want = chunk if task.size >= chunk else task.size + 1
+    read = 0
     with src.open(task.src_uri) as f, dst.writer(task.dst_uri, algo) as w:
         while True:
-            chunk = f.read(COPY_CHUNK)
-            if not chunk:
+            data = f.read(want)
+            want = chunk
+            if not data:
                 break
-            src_hash.update(chunk)
-            w.write(chunk)
-            rep.add(len(chunk))
+            read += len(data)
+            w.write(data)
+            rep.add(len(data))
     rep.add(force=True)
     assert w.result is not None
-    if w.result.checksum != src_hash.result() or src_hash.size != w.hasher.size:
+    if w.hasher.size != read:
         from migrate.errors import IntegrityError
 
         dst.delete(task.dst_uri)
-        raise IntegrityError(f"checksum mismatch copying {task.src_uri} -> {task.dst_uri}", task.dst_uri)
-    return PartOutcome(task, bytes_in=src_hash.size, bytes_out=w.result.info.size or src_hash.size,
-                       target_checksum=w.result.checksum, source_checksum=src_hash.result())
+        raise IntegrityError(f"size mismatch copying {task.src_uri} -> {task.dst_uri}", task.dst_uri)
+    return PartOutcome(task, bytes_in=read, bytes_out=w.result.info.size or read,
+                       target_checksum=w.result.checksum, source_checksum=w.result.checksum)
+
+
+def _params(fn: Callable[..., Any]) -> frozenset[str]:
+    try:
+        return frozenset(inspect.signature(fn).parameters)
+    except (TypeError, ValueError):
+        return frozenset()
 
 
 def _make_quarantine(task: PartTask) -> Any:
@@ -195,6 +274,8 @@ def _make_quarantine(task: PartTask) -> Any:
 
 
 def _arrow_schema(columns: Any) -> pa.Schema | None:
+    import pyarrow as pa
+
     if columns is None or isinstance(columns, pa.Schema):
         return columns
     if not columns:
@@ -226,13 +307,23 @@ def convert_range(task: PartTask, queue: Any = None) -> PartOutcome:
     kwargs: dict[str, Any] = {"quarantine": quarantine, "partition_values": task.partition_values}
     if task.byte_range is not None:
         kwargs["byte_range"] = task.byte_range
+    wopts = task.writer_options
+    if task.memory_bytes > 0:
+        # This part's share of the run's memory budget: reader chunks (about four alive at once:
+        # the one filling, the one parsing, a prefetched table, the one being written) and one
+        # row group of Arrow data buffered by the writer.
+        if "chunk_bytes" in _params(open_batches):
+            kwargs["chunk_bytes"] = max(4 << 20, min(32 << 20, task.memory_bytes // 12))
+        wopts = replace(wopts, row_group_bytes=max(8 << 20, min(wopts.row_group_bytes, task.memory_bytes // 3)))
+    lo, hi = task.byte_range if task.byte_range is not None else (0, task.size)
+    hasher = _RangeHasher(task.checksum, lo, hi) if task.checksum else None
     try:
-        stream = open_batches(_CountingStore(src, rep), task.src_uri, task.fmt, _arrow_schema(task.columns),
-                              **kwargs)
+        stream = open_batches(_CountingStore(src, rep, hasher), task.src_uri, task.fmt,
+                              _arrow_schema(task.columns), **kwargs)
         with contextlib.ExitStack() as stack:
             if hasattr(stream, "__enter__"):
                 stack.enter_context(stream)
-            with ParquetPartWriter(dst, task.dst_uri, stream.schema, task.writer_options) as pw:
+            with ParquetPartWriter(dst, task.dst_uri, stream.schema, wopts) as pw:
                 for batch in stream:
                     pw.write(batch)
                     rep.add(rows=batch.num_rows)
@@ -245,7 +336,8 @@ def convert_range(task: PartTask, queue: Any = None) -> PartOutcome:
     counted = rep.sent_bytes + rep.bytes
     rep.add(max(expected - counted, 0), force=True)  # readers that bypass store.open: settle the rest
     rows_in, _, rows_q = _counts(stream.counts, res.rows)
-    source_checksum = hash_range(src, task.src_uri, task.byte_range, task.checksum) if task.checksum else None
+    # The source bytes were hashed while the reader read them (the rest, if any, is read now).
+    source_checksum = hasher.finish(src, task.src_uri) if hasher is not None else None
     return PartOutcome(task, rows_in=rows_in, rows_written=res.rows, rows_quarantined=rows_q, bytes_in=expected,
                        bytes_out=res.bytes_out, target_checksum=res.checksum, source_checksum=source_checksum,
                        schema=pw.schema)

@@ -59,7 +59,8 @@ class EngineOptions:
     process_min_bytes: int = 64 << 20
     split_bytes: int = 256 << 20  # splittable files above this are cut into byte ranges
     writer: WriterOptions = field(default_factory=WriterOptions)
-    source_checksum: bool = True  # convert mode: hash source bytes (copy mode always hashes while streaming)
+    source_checksum: bool = True  # hash source bytes while they are read (convert: by the reader; copy: always)
+    memory_bytes: int = 384 << 20  # data buffered by all parts in flight (chunks, row groups), split per worker
     iceberg_commit_files: int = 100  # source files per Iceberg snapshot
     max_attempts: int = 3  # a source file that keeps changing while read fails after this many tries
     reader: str = "migrate.formats:open_batches"
@@ -525,16 +526,29 @@ def _execute(run: _Run) -> None:
         run._commit_iceberg()
 
 
+ARROW_NATIVE = frozenset({"csv", "tsv", "hive_text"})  # parsed and encoded in Arrow's C++, without the GIL
+
+
 def _use_processes(run: _Run, todo: list[_FileWork]) -> bool:
     if run.kind == "copy" or run.workers < 2:
         return False
     if run.options.use_processes is not None:
         return run.options.use_processes
+    fmt = run.ds.format
+    if fmt is not None and str(getattr(fmt.kind, "value", fmt.kind)) in ARROW_NATIVE:
+        # Threads already use every core here, and one process keeps one copy of Arrow and one
+        # memory budget (a worker process costs ~100 MiB before it reads a byte).
+        return False
     return sum(w.info.size for w in todo) >= run.options.process_min_bytes
 
 
 def _pump(run: _Run, todo: list[_FileWork]) -> None:
-    """Keep at most ``workers`` parts in flight (bounded memory); drain progress on the main thread."""
+    """Keep at most ``workers`` parts running (bounded memory); drain progress on the main thread.
+
+    Up to ``workers`` more wait queued in the pool, so a worker that finishes starts its next part at
+    once instead of waiting for this thread (which, busy with the ledger and contending for the GIL
+    with the workers, can lag behind many small files). Queued parts hold no memory until they run.
+    """
     name = run.ds.name
     processes = _use_processes(run, todo)
     pq: Any
@@ -568,8 +582,9 @@ def _pump(run: _Run, todo: list[_FileWork]) -> None:
 
     try:
         while queue_ or inflight:
-            while queue_ and len(inflight) < run.workers:
+            while queue_ and len(inflight) < 2 * run.workers:
                 w, t = queue_.popleft()
+                t = replace(t, memory_bytes=run.options.memory_bytes // run.workers)  # one share per slot
                 if id(w) not in started:
                     started.add(id(w))
                     run.ledger.mark_started(name, w.info.uri, w.target_uris)

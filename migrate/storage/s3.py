@@ -23,7 +23,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, BinaryIO, NoReturn, cast
@@ -47,6 +47,7 @@ MIN_PART = 5 * MiB  # S3's floor for every part but the last
 MAX_PARTS = 10_000
 DELETE_BATCH = 1000  # DeleteObjects limit
 CONNECT_ATTEMPTS = 2  # tries for refused / timed-out connections before EndpointUnreachable
+PARTS_IN_FLIGHT_PER_STORE = 2  # x max_concurrency: parts uploading at once over all writers of a store
 
 AUTH_CODES = {"InvalidAccessKeyId", "SignatureDoesNotMatch", "AccessDenied", "403", "InvalidToken",
               "ExpiredToken", "InvalidSecurity", "AccountProblem", "AllAccessDisabled"}
@@ -156,6 +157,12 @@ class S3Storage(Storage):
         self.scheme = scheme
         self.part_size = int(part_size)
         self.max_concurrency = int(max_concurrency)
+        # Part uploads of all writers of this store share one pool and one cap on parts in flight, so
+        # many concurrent writers (one per copy thread) hold at most PARTS_IN_FLIGHT_PER_STORE x
+        # max_concurrency parts, plus the one each is filling, however many files are open.
+        self._parts_in_flight = threading.BoundedSemaphore(PARTS_IN_FLIGHT_PER_STORE * self.max_concurrency)
+        self._part_pool: ThreadPoolExecutor | None = None
+        self._part_pool_lock = threading.Lock()
         self.retry_policy = RetryPolicy(attempts=max_attempts)
 
         key_id = secret = token = None
@@ -165,7 +172,8 @@ class S3Storage(Storage):
             key_id, secret = os.environ.get(access_key_id_env), os.environ.get(secret_access_key_env)
             missing = [n for n, v in ((access_key_id_env, key_id), (secret_access_key_env, secret)) if not v]
             if missing:
-                raise ConfigError(f"S3 credentials: environment variable(s) {', '.join(missing)} not set")
+                raise ConfigError(f"S3 credentials for {endpoint_url or 'AWS S3'}: environment variable(s) "
+                                  f"{', '.join(missing)} not set (export them, or use an AWS profile)")
             token = os.environ.get(session_token_env) if session_token_env else None
             self.credential_source = f"env {access_key_id_env}, secret from env {secret_access_key_env}"
         elif profile:
@@ -185,7 +193,9 @@ class S3Storage(Storage):
             retries={"mode": "standard", "max_attempts": max_attempts},
             connect_timeout=connect_timeout,
             read_timeout=read_timeout,
-            max_pool_connections=max(10, 2 * self.max_concurrency),
+            # Enough for every shared part upload plus a PUT from each caller thread: a full pool drops
+            # connections, and every new one costs a TCP handshake (and server work) per request.
+            max_pool_connections=max(64, 4 * self.max_concurrency),
             tcp_keepalive=True,
             # Gateways built on older MinIO reject the newer flexible-checksum headers; we checksum ourselves.
             request_checksum_calculation="when_required",
@@ -410,7 +420,18 @@ class S3Storage(Storage):
             raise StorageError(msg, uri)
 
     def close(self) -> None:
+        with self._part_pool_lock:
+            pool, self._part_pool = self._part_pool, None
+        if pool is not None:
+            pool.shutdown(wait=True)
         self.client.close()
+
+    def _parts_pool(self) -> ThreadPoolExecutor:
+        with self._part_pool_lock:
+            if self._part_pool is None:
+                self._part_pool = ThreadPoolExecutor(PARTS_IN_FLIGHT_PER_STORE * self.max_concurrency,
+                                                     thread_name_prefix="s3-part")
+            return self._part_pool
 
     # -- multipart housekeeping ----------------------------------------------------------------
 
@@ -562,8 +583,11 @@ class _S3Reader(io.RawIOBase):
 class _S3Writer(AtomicWriter):
     """Buffer up to one part; below part_size -> one PUT on commit, else a concurrent multipart upload.
 
-    Memory stays bounded: at most ``max_concurrency`` parts in flight plus the one being filled, as
-    ``write`` blocks on a semaphore until a slot frees.
+    Memory stays bounded: ``write`` blocks until a slot frees, with at most ``max_concurrency`` parts
+    of this writer in flight and at most ``PARTS_IN_FLIGHT_PER_STORE x max_concurrency`` over all
+    writers of the store (they share one upload pool), plus the part being filled. A write of an
+    immutable ``bytes`` of exactly one part (a copy reading part-sized chunks) is uploaded as is,
+    without copying it into the buffer.
     """
 
     def __init__(self, store: S3Storage, uri: str, bucket: str, key: str, checksum: str) -> None:
@@ -573,13 +597,16 @@ class _S3Writer(AtomicWriter):
         self.key = key
         self._buf = bytearray()
         self._upload_id: str | None = None
-        self._pool: ThreadPoolExecutor | None = None
         self._slots = threading.BoundedSemaphore(store.max_concurrency)
         self._futures: list[Future[dict[str, Any]]] = []
         self._next_part = 1
 
     def _write(self, data: memoryview) -> None:
         size = self.store.part_size
+        whole = data.obj
+        if not self._buf and isinstance(whole, bytes) and len(whole) == size == data.nbytes:
+            self._ship(whole)  # immutable and exactly one part: no copy
+            return
         while data.nbytes:
             take = min(data.nbytes, size - len(self._buf))
             self._buf += data[:take]
@@ -588,37 +615,38 @@ class _S3Writer(AtomicWriter):
                 self._ship(self._buf)
                 self._buf = bytearray()
 
-    def _ship(self, part: bytearray) -> None:
+    def _ship(self, part: bytes | bytearray) -> None:
         store = self.store
         if self._upload_id is None:
             resp = store._call("start multipart upload", self.uri, store.client.create_multipart_upload,
                                Bucket=self.bucket, Key=self.key)
             self._upload_id = resp["UploadId"]
-            self._pool = ThreadPoolExecutor(store.max_concurrency, thread_name_prefix="s3-part")
         self._raise_failed()
         number = self._next_part
         if number > MAX_PARTS:
             raise StorageError(f"{self.uri} needs more than {MAX_PARTS} parts: raise part_size", self.uri)
         self._next_part += 1
         self._slots.acquire()
-        assert self._pool is not None
+        store._parts_in_flight.acquire()
+
+        def release() -> None:
+            store._parts_in_flight.release()
+            self._slots.release()
+
         try:
             self._raise_failed()  # a part may have failed while we waited for a slot
+            fut = store._parts_pool().submit(self._upload_part, number, part)
         except BaseException:
-            self._slots.release()
+            release()
             raise
-        try:
-            fut = self._pool.submit(self._upload_part, number, part)
-        except BaseException:
-            self._slots.release()
-            raise
-        fut.add_done_callback(lambda _f: self._slots.release())
+        fut.add_done_callback(lambda _f: release())
         self._futures.append(fut)
 
-    def _upload_part(self, number: int, body: bytearray) -> dict[str, Any]:
+    def _upload_part(self, number: int, body: bytes | bytearray) -> dict[str, Any]:
         store = self.store
         upload_id = self._upload_id
-        assert upload_id is not None
+        if upload_id is None:  # aborted while this part waited in the shared pool
+            raise StorageError(f"upload of {self.uri} was aborted", self.uri)
 
         def once() -> Any:
             # A bytearray body is sent as is (no copy); botocore accepts it though the stubs say bytes.
@@ -634,15 +662,16 @@ class _S3Writer(AtomicWriter):
 
     def _raise_failed(self) -> None:
         for fut in self._futures:
-            if fut.done() and fut.exception() is not None:
+            if fut.done() and not fut.cancelled() and fut.exception() is not None:
                 raise fut.exception()  # type: ignore[misc]
 
     def _commit(self) -> FileInfo:
         store = self.store
         try:
             if self._upload_id is None:
+                # The buffer itself is the body (botocore takes a bytearray): no copy of the object.
                 resp = store._call("put", self.uri, store.client.put_object, Bucket=self.bucket, Key=self.key,
-                                   Body=bytes(self._buf))
+                                   Body=cast(bytes, self._buf))
             else:
                 if self._buf:
                     self._ship(self._buf)
@@ -652,7 +681,7 @@ class _S3Writer(AtomicWriter):
                                    store.client.complete_multipart_upload, Bucket=self.bucket, Key=self.key,
                                    UploadId=self._upload_id, MultipartUpload={"Parts": parts})
                 self._upload_id = None  # completed: nothing left to abort
-                self._shutdown()
+                self._futures = []
         except BaseException:
             self._abort()
             raise
@@ -661,11 +690,11 @@ class _S3Writer(AtomicWriter):
                         native_checksum=f"etag:{etag}" if etag else None)
 
     def _shutdown(self) -> None:
-        if self._pool is not None:
-            for f in self._futures:
-                f.cancel()
-            self._pool.shutdown(wait=True)
-            self._pool = None
+        """Cancel this writer's queued parts and wait for its running ones (the pool is shared)."""
+        futures, self._futures = self._futures, []
+        for f in futures:
+            f.cancel()
+        wait(futures)
 
     def _abort(self) -> None:
         self._buf = bytearray()

@@ -14,11 +14,12 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass
 from types import TracebackType
-
-import pyarrow as pa
-import pyarrow.parquet as pq
+from typing import TYPE_CHECKING
 
 from migrate.storage.base import AtomicWriter, Storage
+
+if TYPE_CHECKING:  # imported where used: a copy-only run (which imports WriterOptions) never loads Arrow
+    import pyarrow as pa
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,7 @@ class WriterOptions:
     row_group_bytes: int = 64 << 20  # Arrow memory buffered before a row group is flushed
     checksum: str = "sha256"
     buffer_bytes: int = 4 << 20  # coalesces pyarrow's many small writes into few store writes
+    dictionary: str = "auto"  # "auto": columns whose values usually repeat (see dictionary_columns); "all"; "none"
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,8 @@ class PartResult:
 
 def storage_schema(schema: pa.Schema) -> pa.Schema:
     """Types every Parquet/Iceberg reader agrees on: timestamps in microseconds (Iceberg v2 has no ns)."""
+    import pyarrow as pa
+
     fields = []
     for f in schema:
         t = f.type
@@ -52,6 +56,26 @@ def storage_schema(schema: pa.Schema) -> pa.Schema:
             t = pa.binary()
         fields.append(pa.field(f.name, t, f.nullable, f.metadata))
     return pa.schema(fields, metadata=schema.metadata)
+
+
+def _repeats(t: pa.DataType) -> bool:
+    import pyarrow as pa
+
+    if pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_binary(t) or pa.types.is_large_binary(t):
+        return True
+    if pa.types.is_date(t) or pa.types.is_dictionary(t):
+        return True
+    return pa.types.is_integer(t) and t.bit_width <= 32
+
+
+def dictionary_columns(schema: pa.Schema) -> list[str]:
+    """Columns worth dictionary encoding: strings, dates and small integers.
+
+    Floats, timestamps, 64-bit integers and decimals are mostly distinct: Arrow would hash up to a
+    dictionary page of them per row group and then fall back to plain encoding, CPU for nothing.
+    Nested columns are left plain too (their leaves would need dotted paths).
+    """
+    return [f.name for f in schema if _repeats(f.type)]
 
 
 class _CoalescingSink:
@@ -88,6 +112,9 @@ class ParquetPartWriter:
     """One Parquet file at ``uri``. Use as a context manager: a clean exit commits, an error aborts."""
 
     def __init__(self, store: Storage, uri: str, schema: pa.Schema, options: WriterOptions | None = None) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
         self.store = store
         self.uri = uri
         self.options = options or WriterOptions()
@@ -99,6 +126,8 @@ class ParquetPartWriter:
             self._pw = pq.ParquetWriter(
                 pa.PythonFile(self._buffered, mode="w"), self.schema,
                 compression=self.options.compression, compression_level=self.options.compression_level,
+                use_dictionary=dictionary_columns(self.schema) if self.options.dictionary == "auto"
+                else self.options.dictionary == "all",
                 write_statistics=True,
             )
         except BaseException:
@@ -125,6 +154,8 @@ class ParquetPartWriter:
     def _flush(self) -> None:
         if not self._pending:
             return
+        import pyarrow as pa
+
         table = pa.Table.from_batches(self._pending, self.schema)
         self._pending, self._pending_rows, self._pending_bytes = [], 0, 0
         self._pw.write_table(table, row_group_size=max(table.num_rows, 1))
