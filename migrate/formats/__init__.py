@@ -214,14 +214,11 @@ def open_batches(
         from migrate.formats.avro import AvroSource
 
         source = AvroSource(store, uri, target, quarantine=quarantine, counts=counts, batch_size=batch_size)
-    elif kind == "orc":
-        from migrate.formats.orc import OrcSource
+    elif kind in ("orc", "parquet"):
+        from migrate.formats.columnar import ColumnarSource
 
-        source = OrcSource(store, uri, target, quarantine=quarantine, counts=counts)
-    elif kind == "parquet":
-        from migrate.formats.parquet import ParquetSource
-
-        source = ParquetSource(store, uri, target, quarantine=quarantine, counts=counts, batch_size=batch_size)
+        source = ColumnarSource(kind, store, uri, target, quarantine=quarantine, counts=counts,
+                                batch_size=batch_size)
     elif kind == "sequencefile":
         from migrate.formats.sequencefile import SequenceFileSource
 
