@@ -60,6 +60,14 @@ class IntegrityError(StorageError, TerminalError):
     """Bytes read or written do not match what was expected (size, checksum, changed source)."""
 
 
+class LedgerError(TerminalError):
+    """The run ledger (SQLite in the state dir) cannot be read or written; names its path and what to do."""
+
+    def __init__(self, message: str, path: str | None = None) -> None:
+        super().__init__(message)
+        self.path = path
+
+
 class FormatError(TerminalError):
     """A data file cannot be read as its declared format; names the file and offset/line."""
 

@@ -18,6 +18,7 @@ import hashlib
 import json
 import os
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import pyarrow as pa
@@ -64,18 +65,28 @@ def s3_properties(options: dict[str, Any]) -> dict[str, str]:
     return props
 
 
+def sqlite_settings(plan: Any, *, state_dir: str | os.PathLike[str] | None = None) -> tuple[str, str] | None:
+    """(SQLAlchemy uri, warehouse) of the plan's SQLite catalog, None for a REST catalog. Imports nothing."""
+    spec = plan.resolved_catalog() if hasattr(plan, "resolved_catalog") else plan.catalog
+    if spec is not None and spec.kind != "sqlite":
+        return None
+    base = os.fspath(state_dir) if state_dir is not None else None
+    uri = spec.uri if spec is not None and spec.uri else f"sqlite:///{base}/catalog.db"
+    warehouse = spec.warehouse if spec is not None and spec.warehouse else f"file://{base}/warehouse"
+    if base is not None and spec is not None and plan.catalog is None:
+        # No catalog in the plan: keep it next to this run's ledger.
+        uri, warehouse = f"sqlite:///{base}/catalog.db", f"file://{base}/warehouse"
+    return uri, warehouse
+
+
 def load_catalog(plan: Any, *, state_dir: str | os.PathLike[str] | None = None, name: str = "migrate") -> Any:
     """The plan's catalog: SQLite (default, in state_dir, warehouse on a local folder) or REST."""
     spec = plan.resolved_catalog() if hasattr(plan, "resolved_catalog") else plan.catalog
-    if spec is None or spec.kind == "sqlite":
+    sql = sqlite_settings(plan, state_dir=state_dir)
+    if sql is not None:
         from pyiceberg.catalog.sql import SqlCatalog
 
-        base = os.fspath(state_dir) if state_dir is not None else None
-        uri = spec.uri if spec is not None and spec.uri else f"sqlite:///{base}/catalog.db"
-        warehouse = spec.warehouse if spec is not None and spec.warehouse else f"file://{base}/warehouse"
-        if base is not None and spec is not None and plan.catalog is None:
-            # No catalog in the plan: keep it next to this run's ledger.
-            uri, warehouse = f"sqlite:///{base}/catalog.db", f"file://{base}/warehouse"
+        uri, warehouse = sql
         os.makedirs(os.path.dirname(uri.removeprefix("sqlite:///")) or ".", exist_ok=True)
         if warehouse.startswith("file://"):
             os.makedirs(warehouse.removeprefix("file://"), exist_ok=True)
@@ -94,6 +105,84 @@ def load_catalog(plan: Any, *, state_dir: str | os.PathLike[str] | None = None, 
     if spec.s3_store:
         props.update(s3_properties(plan.location(spec.s3_store, "")[1]))
     return RestCatalog(name, **props)
+
+
+@dataclass(frozen=True)
+class TablePeek:
+    """What a SQLite catalog says about a table, read without pyiceberg (see ``peek_sqlite_table``)."""
+
+    exists: bool
+    location: str | None  # the table's location when it exists, else the catalog's default for it
+    warehouse: str
+
+
+def peek_sqlite_table(plan: Any, identifier: str, *, state_dir: str | os.PathLike[str] | None = None,
+                      name: str = "migrate") -> TablePeek | None:
+    """Whether ``identifier`` exists in the plan's SQLite catalog and where it lives, in milliseconds.
+
+    Reads the catalog database (the JDBC/pyiceberg SQL catalog layout: ``iceberg_tables``,
+    ``iceberg_namespace_properties``) read-only with ``sqlite3`` and the table's metadata JSON, so
+    the engine knows where data files go before pyiceberg and SQLAlchemy are even imported. None when
+    it cannot tell (REST catalog, another database, an unexpected layout): ask the catalog then.
+    """
+    sql = sqlite_settings(plan, state_dir=state_dir)
+    if sql is None or not sql[0].startswith("sqlite:///"):
+        return None
+    db, warehouse = sql[0].removeprefix("sqlite:///"), sql[1].rstrip("/")
+    namespace, _, table = identifier.rpartition(".")
+    if not namespace or db in ("", ":memory:"):
+        return None
+    default = f"{warehouse}/{namespace}/{table}"  # pyiceberg's default: warehouse/namespace/table
+    if not os.path.exists(db):
+        return TablePeek(False, default, warehouse)
+    import sqlite3
+
+    try:
+        con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30)
+        try:
+            tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+            if "iceberg_tables" not in tables:
+                return TablePeek(False, default, warehouse)
+            cols = {r[1] for r in con.execute("PRAGMA table_info(iceberg_tables)")}
+            query = ("SELECT metadata_location FROM iceberg_tables WHERE catalog_name=? AND table_namespace=?"
+                     " AND table_name=?")
+            if "iceberg_type" in cols:  # pyiceberg's filter: tables, not views
+                query += " AND (iceberg_type IS NULL OR iceberg_type='TABLE')"
+            row = con.execute(query, (name, namespace, table)).fetchone()
+            if row is None:
+                if "iceberg_namespace_properties" in tables:
+                    loc = con.execute(
+                        "SELECT property_value FROM iceberg_namespace_properties WHERE catalog_name=? AND"
+                        " namespace=? AND property_key='location'", (name, namespace)).fetchone()
+                    if loc is not None and loc[0]:
+                        default = f"{str(loc[0]).rstrip('/')}/{table}"
+                return TablePeek(False, default, warehouse)
+        finally:
+            con.close()
+        if not row[0]:
+            return None
+        location = _metadata_location_field(plan, str(row[0]))
+    except Exception:  # any surprise: let the catalog answer
+        return None
+    return TablePeek(True, location, warehouse) if location else None
+
+
+def _metadata_location_field(plan: Any, metadata_uri: str) -> str | None:
+    """The ``location`` of a table metadata JSON file (local or on S3; gzip-compressed or not)."""
+    import gzip
+
+    if metadata_uri.startswith("file://") or metadata_uri.startswith("/"):
+        with open(metadata_uri.removeprefix("file://"), "rb") as f:
+            raw = f.read()
+    else:
+        from migrate.storage import open_storage
+
+        uri, opts = storage_for_location(plan, metadata_uri)
+        raw = open_storage(uri, **opts).read_bytes(uri)
+    if raw[:2] == b"\x1f\x8b":
+        raw = gzip.decompress(raw)
+    location = json.loads(raw).get("location")
+    return str(location).rstrip("/") if location else None
 
 
 def storage_for_location(plan: Any, location: str) -> tuple[str, dict[str, Any]]:
@@ -219,3 +308,201 @@ def commit_files(table: Any, add_paths: Sequence[str], *, remove_paths: Sequence
     table.refresh()
     snap = table.current_snapshot()
     return snap.snapshot_id if snap is not None else None
+
+
+class TableSession:
+    """One dataset's table: loads the catalog and table, recovers, commits (in-process or in a helper).
+
+    Every method takes and returns plain picklable values, so ``CatalogProcess`` can run the same
+    session in a helper process: importing pyiceberg and SQLAlchemy (and, through pyarrow.dataset,
+    pandas) costs seconds of single-threaded Python that would otherwise hold this process's GIL.
+    """
+
+    def __init__(self, plan: Any, state_dir: str | os.PathLike[str] | None, identifier: str, dataset: str,
+                 partition_columns: Sequence[str], location: str | None, catalog: Any = None) -> None:
+        self.plan, self.state_dir, self.identifier, self.dataset = plan, state_dir, identifier, dataset
+        self.partition_columns = list(partition_columns or [])
+        self.location = location.rstrip("/") if location else None
+        self.catalog, self.table = catalog, None
+
+    def open(self, create_schema: pa.Schema | None = None) -> str | None:
+        """Load the table (None if absent; created from ``create_schema`` if given). Returns its location."""
+        if self.catalog is None:
+            self.catalog = load_catalog(self.plan, state_dir=self.state_dir)
+        try:
+            self.table = self.catalog.load_table(self.identifier)
+        except Exception:  # NoSuchTableError and REST variants: created on the first data file
+            self.table = None
+        if self.table is None and create_schema is not None:
+            self.table = ensure_table(self.catalog, self.identifier, create_schema, self.partition_columns,
+                                      location=self.location, dataset=self.dataset)
+        return str(self.table.location()).rstrip("/") if self.table is not None else None
+
+    def recovery_state(self) -> tuple[set[str], set[str]]:
+        """(source version keys any snapshot recorded, data files of the current snapshot)."""
+        if self.table is None:
+            return set(), set()
+        self.table.refresh()
+        return committed_source_keys(self.table), current_data_files(self.table)
+
+    def commit(self, schema: pa.Schema | None,
+               entries: Sequence[tuple[str, str, str | None, Sequence[str], Sequence[str]]]) -> int | None:
+        """One snapshot for ``entries`` (version, source uri, checksum, data files, replaced files),
+        leaving out versions a snapshot already recorded. Returns the snapshot id (None: nothing new)."""
+        if self.table is None and schema is not None:
+            self.table = ensure_table(self.catalog, self.identifier, schema, self.partition_columns,
+                                      location=self.location, dataset=self.dataset)
+        assert self.table is not None
+        self.table.refresh()
+        done_keys = committed_source_keys(self.table)
+        batch = [e for e in entries if e[0] not in done_keys]
+        add = [u for e in batch for u in e[3]]
+        remove = sorted({u for e in batch for u in e[4]} - set(add))
+        props = snapshot_properties(self.dataset, [(v, u, c) for v, u, c, _, _ in batch])
+        return commit_files(self.table, add, remove_paths=remove, properties=props)
+
+
+class CatalogProcess:
+    """A ``TableSession`` in a helper process: calls are sent as pickles over its stdin/stdout.
+
+    ``start`` returns at once; the helper imports pyiceberg and opens the table while this process
+    converts data. A call waits for the answers before it. The helper exits when its stdin closes
+    (this process ended, even by kill -9), so it never outlives a run for long.
+    """
+
+    def __init__(self, session: TableSession, create_schema: pa.Schema | None) -> None:
+        import pickle
+        import subprocess
+        import sys
+
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+        self._proc = subprocess.Popen(
+            [sys.executable, "-c", "from migrate.iceberg import _serve; _serve()"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
+        assert self._proc.stdin is not None and self._proc.stdout is not None
+        self._in, self._out = self._proc.stdin, self._proc.stdout
+        self._pickle = pickle
+        self._pending = 0
+        self._location: str | None = None
+        self._send(("init", (session, create_schema)))
+
+    def _send(self, msg: tuple[str, Any]) -> None:
+        self._pickle.dump(msg, self._in, protocol=self._pickle.HIGHEST_PROTOCOL)
+        self._in.flush()
+        self._pending += 1
+
+    def _recv(self) -> Any:
+        try:
+            ok, value = self._pickle.load(self._out)
+        except EOFError:
+            raise ConfigError(f"the iceberg catalog helper process exited (code {self._proc.wait()}); "
+                              "see its error above") from None
+        self._pending -= 1
+        if not ok:
+            raise value
+        return value
+
+    def ready(self) -> bool:
+        """The answers to every call so far are waiting (non-blocking)."""
+        import select
+
+        return self._pending == 0 or bool(select.select([self._out], [], [], 0)[0])
+
+    def opened(self) -> str | None:
+        """Wait for the table to be open; its location (None: absent). Raises the helper's error."""
+        while self._pending:
+            self._location = self._recv()
+        return self._location
+
+    def call(self, method: str, *args: Any) -> Any:
+        while self._pending:
+            self._recv()
+        self._send((method, args))
+        return self._recv()
+
+    def close(self) -> None:
+        with _suppress():
+            self._in.close()
+        try:
+            self._proc.wait(timeout=30)
+        except Exception:
+            self._proc.kill()
+            self._proc.wait()
+        with _suppress():
+            self._out.close()
+
+
+def _suppress() -> Any:
+    import contextlib
+
+    return contextlib.suppress(Exception)
+
+
+class _NoPandas:
+    """An import hook of the helper process: ``import pandas`` fails as if it were not installed."""
+
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> None:
+        if name == "pandas" or name.startswith("pandas."):
+            raise ModuleNotFoundError("pandas is not loaded in the iceberg catalog helper", name=name)
+        return None
+
+
+def _serve() -> None:
+    """The helper's loop: ("init", (session, create_schema)) then (method, args) calls, until EOF."""
+    import pickle
+    import sys
+
+    out = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)  # stray prints from libraries must not corrupt the answers
+    # pyarrow.dataset (imported by pyiceberg's FileIO) imports pandas just to check it is there: over
+    # a second of CPU this helper never needs (catalog calls, no DataFrames). Without it pyarrow
+    # behaves as when pandas is not installed; a pyiceberg that needed it would fail loudly here.
+    sys.meta_path.insert(0, _NoPandas())
+    inp = sys.stdin.buffer
+    session: TableSession | None = None
+    while True:
+        try:
+            method, args = pickle.load(inp)
+        except EOFError:
+            return
+        try:
+            if method == "init":
+                session, create_schema = args
+                value: Any = session.open(create_schema)
+            else:
+                assert session is not None
+                value = getattr(session, method)(*args)
+            answer: tuple[bool, Any] = (True, value)
+        except Exception as exc:
+            try:
+                pickle.dumps(exc)
+                answer = (False, exc)
+            except Exception:
+                answer = (False, ConfigError(f"iceberg catalog: {type(exc).__name__}: {exc}"))
+        pickle.dump(answer, out, protocol=pickle.HIGHEST_PROTOCOL)
+        out.flush()
+
+
+class CatalogThread:
+    """``CatalogProcess``'s interface on a thread of this process (shares the GIL with the conversion)."""
+
+    def __init__(self, session: TableSession, create_schema: pa.Schema | None) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        self._session = session
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="migrate-catalog")
+        self._opening = self._pool.submit(session.open, create_schema)
+
+    def ready(self) -> bool:
+        return self._opening.done()
+
+    def opened(self) -> str | None:
+        return self._opening.result()
+
+    def call(self, method: str, *args: Any) -> Any:
+        self._opening.result()
+        return getattr(self._session, method)(*args)
+
+    def close(self) -> None:
+        self._opening.cancel()
+        self._pool.shutdown(wait=True)

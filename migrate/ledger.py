@@ -16,6 +16,7 @@ redoing a file overwrites its previous attempt instead of duplicating it.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 import threading
@@ -25,6 +26,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from migrate.errors import LedgerError
 
 STATES = ("pending", "started", "written", "committed", "verified", "failed")
 DONE_STATES = ("committed", "verified")
@@ -94,20 +97,50 @@ def _row_to_record(row: sqlite3.Row) -> FileRecord:
     return FileRecord(**d)
 
 
+def ledger_error(path: Path, exc: sqlite3.Error) -> LedgerError:
+    """``exc`` from SQLite as a LedgerError naming the ledger file and what to do about it."""
+    text = str(exc) or type(exc).__name__
+    if isinstance(exc, sqlite3.OperationalError) and "locked" in text:
+        advice = "another process holds it for too long; retry when it has finished"
+    elif isinstance(exc, sqlite3.OperationalError) and "unable to open" in text:
+        advice = "make its folder writable or point settings.state_dir elsewhere"
+    else:
+        advice = ("restore it from a backup, or move it away to start afresh (every source file is then "
+                  "checked again, and files already in the target are rewritten to the same names)")
+    return LedgerError(f"{path}: the run ledger cannot be used ({text}); {advice}", path=str(path))
+
+
+@contextmanager
+def _guard(path: Path) -> Iterator[None]:
+    try:
+        yield
+    except sqlite3.DatabaseError as exc:  # a damaged or foreign file ("file is not a database"), I/O
+        raise ledger_error(path, exc) from exc
+
+
 class Ledger:
-    """Thread-safe (one connection guarded by a lock: writes are tiny and rare next to the data I/O)."""
+    """Thread-safe (one connection guarded by a lock: writes are tiny and rare next to the data I/O).
+
+    SQLite's DatabaseError (a damaged file, a file that is not a ledger) is raised as LedgerError.
+    """
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
-        self._db = sqlite3.connect(str(self.path), timeout=30, check_same_thread=False, isolation_level=None)
-        self._db.row_factory = sqlite3.Row
-        self._db.execute("PRAGMA journal_mode=WAL")
-        # NORMAL in WAL mode: a power cut may lose the last transactions but never corrupts; after a
-        # lost "committed" the file is simply redone into the same deterministic name.
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(_SCHEMA)
+        with _guard(self.path):
+            self._db = sqlite3.connect(str(self.path), timeout=30, check_same_thread=False,
+                                       isolation_level=None)
+            try:
+                self._db.row_factory = sqlite3.Row
+                self._db.execute("PRAGMA journal_mode=WAL")
+                # NORMAL in WAL mode: a power cut may lose the last transactions but never corrupts;
+                # after a lost "committed" the file is simply redone into the same deterministic name.
+                self._db.execute("PRAGMA synchronous=NORMAL")
+                self._db.executescript(_SCHEMA)
+            except BaseException:
+                self._db.close()
+                raise
 
     @classmethod
     def in_state_dir(cls, state_dir: str | Path) -> Ledger:
@@ -125,25 +158,31 @@ class Ledger:
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
+        with self._lock, _guard(self.path):
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 yield self._db
             except BaseException:
-                self._db.execute("ROLLBACK")
+                with contextlib.suppress(sqlite3.Error):  # keep the first error
+                    self._db.execute("ROLLBACK")
                 raise
             self._db.execute("COMMIT")
 
+    @contextmanager
+    def _read(self) -> Iterator[sqlite3.Connection]:
+        with self._lock, _guard(self.path):
+            yield self._db
+
     # -- reads -------------------------------------------------------------------------------
     def get(self, dataset: str, source_uri: str) -> FileRecord | None:
-        with self._lock:
+        with self._read():
             row = self._db.execute(
                 "SELECT * FROM files WHERE dataset=? AND source_uri=?", (dataset, source_uri)
             ).fetchone()
         return _row_to_record(row) if row else None
 
     def records(self, dataset: str, states: Iterable[str] | None = None) -> list[FileRecord]:
-        with self._lock:
+        with self._read():
             if states is None:
                 rows = self._db.execute(
                     "SELECT * FROM files WHERE dataset=? ORDER BY source_uri", (dataset,)
@@ -157,7 +196,7 @@ class Ledger:
         return [_row_to_record(r) for r in rows]
 
     def counts(self, dataset: str) -> dict[str, int]:
-        with self._lock:
+        with self._read():
             rows = self._db.execute(
                 "SELECT state, COUNT(*) FROM files WHERE dataset=? GROUP BY state", (dataset,)
             ).fetchall()

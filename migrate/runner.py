@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from migrate.errors import ConfigError, MigrateError, NotFound, TerminalError
+from migrate.errors import ConfigError, LedgerError, MigrateError, NotFound, TerminalError
 from migrate.plan import DatasetSpec, Plan
 
 log = logging.getLogger(__name__)
@@ -92,6 +92,8 @@ def check_state_dir(plan: Plan) -> None:
 
     try:
         Ledger.in_state_dir(sdir).close()
+    except LedgerError:
+        raise  # names the ledger file and what to do
     except sqlite3.Error as exc:
         raise ConfigError(f"{sdir / 'ledger.db'}: the run ledger cannot be opened ({exc}); restore it from a "
                           "backup, or move it away to start afresh (every file is then checked again)") from None
@@ -149,6 +151,12 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
+def _file_error(entry: dict[str, str]) -> str:
+    """``uri: error``, naming the file once (most of our errors already name it)."""
+    uri, error = entry.get("uri", "?"), entry.get("error", "?")
+    return error if uri in error else f"{uri}: {error}"
+
+
 def migrate_dataset(plan: Plan, ds: DatasetSpec, *, progress: Any = None, count: bool = True) -> DatasetOutcome:
     """Copy/convert one dataset, then count source and target independently."""
     from migrate.engine import run_dataset, source_row_count, target_row_count
@@ -171,7 +179,7 @@ def migrate_dataset(plan: Plan, ds: DatasetSpec, *, progress: Any = None, count:
     out.target = report.target
     out.ok = report.ok
     if report.errors:
-        out.error = "; ".join(f"{e.get('uri', '?')}: {e.get('error', '?')}" for e in report.errors[:5])
+        out.error = "; ".join(_file_error(e) for e in report.errors[:5])
     # Counting after failed files would only repeat their error (and hide it): count complete runs.
     if count and ds.target.kind != "copy" and report.ok:
         try:
