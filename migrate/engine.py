@@ -30,7 +30,6 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
-import io
 import logging
 import multiprocessing
 import os
@@ -53,6 +52,7 @@ from migrate.progress import NullProgress, ProgressSink
 from migrate.storage import Storage, open_storage, scheme_of
 from migrate.storage.base import FileInfo, join_uri
 from migrate.storage.local import TMP_MARK
+from migrate.storage.seekable import open_seekable
 from migrate.writers.parquet import WriterOptions
 
 log = logging.getLogger(__name__)
@@ -722,42 +722,10 @@ def _pump(run: _Run, todo: list[_FileWork]) -> None:
 
 
 # -- counting helpers (demo summary, validators) ------------------------------------------------
-class _RangedFile(io.RawIOBase):
-    """A seekable read-only view of a stored object through ranged reads (for Parquet footers)."""
-
-    def __init__(self, store: Storage, uri: str, size: int) -> None:
-        super().__init__()
-        self.store, self.uri, self.size, self.pos = store, uri, size, 0
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def seek(self, offset: int, whence: int = 0) -> int:
-        base = {0: 0, 1: self.pos, 2: self.size}[whence]
-        self.pos = max(0, base + offset)
-        return self.pos
-
-    def tell(self) -> int:
-        return self.pos
-
-    def readinto(self, b: Any) -> int:
-        n = min(len(b), self.size - self.pos)
-        if n <= 0:
-            return 0
-        data = self.store.read_bytes(self.uri, self.pos, n)
-        b[: len(data)] = data
-        self.pos += len(data)
-        return len(data)
-
-
 def parquet_file(store: Storage, uri: str) -> Any:
     import pyarrow.parquet as pq
 
-    info = store.stat(uri)
-    return pq.ParquetFile(io.BufferedReader(_RangedFile(store, uri, info.size), 1 << 20))
+    return pq.ParquetFile(open_seekable(store, uri))
 
 
 def target_row_count(plan: Any, dataset: Any, *, state_dir: str | os.PathLike[str] | None = None,
