@@ -11,7 +11,9 @@ Copy as-is (8 x 64 MiB + 1,024 x 512 KiB files) local -> SeaweedFS S3: ``juicefs
   boto3's TransferManager (upload_file on N threads) and ours (copy mode, N threads).
 
 Every contender runs in its own child process; peak RSS is the largest sampled sum over that child's
-process tree (so worker processes count) and never less than the child's own ru_maxrss.
+process tree (so worker processes count) and never less than the child's own ru_maxrss. The sampling
+runs in the parent, so it neither takes CPU from the contender nor competes for its GIL. CPU-seconds
+are the child's own and its waited-for children's (juicefs), over the work only (not start-up).
 """
 
 from __future__ import annotations
@@ -116,15 +118,17 @@ def _tree_rss_kib(pid: int) -> int:
 
 
 class PeakSampler:
-    def __init__(self, every: float = 0.02) -> None:
+    """Largest RSS sum over the process tree of ``pid`` (default: this process), sampled every ``every`` s."""
+
+    def __init__(self, every: float = 0.02, pid: int | None = None) -> None:
         self.peak = 0
+        self._pid = pid or os.getpid()
         self._stop = threading.Event()
         self._t = threading.Thread(target=self._run, args=(every,), daemon=True)
 
     def _run(self, every: float) -> None:
-        me = os.getpid()
         while not self._stop.is_set():
-            self.peak = max(self.peak, _tree_rss_kib(me))
+            self.peak = max(self.peak, _tree_rss_kib(self._pid))
             time.sleep(every)
 
     def __enter__(self) -> PeakSampler:
@@ -275,23 +279,39 @@ CHILDREN = {"duckdb": child_duckdb, "pyarrow": child_pyarrow, "ours": child_ours
             "copy-ours": child_copy_ours, "copy-boto3": child_copy_boto3, "copy-juicefs": child_copy_juicefs}
 
 
+def _cpu_seconds() -> float:
+    """User + system CPU of this process and its waited-for children (juicefs, worker processes)."""
+    total = 0.0
+    for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN):
+        ru = resource.getrusage(who)
+        total += ru.ru_utime + ru.ru_stime
+    return total
+
+
 def run_child(name: str, args: dict[str, Any]) -> dict[str, Any]:
-    with PeakSampler() as s:
-        t0 = time.perf_counter()
-        extra = CHILDREN[name](args)
-        secs = time.perf_counter() - t0
+    """The work, timed; the parent samples this process tree's RSS from outside (``spawn``)."""
+    cpu0 = _cpu_seconds()
+    t0 = time.perf_counter()
+    extra = CHILDREN[name](args)
+    secs = time.perf_counter() - t0
+    cpu = _cpu_seconds() - cpu0  # the work only, not interpreter start-up and imports
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return {"seconds": secs, "peak_rss_mib": max(s.peak, own, kids) / 1024, **extra}
+    return {"seconds": secs, "cpu_seconds": cpu, "peak_rss_mib": max(own, kids) / 1024, **extra}
 
 
 # ----------------------------------------------------------------------------- parent side
 def spawn(name: str, args: dict[str, Any], env: dict[str, str] | None = None) -> dict[str, Any]:
-    out = subprocess.run([sys.executable, __file__, "--child", name, json.dumps(args)], capture_output=True,
-                         text=True, env={**os.environ, **(env or {}), "PYTHONPATH": str(ROOT)}, cwd=str(ROOT))
-    if out.returncode != 0:
-        raise RuntimeError(f"{name} failed:\n{out.stderr[-3000:]}")
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    proc = subprocess.Popen([sys.executable, __file__, "--child", name, json.dumps(args)], text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=str(ROOT),
+                            env={**os.environ, **(env or {}), "PYTHONPATH": str(ROOT)})
+    with PeakSampler(pid=proc.pid) as s:
+        stdout, stderr = proc.communicate()
+    if proc.returncode != 0:
+        raise RuntimeError(f"{name} failed:\n{stderr[-3000:]}")
+    res = json.loads(stdout.strip().splitlines()[-1])
+    res["peak_rss_mib"] = max(res["peak_rss_mib"], s.peak / 1024)
+    return res
 
 
 def fresh(path: Path) -> Path:
@@ -300,13 +320,20 @@ def fresh(path: Path) -> Path:
     return path
 
 
-def table(title: str, rows: list[tuple[str, dict[str, Any]]], mib: float, ref: str) -> list[str]:
+def table(title: str, rows: list[tuple[str, dict[str, Any]]], mib: float, ref: str, cpu: bool = False,
+          ) -> list[str]:
+    """``cpu``: add the contender's CPU-seconds per GiB (its process tree, the work only) and the server's."""
     base = dict(rows)[ref]["seconds"]
-    lines = [f"\n{title} ({mib:,.0f} MiB)", f"{'contender':<28}{'seconds':>9}{'MiB/s':>9}{'speed vs ' + ref:>16}"
-             f"{'peak RSS MiB':>14}"]
+    head = f"{'contender':<28}{'seconds':>9}{'MiB/s':>9}{'speed vs ' + ref:>16}{'peak RSS MiB':>14}"
+    if cpu:
+        head += f"{'CPU-s/GiB':>11}{'server CPU-s/GiB':>18}"
+    lines = [f"\n{title} ({mib:,.0f} MiB)", head]
     for name, r in rows:
-        lines.append(f"{name:<28}{r['seconds']:>9.2f}{mib / r['seconds']:>9.1f}{base / r['seconds']:>15.2f}x"
-                     f"{r['peak_rss_mib']:>14.0f}")
+        line = (f"{name:<28}{r['seconds']:>9.2f}{mib / r['seconds']:>9.1f}{base / r['seconds']:>15.2f}x"
+                f"{r['peak_rss_mib']:>14.0f}")
+        if cpu:
+            line += f"{r['cpu_seconds'] * 1024 / mib:>11.2f}{r.get('server_cpu', 0.0) * 1024 / mib:>18.2f}"
+        lines.append(line)
     return lines
 
 
@@ -352,21 +379,26 @@ def best(name: str, args: dict[str, Any], repeat: int, env: dict[str, str] | Non
 
 
 def rounds(contenders: Sequence[tuple[str, str, dict[str, Any], dict[str, str] | None, Any]], repeat: int,
-           ) -> list[tuple[str, dict[str, Any]]]:
+           server_cpu: Any = None) -> list[tuple[str, dict[str, Any]]]:
     """Every contender once per round, rounds repeated (alternating, so load drifts hit all alike); best counts.
 
-    ``contenders``: (label, child name, args, env, before-hook).
+    ``contenders``: (label, child name, args, env, before-hook). ``server_cpu``: a callable giving the
+    server's CPU-seconds so far; each result then has the server's share of its run.
     """
     results: dict[str, list[dict[str, Any]]] = {label: [] for label, *_ in contenders}
     for r in range(repeat):
         for label, name, args, env, before in contenders:
             if before:
                 before()
+            cpu0 = server_cpu() if server_cpu else 0.0
             res = spawn(name, args, env)
+            if server_cpu:
+                res["server_cpu"] = server_cpu() - cpu0
             res["load"] = os.getloadavg()[0]
             results[label].append(res)
-            print(f"  round {r + 1}/{repeat} {label}: {res['seconds']:.2f}s, peak RSS {res['peak_rss_mib']:.0f} MiB, "
-                  f"load {res['load']:.2f}", file=sys.stderr)
+            print(f"  round {r + 1}/{repeat} {label}: {res['seconds']:.2f}s, CPU {res['cpu_seconds']:.2f}s"
+                  + (f" (server {res['server_cpu']:.2f}s)" if server_cpu else "")
+                  + f", peak RSS {res['peak_rss_mib']:.0f} MiB, load {res['load']:.2f}", file=sys.stderr)
     return [(label, min(results[label], key=lambda x: x["seconds"])) for label, *_ in contenders]
 
 
@@ -436,10 +468,16 @@ def bench_copy(work: Path, ns: argparse.Namespace) -> list[str]:
                 shutil.rmtree(work / "out" / "copy-ours", ignore_errors=True)
 
             contenders.append((f"{name[5:]} ({ns.threads} threads)", name, args, env, make_bucket))
+        def server_cpu() -> float:  # utime + stime of the weed process (fields 14 and 15 of /proc/PID/stat)
+            assert server.proc is not None
+            with open(f"/proc/{server.proc.pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
         before = load_line()
-        rows = rounds(contenders, ns.repeat)
+        rows = rounds(contenders, ns.repeat, server_cpu)
         lines = [f"\nbefore: {before}; after: {load_line()}; best of {ns.repeat} alternating rounds"]
-        lines += table("Copy as-is local -> SeaweedFS S3", rows, total / 2**20, rows[0][0])
+        lines += table("Copy as-is local -> SeaweedFS S3", rows, total / 2**20, rows[0][0], cpu=True)
         r = dict(rows)
         ours = r[f"ours ({ns.threads} threads)"]["seconds"]
         lines.append(f"ours vs juicefs sync: {r[f'juicefs ({ns.threads} threads)']['seconds'] / ours:.2f}x, "

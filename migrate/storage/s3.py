@@ -5,6 +5,19 @@ One boto3 client per store (clients are thread-safe; sessions are not). Writes a
 objects are buffered and PUT on commit, larger ones go through a multipart upload that is completed
 on commit and aborted on abort, so nothing is visible before commit.
 
+Integrity without a second hash: on ``s3``/``s3a`` endpoints a PUT or part upload carries its own
+CRC32C (``x-amz-checksum-crc32c``, which the server verifies: a corrupted body is refused with BadDigest)
+and is sent with ``UNSIGNED-PAYLOAD``, so SigV4 does not hash every body with SHA-256 on top of the
+content checksum the writer already computes (over plain http as well; the headers, the checksum among
+them, stay signed). An endpoint that refuses the flexible-checksum headers gets Content-MD5 instead.
+The JuiceFS gateway (``jfs``, built on an older MinIO) keeps signed payloads.
+
+Single-request PUTs (objects below one part: most files of a typical tree) to a plain-http endpoint
+reached without a proxy skip botocore's request pipeline (~1 ms of Python per request): ``_LeanPut``
+signs them with SigV4 itself and sends them on a kept-alive connection per thread. It uses the same
+credentials (our env vars / profile / chain, refreshed like botocore's), retry policy and error mapping
+(it raises botocore's exception types). Everything else, multipart parts included, goes through boto3.
+
 Retries: botocore's standard mode (``max_attempts``) handles throttling and 5xx on every call; part
 uploads are also wrapped in our backoff with full jitter, because one lost part costs a whole upload.
 Connection failures (refused, connect timeout) get at most ``CONNECT_ATTEMPTS`` tries so a dead
@@ -17,6 +30,8 @@ import base64
 import builtins
 import contextlib
 import hashlib
+import hmac
+import http.client
 import io
 import logging
 import os
@@ -27,6 +42,7 @@ from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, BinaryIO, NoReturn, cast
+from urllib.parse import quote, urlsplit
 
 from migrate.errors import (
     AuthError,
@@ -46,6 +62,9 @@ MiB = 1 << 20
 MIN_PART = 5 * MiB  # S3's floor for every part but the last
 MAX_PARTS = 10_000
 DELETE_BATCH = 1000  # DeleteObjects limit
+# Answers of an endpoint that does not know the flexible-checksum headers (x-amz-checksum-*): NotImplemented,
+# or one of these naming the checksum in its message.
+CHECKSUM_UNSUPPORTED_CODES = {"InvalidArgument", "InvalidRequest", "BadRequest"}
 CONNECT_ATTEMPTS = 2  # tries for refused / timed-out connections before EndpointUnreachable
 PARTS_IN_FLIGHT_PER_STORE = 2  # x max_concurrency: parts uploading at once over all writers of a store
 
@@ -101,7 +120,7 @@ def is_transient(exc: BaseException) -> bool:
     if isinstance(exc, be.ConnectionClosedError | be.ReadTimeoutError | be.ResponseStreamingError
                   | be.IncompleteReadError):
         return True
-    if isinstance(exc, be.HTTPClientError | ConnectionResetError | BrokenPipeError):
+    if isinstance(exc, be.HTTPClientError | ConnectionResetError | BrokenPipeError | http.client.HTTPException):
         return True
     try:
         from urllib3.exceptions import ProtocolError, ReadTimeoutError
@@ -111,12 +130,164 @@ def is_transient(exc: BaseException) -> bool:
         return False
 
 
+def _crc32c_b64(body: bytes | bytearray | memoryview) -> str:
+    """Base64 of the big-endian CRC32C, as ``x-amz-checksum-crc32c`` wants it."""
+    import google_crc32c
+
+    # The C extension takes only immutable bytes (and drops the GIL for them from 1 MiB on).
+    data = body if isinstance(body, bytes) else bytes(body)
+    return base64.b64encode(google_crc32c.value(data).to_bytes(4, "big")).decode()
+
+
+def _md5_b64(body: bytes | bytearray | memoryview) -> str:
+    return base64.b64encode(hashlib.md5(body).digest()).decode()
+
+
 def _add_content_md5(params: dict[str, Any], **_: Any) -> None:
     """MinIO-based gateways (JuiceFS) insist on Content-MD5 for DeleteObjects; new botocore sends CRC32."""
     body = params.get("body")
     headers = params.setdefault("headers", {})
     if isinstance(body, bytes | bytearray) and "Content-MD5" not in headers:
         headers["Content-MD5"] = base64.b64encode(hashlib.md5(body).digest()).decode()
+
+
+class _LeanPut:
+    """PutObject without botocore's pipeline: SigV4 with UNSIGNED-PAYLOAD, one connection per thread.
+
+    Only for plain-http endpoints with path-style addressing and no proxy (``S3Storage`` decides). The
+    body's checksum header (CRC32C or Content-MD5) is signed and verified by the server. Failures are
+    raised as botocore's exception types so ``S3Storage._translate`` and ``is_transient`` apply as is.
+    """
+
+    def __init__(self, endpoint_url: str, region: str, credentials: Any, connect_timeout: float,
+                 read_timeout: float) -> None:
+        parts = urlsplit(endpoint_url)
+        self.endpoint_url = endpoint_url
+        self.host = parts.hostname or ""
+        self.port = parts.port or 80
+        self.host_header = parts.netloc
+        self.prefix = parts.path.rstrip("/")
+        self.region = region
+        self.credentials = credentials
+        self.connect_timeout = connect_timeout
+        self.read_timeout = read_timeout
+        self._local = threading.local()
+        self._all: set[http.client.HTTPConnection] = set()  # every thread's, for close()
+        self._all_lock = threading.Lock()
+        self._keys: dict[tuple[str, str], bytes] = {}
+
+    def _signing_key(self, secret: str, day: str) -> bytes:
+        key = self._keys.get((secret, day))
+        if key is None:
+            k = hmac.digest(("AWS4" + secret).encode(), day.encode(), "sha256")
+            for part in (self.region, "s3", "aws4_request"):
+                k = hmac.digest(k, part.encode(), "sha256")
+            self._keys = {(secret, day): k}  # one live key: the day or a rotated secret replaces it
+            key = k
+        return key
+
+    def _connection(self) -> http.client.HTTPConnection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = http.client.HTTPConnection(self.host, self.port, timeout=self.connect_timeout)
+            self._local.conn = conn
+        return conn
+
+    def _drop(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        self._local.conn = None
+        if conn is not None:
+            with self._all_lock:
+                self._all.discard(conn)
+            conn.close()
+
+    def close(self) -> None:
+        with self._all_lock:
+            conns, self._all = self._all, set()
+        for conn in conns:
+            conn.close()  # a thread still holding one connects it again on its next put
+
+    def put(self, bucket: str, key: str, body: bytes | bytearray, extra: dict[str, str]) -> dict[str, Any]:
+        be = _botocore_exc()
+        creds = self.credentials.get_frozen_credentials()
+        amz_date = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        day = amz_date[:8]
+        path = f"{self.prefix}/{quote(bucket, safe='')}/{quote(key, safe='/~')}"
+        headers = {"host": self.host_header, "x-amz-content-sha256": "UNSIGNED-PAYLOAD", "x-amz-date": amz_date}
+        headers.update((k.lower(), v) for k, v in extra.items())
+        if creds.token:
+            headers["x-amz-security-token"] = creds.token
+        names = sorted(headers)
+        signed = ";".join(names)
+        canonical = "\n".join(["PUT", path, "", *(f"{n}:{' '.join(headers[n].split())}" for n in names), "",
+                               signed, "UNSIGNED-PAYLOAD"])
+        scope = f"{day}/{self.region}/s3/aws4_request"
+        to_sign = f"AWS4-HMAC-SHA256\n{amz_date}\n{scope}\n{hashlib.sha256(canonical.encode()).hexdigest()}"
+        signature = hmac.new(self._signing_key(creds.secret_key, day), to_sign.encode(), "sha256").hexdigest()
+        headers["authorization"] = (f"AWS4-HMAC-SHA256 Credential={creds.access_key}/{scope}, "
+                                    f"SignedHeaders={signed}, Signature={signature}")
+        headers["content-length"] = str(len(body))
+        for fresh in (False, True):  # a kept-alive connection the server closed meanwhile: one new try
+            conn = self._connection()
+            reused = conn.sock is not None
+            try:
+                if conn.sock is None:
+                    try:
+                        conn.connect()
+                    except TimeoutError as exc:
+                        raise be.ConnectTimeoutError(endpoint_url=self.endpoint_url, error=exc) from exc
+                    except OSError as exc:
+                        raise be.EndpointConnectionError(endpoint_url=self.endpoint_url, error=exc) from exc
+                    cast(Any, conn.sock).settimeout(self.read_timeout)
+                    with self._all_lock:
+                        self._all.add(conn)
+                conn.request("PUT", path, body=body, headers=headers)
+                resp = conn.getresponse()
+                data = resp.read()
+            except (be.EndpointConnectionError, be.ConnectTimeoutError):
+                self._drop()
+                raise
+            except TimeoutError as exc:
+                self._drop()
+                raise be.ReadTimeoutError(endpoint_url=self.endpoint_url, error=exc) from exc
+            except (OSError, http.client.HTTPException) as exc:
+                self._drop()
+                if reused and not fresh:
+                    continue
+                raise be.ConnectionClosedError(endpoint_url=self.endpoint_url, error=exc) from exc
+            if resp.will_close:
+                self._drop()
+            if resp.status >= 300:
+                raise be.ClientError(_error_response(resp.status, data), "PutObject")
+            return {"ETag": resp.getheader("ETag"), "ResponseMetadata": {"HTTPStatusCode": resp.status}}
+        raise AssertionError("unreachable")
+
+
+def _error_response(status: int, body: bytes) -> dict[str, Any]:
+    """An S3 XML error body -> the dict botocore's ClientError carries."""
+    import xml.etree.ElementTree as ET
+
+    code, message = str(status), ""
+    with contextlib.suppress(ET.ParseError):
+        root = ET.fromstring(body)
+        for el in root.iter():
+            tag = el.tag.rsplit("}", 1)[-1]
+            if tag == "Code" and el.text:
+                code = el.text
+            elif tag == "Message" and el.text:
+                message = el.text
+    return {"Error": {"Code": code, "Message": message}, "ResponseMetadata": {"HTTPStatusCode": status}}
+
+
+def _lean_put_possible(endpoint_url: str | None) -> bool:
+    """Plain http, no proxy for the host (botocore would use one), path-style addressing."""
+    if not endpoint_url or not endpoint_url.lower().startswith("http://"):
+        return False
+    import urllib.request
+
+    host = urlsplit(endpoint_url).hostname or ""
+    proxies = urllib.request.getproxies_environment()
+    return not proxies.get("http") or bool(urllib.request.proxy_bypass(host))
 
 
 @dataclass(frozen=True)
@@ -164,6 +335,9 @@ class S3Storage(Storage):
         self._part_pool: ThreadPoolExecutor | None = None
         self._part_pool_lock = threading.Lock()
         self.retry_policy = RetryPolicy(attempts=max_attempts)
+        # Bodies carry a checksum the server verifies and are not hashed again for SigV4 (module doc).
+        # "crc32c" until an endpoint refuses x-amz-checksum-*, then "md5"; None: signed payloads.
+        self.body_checksum: str | None = None if scheme == "jfs" else "crc32c"
 
         key_id = secret = token = None
         if access_key_id_env or secret_access_key_env:
@@ -189,7 +363,8 @@ class S3Storage(Storage):
             region_name=region,
             signature_version="s3v4",
             # Path style: S3-compatible servers on 127.0.0.1 have no per-bucket DNS names.
-            s3={"addressing_style": "path"} if endpoint_url else {},
+            s3={**({"addressing_style": "path"} if endpoint_url else {}),
+                **({"payload_signing_enabled": False} if self.body_checksum else {})},
             retries={"mode": "standard", "max_attempts": max_attempts},
             connect_timeout=connect_timeout,
             read_timeout=read_timeout,
@@ -206,8 +381,18 @@ class S3Storage(Storage):
             aws_session_token=token, config=config,
         )
         self.endpoint = self.client.meta.endpoint_url
+        self._lean: _LeanPut | None = None
+        if self.body_checksum and _lean_put_possible(endpoint_url):
+            import botocore.credentials
+
+            creds = (botocore.credentials.Credentials(key_id, cast(str, secret), token) if key_id
+                     else session.get_credentials())
+            if creds is not None:  # none found: botocore's path reports it (AuthError)
+                self._lean = _LeanPut(self.endpoint, region, creds, connect_timeout, read_timeout)
         self.client.meta.events.register_first("needs-retry.s3", self._cap_connect_retries)
         self.client.meta.events.register("before-call.s3.DeleteObjects", _add_content_md5)
+        if self.body_checksum:  # an unsigned CompleteMultipartUpload body still gets its checksum
+            self.client.meta.events.register("before-call.s3.CompleteMultipartUpload", _add_content_md5)
 
     # -- helpers -------------------------------------------------------------------------------
 
@@ -424,6 +609,8 @@ class S3Storage(Storage):
             pool, self._part_pool = self._part_pool, None
         if pool is not None:
             pool.shutdown(wait=True)
+        if self._lean is not None:
+            self._lean.close()
         self.client.close()
 
     def _parts_pool(self) -> ThreadPoolExecutor:
@@ -587,7 +774,8 @@ class _S3Writer(AtomicWriter):
     of this writer in flight and at most ``PARTS_IN_FLIGHT_PER_STORE x max_concurrency`` over all
     writers of the store (they share one upload pool), plus the part being filled. A write of an
     immutable ``bytes`` of exactly one part (a copy reading part-sized chunks) is uploaded as is,
-    without copying it into the buffer.
+    without copying it into the buffer, and so is a lone ``bytes`` below one part (a small file read
+    at once, or a copy's last chunk): it is held by reference and becomes the PUT body or last part.
     """
 
     def __init__(self, store: S3Storage, uri: str, bucket: str, key: str, checksum: str) -> None:
@@ -596,7 +784,9 @@ class _S3Writer(AtomicWriter):
         self.bucket = bucket
         self.key = key
         self._buf = bytearray()
+        self._held: bytes | None = None  # one whole immutable write below a part, not copied (yet)
         self._upload_id: str | None = None
+        self._crc_parts = False  # the upload was started with ChecksumAlgorithm=CRC32C: every part carries one
         self._slots = threading.BoundedSemaphore(store.max_concurrency)
         self._futures: list[Future[dict[str, Any]]] = []
         self._next_part = 1
@@ -604,9 +794,16 @@ class _S3Writer(AtomicWriter):
     def _write(self, data: memoryview) -> None:
         size = self.store.part_size
         whole = data.obj
-        if not self._buf and isinstance(whole, bytes) and len(whole) == size == data.nbytes:
-            self._ship(whole)  # immutable and exactly one part: no copy
+        if (not self._buf and self._held is None and isinstance(whole, bytes) and len(whole) == data.nbytes
+                and data.nbytes <= size):
+            if data.nbytes == size:
+                self._ship(whole)  # immutable and exactly one part: no copy
+            else:
+                self._held = whole  # immutable: keep the reference; a further write folds it into the buffer
             return
+        if self._held is not None:
+            self._buf += self._held
+            self._held = None
         while data.nbytes:
             take = min(data.nbytes, size - len(self._buf))
             self._buf += data[:take]
@@ -615,12 +812,70 @@ class _S3Writer(AtomicWriter):
                 self._ship(self._buf)
                 self._buf = bytearray()
 
+    def _body_args(self, body: bytes | bytearray, crc: bool) -> dict[str, Any]:
+        """The checksum header the server verifies the body against (module doc)."""
+        if crc:
+            return {"ChecksumCRC32C": _crc32c_b64(body)}
+        if self.store.body_checksum:  # "md5": the endpoint refused x-amz-checksum-*
+            return {"ContentMD5": _md5_b64(body)}
+        return {}  # signed payload: SigV4 covers the body
+
+    def _refused_checksum(self, exc: BaseException, op: str) -> bool:
+        """True (and the store falls back to Content-MD5) if the endpoint refused x-amz-checksum-*."""
+        store = self.store
+        if store.body_checksum != "crc32c" or not isinstance(exc, _botocore_exc().ClientError):
+            return False
+        code, status = _code_status(exc)
+        message = str(getattr(exc, "response", {}).get("Error", {}).get("Message", "")).lower()
+        if not (code == "NotImplemented" or status == 501
+                or (code in CHECKSUM_UNSUPPORTED_CODES and "checksum" in message)):
+            return False
+        log.warning("%s refused x-amz-checksum-crc32c on %s (%s): using Content-MD5 from now on",
+                    store.endpoint, op, code or status)
+        store.body_checksum = "md5"
+        return True
+
+    def _start_upload(self) -> None:
+        store = self.store
+        kwargs: dict[str, Any] = {"Bucket": self.bucket, "Key": self.key}
+        if store.body_checksum == "crc32c":
+            try:
+                resp = store.client.create_multipart_upload(**kwargs, ChecksumAlgorithm="CRC32C")
+                self._upload_id, self._crc_parts = resp["UploadId"], True
+                return
+            except Exception as exc:
+                if not self._refused_checksum(exc, "start multipart upload"):
+                    store._fail(exc, self.uri, "start multipart upload")
+        resp = store._call("start multipart upload", self.uri, store.client.create_multipart_upload, **kwargs)
+        self._upload_id = resp["UploadId"]
+
+    def _put(self, body: bytes | bytearray) -> Any:
+        store = self.store
+        # The body itself goes out (botocore takes a bytearray): no copy of the object.
+        kwargs: dict[str, Any] = {"Bucket": self.bucket, "Key": self.key, "Body": body}
+        lean = store._lean
+        if lean is not None and store.body_checksum:
+            def put(crc: bool) -> Any:
+                extra = {("x-amz-checksum-crc32c" if k == "ChecksumCRC32C" else "Content-MD5"): v
+                         for k, v in self._body_args(body, crc).items()}
+                return call_with_retry(lambda: lean.put(self.bucket, self.key, body, extra),
+                                       policy=store.retry_policy, is_transient=is_transient,
+                                       what=f"put of {self.uri}")
+        else:
+            def put(crc: bool) -> Any:
+                return store.client.put_object(**kwargs, **self._body_args(body, crc))
+        if store.body_checksum == "crc32c":
+            try:
+                return put(True)
+            except Exception as exc:
+                if not self._refused_checksum(exc, "put"):
+                    store._fail(exc, self.uri, "put")
+        return store._call("put", self.uri, put, crc=False)
+
     def _ship(self, part: bytes | bytearray) -> None:
         store = self.store
         if self._upload_id is None:
-            resp = store._call("start multipart upload", self.uri, store.client.create_multipart_upload,
-                               Bucket=self.bucket, Key=self.key)
-            self._upload_id = resp["UploadId"]
+            self._start_upload()
         self._raise_failed()
         number = self._next_part
         if number > MAX_PARTS:
@@ -648,17 +903,22 @@ class _S3Writer(AtomicWriter):
         if upload_id is None:  # aborted while this part waited in the shared pool
             raise StorageError(f"upload of {self.uri} was aborted", self.uri)
 
+        checksum = self._body_args(body, self._crc_parts)  # computed here, in the pool, once for all tries
+
         def once() -> Any:
             # A bytearray body is sent as is (no copy); botocore accepts it though the stubs say bytes.
             return store.client.upload_part(Bucket=self.bucket, Key=self.key, UploadId=upload_id,
-                                            PartNumber=number, Body=cast(bytes, body))
+                                            PartNumber=number, Body=cast(bytes, body), **checksum)
 
         try:
             resp = call_with_retry(once, policy=store.retry_policy, is_transient=is_transient,
                                    what=f"upload of part {number} of {self.uri}")
         except Exception as exc:
             store._fail(exc, self.uri, f"upload part {number}")
-        return {"PartNumber": number, "ETag": resp["ETag"]}
+        done = {"PartNumber": number, "ETag": resp["ETag"]}
+        if "ChecksumCRC32C" in checksum:  # Complete must list every part's checksum
+            done["ChecksumCRC32C"] = checksum["ChecksumCRC32C"]
+        return done
 
     def _raise_failed(self) -> None:
         for fut in self._futures:
@@ -668,13 +928,13 @@ class _S3Writer(AtomicWriter):
     def _commit(self) -> FileInfo:
         store = self.store
         try:
+            tail = self._held if self._held is not None else self._buf
+            self._held = None
             if self._upload_id is None:
-                # The buffer itself is the body (botocore takes a bytearray): no copy of the object.
-                resp = store._call("put", self.uri, store.client.put_object, Bucket=self.bucket, Key=self.key,
-                                   Body=cast(bytes, self._buf))
+                resp = self._put(tail)
             else:
-                if self._buf:
-                    self._ship(self._buf)
+                if tail:
+                    self._ship(tail)
                 self._buf = bytearray()
                 parts = [f.result() for f in self._futures]
                 resp = store._call("complete multipart upload", self.uri,
@@ -698,6 +958,7 @@ class _S3Writer(AtomicWriter):
 
     def _abort(self) -> None:
         self._buf = bytearray()
+        self._held = None
         self._shutdown()  # wait for running parts so none lands after the abort
         if self._upload_id is None:
             return
