@@ -9,12 +9,12 @@ parser threads keep running.
 from __future__ import annotations
 
 import bz2
-import io
 import zlib
 from collections.abc import Callable
 from typing import Any, BinaryIO
 
 from migrate.errors import FormatError, UnsupportedError
+from migrate.storage.base import ReadStream
 
 MAGIC = {b"\x1f\x8b": "gzip", b"BZh": "bzip2", b"\x28\xb5\x2f\xfd": "zstd"}
 ALIASES = {"gz": "gzip", "gzip": "gzip", "bz2": "bzip2", "bzip2": "bzip2", "zstd": "zstd", "zst": "zstd",
@@ -46,7 +46,7 @@ def _new(codec: str) -> Any:
     return zstandard.ZstdDecompressor().decompressobj()
 
 
-class DecompressingReader(io.RawIOBase):
+class DecompressingReader(ReadStream):
     """Decompresses ``raw`` on the fly; ``read(n)`` returns up to n bytes (b"" at the end)."""
 
     def __init__(self, raw: BinaryIO, codec: str, uri: str, head: bytes = b"") -> None:
@@ -61,8 +61,6 @@ class DecompressingReader(io.RawIOBase):
         self._fed = 0  # compressed bytes consumed, for error messages
         self._member_bytes = 0  # output of the current member; bzip2/zstd objects are single-stream
 
-    def readable(self) -> bool:
-        return True
 
     def _fail(self, why: str) -> FormatError:
         return FormatError(f"corrupt {self._codec} data in {self._uri} near compressed byte {self._fed}: {why}")
@@ -109,10 +107,6 @@ class DecompressingReader(io.RawIOBase):
         del self._out[:n]
         return out
 
-    def readinto(self, b: Any) -> int:
-        data = self.read(len(b))
-        b[: len(data)] = data
-        return len(data)
 
     def close(self) -> None:
         try:
@@ -121,7 +115,7 @@ class DecompressingReader(io.RawIOBase):
             super().close()
 
 
-class _Prefixed(io.RawIOBase):
+class _Prefixed(ReadStream):
     """``head`` followed by the rest of ``raw`` (the magic bytes we peeked at)."""
 
     def __init__(self, head: bytes, raw: BinaryIO) -> None:
@@ -129,8 +123,6 @@ class _Prefixed(io.RawIOBase):
         self._head = head
         self._raw = raw
 
-    def readable(self) -> bool:
-        return True
 
     def read(self, n: int | None = -1) -> bytes:
         if self._head:
@@ -141,10 +133,6 @@ class _Prefixed(io.RawIOBase):
             return out
         return self._raw.read(-1 if n is None else n)
 
-    def readinto(self, b: Any) -> int:
-        data = self.read(len(b))
-        b[: len(data)] = data
-        return len(data)
 
     def close(self) -> None:
         try:

@@ -62,6 +62,22 @@ class Hasher:
         return f"{self.algorithm}:{self._h.hexdigest()}"  # type: ignore[attr-defined]
 
 
+class ReadStream(io.RawIOBase):
+    """A read-only raw stream defined by ``read(n)``; ``readinto`` (what io.BufferedReader and pyarrow
+    call) is derived from it, so each reader implements only how it fetches bytes."""
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, n: int | None = -1) -> bytes:  # pragma: no cover - every subclass overrides it
+        raise NotImplementedError
+
+    def readinto(self, b: bytearray | memoryview) -> int:  # type: ignore[override]
+        data = self.read(len(b))
+        b[: len(data)] = data
+        return len(data)
+
+
 class AtomicWriter(io.RawIOBase):
     """A write-only stream whose target appears only on ``commit()``.
 

@@ -6,7 +6,6 @@ Atomic put: write ``.<name>.migrate-tmp-<random>`` in the target folder, fsync, 
 from __future__ import annotations
 
 import errno
-import io
 import os
 import secrets
 import shutil
@@ -16,7 +15,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from migrate.errors import AuthError, NotFound, StorageError
-from migrate.storage.base import DEFAULT_CHECKSUM, AtomicWriter, FileInfo, Storage
+from migrate.storage.base import DEFAULT_CHECKSUM, AtomicWriter, FileInfo, ReadStream, Storage
 
 TMP_MARK = ".migrate-tmp-"
 
@@ -85,7 +84,7 @@ class _LocalWriter(AtomicWriter):
         self.tmp.unlink(missing_ok=True)
 
 
-class _RangeReader(io.RawIOBase):
+class _RangeReader(ReadStream):
     """A file object limited to ``length`` bytes from ``offset``."""
 
     def __init__(self, f: BinaryIO, length: int | None) -> None:
@@ -102,13 +101,7 @@ class _RangeReader(io.RawIOBase):
         self._left -= len(data)
         return data
 
-    def readable(self) -> bool:
-        return True
 
-    def readinto(self, b: bytearray | memoryview) -> int:  # type: ignore[override]
-        data = self.read(len(b))
-        b[: len(data)] = data
-        return len(data)
 
     def close(self) -> None:
         self._f.close()

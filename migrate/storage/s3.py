@@ -54,7 +54,7 @@ from migrate.errors import (
     TransientStorageError,
 )
 from migrate.retry import RetryPolicy, call_with_retry
-from migrate.storage.base import DEFAULT_CHECKSUM, AtomicWriter, FileInfo, Storage
+from migrate.storage.base import DEFAULT_CHECKSUM, AtomicWriter, FileInfo, ReadStream, Storage
 
 log = logging.getLogger(__name__)
 
@@ -667,7 +667,7 @@ class S3Storage(Storage):
         return aborted
 
 
-class _S3Reader(io.RawIOBase):
+class _S3Reader(ReadStream):
     """A ranged GET streamed from its StreamingBody; a dropped stream resumes where it stopped.
 
     The resume sends If-Match with the first response's ETag, so a replaced object is an
@@ -710,8 +710,6 @@ class _S3Reader(io.RawIOBase):
         # The server may return less than asked (range past the end): trust what it says it sends.
         self._end = self._pos + int(resp.get("ContentLength", 0))
 
-    def readable(self) -> bool:
-        return True
 
     def read(self, n: int | None = -1) -> bytes:
         if self.closed:
@@ -751,10 +749,6 @@ class _S3Reader(io.RawIOBase):
     def readall(self) -> bytes:
         return self.read(-1)
 
-    def readinto(self, b: bytearray | memoryview) -> int:  # type: ignore[override]
-        data = self.read(len(b))
-        b[: len(data)] = data
-        return len(data)
 
     def _close_body(self) -> None:
         if self._body is not None:

@@ -5,13 +5,12 @@ Shared by the readers, the inventory's sniffer and the engine's row counts.
 
 from __future__ import annotations
 
-import io
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
-from migrate.storage.base import Storage
+from migrate.storage.base import ReadStream, Storage
 
 
-class RangeFile(io.RawIOBase):
+class RangeFile(ReadStream):
     """Random access through ``store.open(uri, offset, length)``; reads ahead ``block`` bytes."""
 
     def __init__(self, store: Storage, uri: str, size: int, block: int = 8 << 20) -> None:
@@ -21,8 +20,6 @@ class RangeFile(io.RawIOBase):
         self._cache_at = 0
         self._cache = b""
 
-    def readable(self) -> bool:
-        return True
 
     def seekable(self) -> bool:
         return True
@@ -56,10 +53,6 @@ class RangeFile(io.RawIOBase):
         self._pos += len(out)
         return out
 
-    def readinto(self, b: Any) -> int:
-        data = self.read(len(b))
-        b[: len(data)] = data
-        return len(data)
 
 
 def open_seekable(store: Storage, uri: str) -> BinaryIO:
