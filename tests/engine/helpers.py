@@ -18,14 +18,7 @@ SCHEMA_YAML = ("[{name: id, type: bigint, nullable: false}, {name: name, type: s
 
 
 def reader_options(**kw: Any) -> EngineOptions:
-    """The real readers once migrate.formats lands; the CSV test adapter until then."""
-    try:
-        from migrate.formats import open_batches, split_ranges  # noqa: F401
-
-        return EngineOptions(**kw)
-    except ImportError:
-        return EngineOptions(reader="tests.engine.adapter:open_batches",
-                             splitter="tests.engine.adapter:split_ranges", quarantine_factory=None, **kw)
+    return EngineOptions(**kw)
 
 
 def write_csv(path: Path, start: int, rows: int, seed: int = 0) -> None:
