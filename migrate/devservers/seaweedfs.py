@@ -29,6 +29,9 @@ GRPC_OFFSET = 10000
 PORT_FIELDS = ("s3_port", "master_port", "volume_port", "filer_port", "iceberg_port", "admin_port")
 
 
+MAX_VOLUMES = 2000  # see the -volume.max comment in the command line
+
+
 class DevServerError(RuntimeError):
     """A development server could not be found, started or reached."""
 
@@ -185,6 +188,9 @@ class SeaweedFS:
             f"-volume.port={self.volume_port}", f"-volume.port.grpc={self.volume_port + GRPC_OFFSET}",
             f"-filer.port={self.filer_port}", f"-filer.port.grpc={self.filer_port + GRPC_OFFSET}",
             f"-s3.port.iceberg={self.iceberg_port}", "-s3.port.lance=0",
+            # Every bucket is a collection with volumes of its own; the default (free disk / 128 MB) runs out
+            # after a few dozen buckets ("no free volumes left" -> InternalError on PUT). Volumes are sparse.
+            f"-volume.max={MAX_VOLUMES}",
             f"-admin.port={self.admin_port}", f"-admin.port.grpc={self.admin_port + GRPC_OFFSET}",
             # Own socket folder: the defaults (/tmp/seaweedfs-*-<port>.sock) would outlive us.
             f"-filer.localSocket={self._sock_dir}/filer.sock", f"-s3.localSocket={self._sock_dir}/s3.sock",
