@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import hashlib
 import importlib
 import inspect
 import os
@@ -19,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
+from migrate import checksums
 from migrate.storage import Storage, open_storage
 from migrate.writers.parquet import ParquetPartWriter, WriterOptions
 
@@ -65,7 +65,7 @@ class PartTask:
     partition_values: dict[str, str | None] | None = None
     byte_range: tuple[int, int] | None = None
     part_index: int = 0
-    checksum: str | None = "sha256"  # hash the source bytes (copy: while streaming; convert: the range)
+    checksum: str | None = checksums.DEFAULT  # hash the source bytes (copy: while streaming; convert: the range)
     quarantine_path: str | None = None
     reader: str = "migrate.formats:open_batches"
     quarantine_factory: str | None = "migrate.formats.quarantine:Quarantine"
@@ -114,7 +114,7 @@ class _RangeHasher:
 
     def __init__(self, algorithm: str, lo: int, hi: int) -> None:
         self.algorithm, self.lo, self.hi, self.pos = algorithm, lo, hi, lo
-        self._h = hashlib.new(algorithm)
+        self._h = checksums.new(algorithm)
         self._lock = threading.Lock()
         self.broken = False  # a stream moved in a way we could not follow: hash in a second pass
 
@@ -231,7 +231,7 @@ def copy_file(task: PartTask, queue: Any = None) -> PartOutcome:
     src = open_storage(task.src_uri, **task.src_opts)
     dst = open_storage(task.dst_uri, **task.dst_opts)
     rep = _Reporter(task.dataset, queue)
-    algo = task.checksum or "sha256"
+    algo = task.checksum or checksums.DEFAULT
     part = getattr(dst, "part_size", None)
     chunk = part if isinstance(part, int) and 0 < part <= (256 << 20) else COPY_CHUNK
     # A file below one chunk is read in one call sized to it (not a chunk-sized allocation per file).
@@ -286,7 +286,7 @@ def _arrow_schema(columns: Any) -> pa.Schema | None:
 
 
 def hash_range(store: Storage, uri: str, byte_range: tuple[int, int] | None, algorithm: str) -> str:
-    h = hashlib.new(algorithm)
+    h = checksums.new(algorithm)
     offset, length = (byte_range[0], byte_range[1] - byte_range[0]) if byte_range else (0, None)
     with store.open(uri, offset, length) as f:
         while True:

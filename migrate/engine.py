@@ -45,6 +45,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from migrate import checksums
 from migrate.copy import PartOutcome, PartTask, init_worker, resolve, run_part, run_part_in_worker
 from migrate.errors import MigrateError, NotFound, TerminalError
 from migrate.ledger import DONE_STATES, FileRecord, Ledger
@@ -185,7 +186,7 @@ class _Run:
         self.plan, self.ds, self.state_dir, self.progress = plan, ds, state_dir, progress
         self.workers, self.options = workers, options
         self.kind: str = ds.target.kind
-        self.checksum: str = getattr(getattr(plan, "settings", None), "checksum", "sha256") or "sha256"
+        self.checksum: str = getattr(getattr(plan, "settings", None), "checksum", None) or checksums.DEFAULT
         self.src_root, self.src_opts = plan.location(ds.source.store, ds.source.path)
         self.src: Storage = open_storage(self.src_root, **self.src_opts)
         self.ledger = Ledger.in_state_dir(state_dir)
@@ -439,8 +440,9 @@ class _Run:
         if len(sums) == 1:
             return sums[0]
         # Ranged: a checksum of the range checksums (stable for the same content and split).
-        joined = "".join(str(s) for s in sums).encode()
-        return f"{self.checksum}-ranges{len(sums)}:{hashlib.new(self.checksum, joined).hexdigest()}"
+        h = checksums.new(self.checksum)
+        h.update("".join(str(s) for s in sums).encode())
+        return f"{self.checksum}-ranges{len(sums)}:{h.hexdigest()}"
 
     # -- completion ----------------------------------------------------------------------------
     def file_done(self, w: _FileWork) -> _FileWork | None:
@@ -598,6 +600,7 @@ def _execute(run: _Run) -> None:
     run.report.files_total = len(listing)
 
     todo: list[_FileWork] = []
+    pending: list[FileRecord] = []  # new or changed files, recorded in one transaction
     skipped: list[str] = []
     failed: list[str] = []
     for f in sorted(listing, key=lambda f: -f.size):  # big files first: better packing of parts
@@ -610,17 +613,19 @@ def _execute(run: _Run) -> None:
         try:
             w = run.plan_file(f, rec.previous_uris if rec is not None else [])
         except MigrateError as exc:
-            run.ledger.upsert_pending(FileRecord(name, f.uri, f.size, f.mtime, version))
+            run.ledger.upsert_pending_many([*pending, FileRecord(name, f.uri, f.size, f.mtime, version)])
+            pending = []
             run.ledger.mark_failed(name, f.uri, str(exc))
             run.report.files_failed += 1
             run.report.errors.append({"uri": f.uri, "error": str(exc)})
             failed.append(f.uri)
             continue
         if rec is None or rec.version != version:
-            run.ledger.upsert_pending(run._record(w))
+            pending.append(run._record(w))
             if rec is not None and rec.state in DONE_STATES:
                 w.previous_uris = list(rec.target_uris)
         todo.append(w)
+    run.ledger.upsert_pending_many(pending)
     # One file_finished per file counted here: listed files (skipped, failed or processed) and
     # missing ones (in the ledger, gone from the source), so the files bar ends at its total.
     run.progress.dataset_started(name, len(listing) + len(run.report.missing), sum(w.info.size for w in todo))

@@ -205,8 +205,13 @@ class Ledger:
     # -- writes ------------------------------------------------------------------------------
     def upsert_pending(self, rec: FileRecord) -> None:
         """Record a new or changed source file; any previous state of that uri is reset."""
+        self.upsert_pending_many([rec])
+
+    def upsert_pending_many(self, recs: Iterable[FileRecord]) -> None:
+        """``upsert_pending`` for many files in one transaction (a listing of a million files)."""
+        now = time.time()
         with self._tx() as db:
-            db.execute(
+            db.executemany(
                 "INSERT INTO files (dataset, source_uri, size, mtime, source_checksum, version, state,"
                 " target_uris, target_checksums, attempt, updated_at)"
                 " VALUES (?,?,?,?,?,?,'pending','[]','[]',0,?)"
@@ -215,8 +220,8 @@ class Ledger:
                 " previous_uris=CASE WHEN files.state IN ('committed','verified') THEN files.target_uris"
                 " ELSE files.previous_uris END, target_uris='[]', target_checksums='[]',"
                 " error=NULL, updated_at=excluded.updated_at",
-                (rec.dataset, rec.source_uri, rec.size, rec.mtime, rec.source_checksum, rec.version,
-                 time.time()),
+                [(rec.dataset, rec.source_uri, rec.size, rec.mtime, rec.source_checksum, rec.version, now)
+                 for rec in recs],
             )
 
     def mark_started(self, dataset: str, source_uri: str, target_uris: list[str]) -> None:

@@ -10,7 +10,6 @@ literal secrets. Messages never contain a value found under a secret-looking key
 from __future__ import annotations
 
 import difflib
-import hashlib
 import os
 import re
 import types
@@ -33,6 +32,7 @@ from pydantic import (
     model_validator,
 )
 
+from migrate import checksums
 from migrate.errors import PlanError
 from migrate.yamlpos import KeyPath, PositionedYaml, format_path, load_positioned
 
@@ -209,7 +209,8 @@ StoreSpec = Annotated[LocalStore | WebHdfsStore | S3Store | JuiceFsStore, Field(
 class Settings(_Model):
     """Run-wide settings."""
 
-    checksum: str = Field(default="sha256", description="content checksum algorithm (a hashlib name)")
+    checksum: str = Field(default=checksums.DEFAULT,
+                          description="content checksum algorithm: crc32c (default) or a hashlib name such as sha256")
     concurrency: int = Field(default=4, ge=1, le=1024, description="files in flight per dataset")
     state_dir: str = Field(
         default=".migrate", min_length=1, description="ledger and reports, relative to the plan file"
@@ -218,8 +219,8 @@ class Settings(_Model):
     @field_validator("checksum")
     @classmethod
     def _known_hash(cls, v: str) -> str:
-        if v not in hashlib.algorithms_available:
-            known = ", ".join(sorted(hashlib.algorithms_guaranteed))
+        if not checksums.is_known(v):
+            known = ", ".join(checksums.available())
             raise ValueError(f"unknown checksum algorithm (expected one of: {known})")
         return v
 

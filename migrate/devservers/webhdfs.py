@@ -78,7 +78,7 @@ def _crc32c_table() -> list[int]:
 
 
 def _crc32c_pure(data: bytes) -> int:
-    # Fallback only (slow); google-crc32c is a declared dependency.
+    # Fallback only (slow); crc32c is a declared dependency.
     table = _crc32c_table_cached()
     crc = 0xFFFFFFFF
     for b in data:
@@ -90,9 +90,7 @@ _crc32c_table_cached = functools.cache(_crc32c_table)
 
 crc32c: Callable[[bytes], int]
 try:
-    import google_crc32c
-
-    crc32c = google_crc32c.value
+    from migrate.checksums import crc32c_value as crc32c
 except ImportError:  # pragma: no cover - depends on the install
     crc32c = _crc32c_pure
 

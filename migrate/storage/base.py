@@ -9,7 +9,6 @@ nothing visible.
 
 from __future__ import annotations
 
-import hashlib
 import io
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
@@ -17,7 +16,9 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import BinaryIO
 
-DEFAULT_CHECKSUM = "sha256"
+from migrate import checksums
+
+DEFAULT_CHECKSUM = checksums.DEFAULT
 CHUNK = 1 << 20
 
 
@@ -52,11 +53,15 @@ class Hasher:
     _h: object = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        self._h = hashlib.new(self.algorithm)
+        self._h = checksums.new(self.algorithm)
 
     def update(self, data: bytes | bytearray | memoryview) -> None:
         self._h.update(data)  # type: ignore[attr-defined]
         self.size += len(data)
+
+    def digest(self) -> bytes:
+        """The raw digest of the bytes so far (a CRC32C is 4 bytes, big-endian)."""
+        return self._h.digest()  # type: ignore[attr-defined]
 
     def result(self) -> str:
         return f"{self.algorithm}:{self._h.hexdigest()}"  # type: ignore[attr-defined]

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING
 
-from migrate.storage.base import AtomicWriter, Storage
+from migrate.storage.base import DEFAULT_CHECKSUM, AtomicWriter, Storage
 
 if TYPE_CHECKING:  # imported where used: a copy-only run (which imports WriterOptions) never loads Arrow
     import pyarrow as pa
@@ -28,7 +28,7 @@ class WriterOptions:
     compression_level: int | None = None  # None: the codec's default (zstd 1 in Arrow: fast)
     row_group_rows: int = 1 << 20
     row_group_bytes: int = 64 << 20  # Arrow memory buffered before a row group is flushed
-    checksum: str = "sha256"
+    checksum: str = DEFAULT_CHECKSUM
     buffer_bytes: int = 4 << 20  # coalesces pyarrow's many small writes into few store writes
     dictionary: str = "auto"  # "auto": columns whose values usually repeat (see dictionary_columns); "all"; "none"
 

@@ -67,4 +67,4 @@ def test_copy_as_is_remote(tmp_path: Path, kind: str, request: pytest.FixtureReq
     store = open_storage(root, **opts)
     for p in src.rglob("*"):
         h = hashlib.sha256(p.read_bytes()).hexdigest()
-        assert store.checksum(f"{root}/{p.relative_to(src)}") == f"sha256:{h}"
+        assert store.checksum(f"{root}/{p.relative_to(src)}", "sha256") == f"sha256:{h}"

@@ -30,7 +30,7 @@ import pyarrow.parquet as pq
 import pytest
 import zstandard
 
-from migrate import iceberg
+from migrate import checksums, iceberg
 from migrate.engine import PART_RE, EngineOptions, parquet_file, run_dataset, target_row_count
 from migrate.ledger import Ledger
 from migrate.plan import Plan, load_plan_text
@@ -422,7 +422,7 @@ def test_format_to_target(fmt: str, target: str, target_kind: str, generated: Ge
     # The ledger's source checksums are those of the whole source files, whatever the reader did.
     with Ledger.in_state_dir(plan.state_dir) as led:
         sums = {r.source_uri: r.source_checksum for r in led.records(fmt)}
-    assert sums == {f"file://{p}": "sha256:" + hashlib.sha256(p.read_bytes()).hexdigest()
+    assert sums == {f"file://{p}": f"crc32c:{checksums.crc32c_value(p.read_bytes()):08x}"
                     for p in generated.folder(fmt).rglob("data-*")}
     # A re-run finds nothing to do.
     again = run_dataset(plan, fmt, options=OPTIONS)
@@ -459,7 +459,8 @@ datasets:
         with store.open(uri) as fh:
             assert fh.read() == raw, uri
         assert listed[str(p.relative_to(generated.root))].size == len(raw)
-        assert store.checksum(uri) == "sha256:" + hashlib.sha256(raw).hexdigest()
+        assert store.checksum(uri) == f"crc32c:{checksums.crc32c_value(raw):08x}"
+        assert store.checksum(uri, "sha256") == "sha256:" + hashlib.sha256(raw).hexdigest()
     assert run_dataset(plan, f.name, options=OPTIONS).files_skipped == len(src_files)
 
 

@@ -7,6 +7,7 @@ import os
 
 import pytest
 
+from migrate import checksums
 from migrate.errors import NotFound
 from migrate.storage.base import PutResult
 
@@ -16,7 +17,8 @@ PAYLOAD = bytes(range(256)) * 4099  # ~1 MiB, not chunk-aligned
 
 
 def sha(data: bytes) -> str:
-    return "sha256:" + hashlib.sha256(data).hexdigest()
+    """The default content checksum (CRC32C) of ``data``."""
+    return f"crc32c:{checksums.crc32c_value(data):08x}"
 
 
 def names(entries) -> set[str]:  # type: ignore[no-untyped-def]

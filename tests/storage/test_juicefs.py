@@ -62,7 +62,7 @@ def test_gateway_multipart_64mib(juicefs_gateway: JfsFixture, capsys: pytest.Cap
             w.write(chunk)
     elapsed = time.monotonic() - t0
     assert s.stat(f"{root}/big.bin").size == total
-    assert s.checksum(f"{root}/big.bin") == "sha256:" + h.hexdigest()
+    assert s.checksum(f"{root}/big.bin", "sha256") == "sha256:" + h.hexdigest()
     assert s.list_multipart_uploads(root + "/") == []
     with capsys.disabled():
         print(f"\n[jfs gateway] 64 MiB upload {elapsed:.2f}s; "

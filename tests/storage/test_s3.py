@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from migrate import checksums
 from migrate.errors import AuthError, EndpointUnreachable, NotFound, StorageError, TransientStorageError
 from migrate.retry import RetryPolicy
 from migrate.storage import open_storage
@@ -34,16 +35,16 @@ def generated(total: int, seed: int = 7, chunk: int = MiB) -> Iterator[bytes]:
         left -= n
 
 
-def upload(store: S3Storage, uri: str, total: int) -> tuple[str, float]:
-    h = hashlib.sha256()
+def upload(store: S3Storage, uri: str, total: int, algorithm: str = checksums.DEFAULT) -> tuple[str, float]:
+    h = checksums.new(algorithm)
     t0 = time.monotonic()
-    with store.writer(uri) as w:
+    with store.writer(uri, algorithm) as w:
         for chunk in generated(total):
             h.update(chunk)
             w.write(chunk)
     elapsed = time.monotonic() - t0
     assert w.result is not None
-    assert w.result.checksum == "sha256:" + h.hexdigest()
+    assert w.result.checksum == f"{algorithm}:" + h.hexdigest()
     return w.result.checksum, elapsed
 
 

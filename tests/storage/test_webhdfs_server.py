@@ -387,7 +387,7 @@ def test_backend_atomic_writer(store: WebHdfsStorage, webhdfs_server: WebHdfsHan
     with pytest.raises(StorageError, match="folder"):
         store.put(base + "/w/adir", b"x")
     assert sorted(p.name for p in (local / "w").iterdir()) == ["adir", "target.bin"]
-    result = store.put(uri, iter([b"a" * 10, b"b" * 5]))
+    result = store.put(uri, iter([b"a" * 10, b"b" * 5]), "sha256")
     assert result.info.size == 15
     assert result.checksum == "sha256:" + hashlib.sha256(b"a" * 10 + b"b" * 5).hexdigest()
     assert (local / "w" / "target.bin").read_bytes() == b"a" * 10 + b"b" * 5
