@@ -230,7 +230,7 @@ sources: {{src: {{kind: local, path: "{a['src']}"}}}}
 targets:
   s3: {{kind: s3, endpoint: "{a['endpoint']}", bucket: {a['bucket']}, region: us-east-1,
        credentials: {{access_key_id_env: BENCH_KEY, secret_access_key_env: BENCH_SECRET}},
-       part_size_mb: 16, max_concurrency: 4}}
+       part_size_mb: 64, max_concurrency: 2}}
 datasets:
   - name: files
     source: {{store: src, path: ""}}
