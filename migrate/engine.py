@@ -344,6 +344,10 @@ class _Run:
         if self.kind == "iceberg":
             self._recover_iceberg(records)
             return
+        if self.kind == "copy" and not self.dst.writes_temp_files:
+            # Nothing to look for: copies delete no unknown files, and this store leaves no temp files
+            # (its uploads were swept above). Saves listing a target of millions of objects per run.
+            return
         known: set[str] = set()
         for r in records:
             known.update(r.target_uris if r.state in DONE_STATES else r.previous_uris)

@@ -156,6 +156,9 @@ class Storage(ABC):
     """One store. Methods take full URIs of this store's scheme."""
 
     scheme: str = ""
+    # Writers stage into temporary files beside the target (a crash can leave them behind); object
+    # stores stage into multipart uploads instead, which are invisible and swept separately.
+    writes_temp_files: bool = True
 
     @abstractmethod
     def list(self, uri: str) -> Iterator[FileInfo]:

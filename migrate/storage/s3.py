@@ -12,11 +12,12 @@ content checksum the writer already computes (over plain http as well; the heade
 them, stay signed). An endpoint that refuses the flexible-checksum headers gets Content-MD5 instead.
 The JuiceFS gateway (``jfs``, built on an older MinIO) keeps signed payloads.
 
-Single-request PUTs (objects below one part: most files of a typical tree) to a plain-http endpoint
-reached without a proxy skip botocore's request pipeline (~1 ms of Python per request): ``_LeanPut``
-signs them with SigV4 itself and sends them on a kept-alive connection per thread. It uses the same
-credentials (our env vars / profile / chain, refreshed like botocore's), retry policy and error mapping
-(it raises botocore's exception types). Everything else, multipart parts included, goes through boto3.
+The data path to a plain-http endpoint reached without a proxy (PUT, and the multipart create / part /
+complete calls, and the upload listing of crash recovery) skips botocore's request pipeline (~1 ms of
+Python per request): ``_LeanPut`` signs requests with SigV4 itself and sends them on a kept-alive
+connection per thread. It uses the same credentials (our env vars / profile / chain, refreshed like
+botocore's), retry policy and error mapping (it raises botocore's exception types). Everything else goes
+through boto3, whose client (~0.2 s to import and build) is then made on first use only.
 
 Retries: botocore's standard mode (``max_attempts``) handles throttling and 5xx on every call; part
 uploads are also wrapped in our backoff with full jitter, because one lost part costs a whole upload.
@@ -39,7 +40,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, BinaryIO, NoReturn, cast
 from urllib.parse import quote, urlsplit
@@ -207,25 +208,85 @@ class _LeanPut:
             conn.close()  # a thread still holding one connects it again on its next put
 
     def put(self, bucket: str, key: str, body: bytes | bytearray, extra: dict[str, str]) -> dict[str, Any]:
+        resp, _ = self.request("PUT", bucket, key, {}, body, extra, "PutObject")
+        return {"ETag": resp.getheader("ETag"), "ResponseMetadata": {"HTTPStatusCode": resp.status}}
+
+    def create_upload(self, bucket: str, key: str, extra: dict[str, str]) -> str:
+        _, data = self.request("POST", bucket, key, {"uploads": ""}, b"", extra, "CreateMultipartUpload")
+        upload_id = _xml_fields(data).get("UploadId")
+        if not upload_id:
+            raise _botocore_exc().ClientError(_error_response(500, data), "CreateMultipartUpload")
+        return upload_id
+
+    def upload_part(self, bucket: str, key: str, upload_id: str, number: int, body: bytes | bytearray,
+                    extra: dict[str, str]) -> str:
+        resp, _ = self.request("PUT", bucket, key, {"partNumber": str(number), "uploadId": upload_id}, body, extra,
+                               "UploadPart")
+        return str(resp.getheader("ETag") or "")
+
+    def complete(self, bucket: str, key: str, upload_id: str, parts: list[dict[str, Any]]) -> dict[str, Any]:
+        from xml.sax.saxutils import escape
+
+        xml = "".join(
+            f"<Part><PartNumber>{p['PartNumber']}</PartNumber><ETag>{escape(str(p['ETag']))}</ETag>"
+            + (f"<ChecksumCRC32C>{p['ChecksumCRC32C']}</ChecksumCRC32C>" if "ChecksumCRC32C" in p else "")
+            + "</Part>" for p in parts)
+        body = (f'<CompleteMultipartUpload xmlns="http://s3.amazonaws.com/doc/2006-03-01/">{xml}'
+                "</CompleteMultipartUpload>").encode()
+        _, data = self.request("POST", bucket, key, {"uploadId": upload_id}, body, {"Content-MD5": _md5_b64(body)},
+                               "CompleteMultipartUpload")
+        fields = _xml_fields(data)
+        if "Code" in fields:  # S3 may answer 200 and report the failure in the body
+            raise _botocore_exc().ClientError(_error_response(500, data), "CompleteMultipartUpload")
+        return {"ETag": fields.get("ETag", "")}
+
+    def list_uploads(self, bucket: str, query: dict[str, str]) -> dict[str, Any]:
+        """One ListMultipartUploads page, shaped like botocore's answer."""
+        import xml.etree.ElementTree as ET
+
+        _, data = self.request("GET", bucket, "", {"uploads": "", **query}, None, {}, "ListMultipartUploads")
+        root = ET.fromstring(data)
+        uploads: list[dict[str, Any]] = []
+        page: dict[str, str] = {}
+        for el in root:
+            tag = el.tag.rsplit("}", 1)[-1]
+            if tag == "Upload":
+                u: dict[str, Any] = {c.tag.rsplit("}", 1)[-1]: (c.text or "") for c in el}
+                initiated = u.get("Initiated")
+                u["Initiated"] = (datetime.fromisoformat(initiated.replace("Z", "+00:00")) if initiated
+                                  else datetime.fromtimestamp(0, UTC))
+                uploads.append(u)
+            else:
+                page[tag] = el.text or ""
+        return {"Uploads": uploads, "IsTruncated": page.get("IsTruncated", "").lower() == "true",
+                "NextKeyMarker": page.get("NextKeyMarker", ""),
+                "NextUploadIdMarker": page.get("NextUploadIdMarker", "")}
+
+    def request(self, method: str, bucket: str, key: str, query: dict[str, str], body: bytes | bytearray | None,
+                extra: dict[str, str], op: str) -> tuple[http.client.HTTPResponse, bytes]:
+        """One signed request; a 2xx answer and its body, else botocore's exception for the failure."""
         be = _botocore_exc()
         creds = self.credentials.get_frozen_credentials()
         amz_date = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
         day = amz_date[:8]
-        path = f"{self.prefix}/{quote(bucket, safe='')}/{quote(key, safe='/~')}"
+        path = f"{self.prefix}/{quote(bucket, safe='')}" + (f"/{quote(key, safe='/~')}" if key else "")
+        qs = "&".join(f"{quote(k, safe='-_.~')}={quote(v, safe='-_.~')}" for k, v in sorted(query.items()))
         headers = {"host": self.host_header, "x-amz-content-sha256": "UNSIGNED-PAYLOAD", "x-amz-date": amz_date}
         headers.update((k.lower(), v) for k, v in extra.items())
         if creds.token:
             headers["x-amz-security-token"] = creds.token
         names = sorted(headers)
         signed = ";".join(names)
-        canonical = "\n".join(["PUT", path, "", *(f"{n}:{' '.join(headers[n].split())}" for n in names), "",
+        canonical = "\n".join([method, path, qs, *(f"{n}:{' '.join(headers[n].split())}" for n in names), "",
                                signed, "UNSIGNED-PAYLOAD"])
         scope = f"{day}/{self.region}/s3/aws4_request"
         to_sign = f"AWS4-HMAC-SHA256\n{amz_date}\n{scope}\n{hashlib.sha256(canonical.encode()).hexdigest()}"
         signature = hmac.new(self._signing_key(creds.secret_key, day), to_sign.encode(), "sha256").hexdigest()
         headers["authorization"] = (f"AWS4-HMAC-SHA256 Credential={creds.access_key}/{scope}, "
                                     f"SignedHeaders={signed}, Signature={signature}")
-        headers["content-length"] = str(len(body))
+        if body is not None:
+            headers["content-length"] = str(len(body))
+        url = f"{path}?{qs}" if qs else path
         for fresh in (False, True):  # a kept-alive connection the server closed meanwhile: one new try
             conn = self._connection()
             reused = conn.sock is not None
@@ -240,7 +301,7 @@ class _LeanPut:
                     cast(Any, conn.sock).settimeout(self.read_timeout)
                     with self._all_lock:
                         self._all.add(conn)
-                conn.request("PUT", path, body=body, headers=headers)
+                conn.request(method, url, body=body, headers=headers)
                 resp = conn.getresponse()
                 data = resp.read()
             except (be.EndpointConnectionError, be.ConnectTimeoutError):
@@ -257,9 +318,21 @@ class _LeanPut:
             if resp.will_close:
                 self._drop()
             if resp.status >= 300:
-                raise be.ClientError(_error_response(resp.status, data), "PutObject")
-            return {"ETag": resp.getheader("ETag"), "ResponseMetadata": {"HTTPStatusCode": resp.status}}
+                raise be.ClientError(_error_response(resp.status, data), op)
+            return resp, data
         raise AssertionError("unreachable")
+
+
+def _xml_fields(body: bytes) -> dict[str, str]:
+    """Leaf elements of a small S3 XML answer by tag (namespaces dropped); {} if it is not XML."""
+    import xml.etree.ElementTree as ET
+
+    out: dict[str, str] = {}
+    with contextlib.suppress(ET.ParseError):
+        for el in ET.fromstring(body).iter():
+            if len(el) == 0:
+                out.setdefault(el.tag.rsplit("}", 1)[-1], el.text or "")
+    return out
 
 
 def _error_response(status: int, body: bytes) -> dict[str, Any]:
@@ -290,6 +363,18 @@ def _lean_put_possible(endpoint_url: str | None) -> bool:
 
 
 @dataclass(frozen=True)
+class _StaticCredentials:
+    """Keys read from the environment, shaped like botocore's credentials for ``_LeanPut``."""
+
+    access_key: str
+    secret_key: str = field(repr=False)
+    token: str | None = field(default=None, repr=False)
+
+    def get_frozen_credentials(self) -> _StaticCredentials:
+        return self
+
+
+@dataclass(frozen=True)
 class MultipartUpload:
     uri: str
     key: str
@@ -299,6 +384,8 @@ class MultipartUpload:
 
 class S3Storage(Storage):
     """An S3 endpoint; ``scheme`` is echoed in every URI it returns (s3, s3a, or jfs for a gateway)."""
+
+    writes_temp_files = False
 
     def __init__(
         self,
@@ -316,10 +403,6 @@ class S3Storage(Storage):
         read_timeout: float = 60,
         max_attempts: int = 6,
     ) -> None:
-        import boto3
-        import botocore.exceptions
-        from botocore.config import Config
-
         if part_size < MIN_PART:
             raise ConfigError(f"part_size {part_size} is below S3's 5 MiB minimum")
         if max_concurrency < 1 or max_attempts < 1:
@@ -353,11 +436,61 @@ class S3Storage(Storage):
             self.credential_source = f"profile {profile}"
         else:
             self.credential_source = "the default credential chain"
+        self._client: Any = None
+        self._client_lock = threading.Lock()
+        self._lean: _LeanPut | None = None
+        lean = self.body_checksum is not None and _lean_put_possible(endpoint_url)
+        if lean and key_id and region:
+            # Everything a copy needs goes through the lean client, so botocore (~0.2 s to import and
+            # build a client) is only loaded if some other call needs it.
+            assert endpoint_url is not None
+            self.endpoint = endpoint_url.rstrip("/")
+            self._client_args: tuple[Any, ...] = (endpoint_url, region, key_id, secret, token, profile,
+                                                  max_attempts, connect_timeout, read_timeout)
+            self._lean = _LeanPut(self.endpoint, region, _StaticCredentials(key_id, cast(str, secret), token),
+                                  connect_timeout, read_timeout)
+            return
+        session, region = self._session(profile, key_id, region)
+        self._client_args = (endpoint_url, region, key_id, secret, token, profile, max_attempts, connect_timeout,
+                             read_timeout)
+        self._client = self._new_client(session)
+        self.endpoint = self._client.meta.endpoint_url
+        if lean:
+            import botocore.credentials
+
+            creds = (botocore.credentials.Credentials(key_id, cast(str, secret), token) if key_id
+                     else session.get_credentials())
+            if creds is not None:  # none found: botocore's path reports it (AuthError)
+                self._lean = _LeanPut(self.endpoint, region, creds, connect_timeout, read_timeout)
+
+    @staticmethod
+    def _session(profile: str | None, key_id: str | None, region: str | None) -> tuple[Any, str]:
+        import boto3
+        import botocore.exceptions
+
         try:
             session = boto3.session.Session(profile_name=None if key_id else profile)
         except botocore.exceptions.ProfileNotFound as exc:
             raise ConfigError(f"AWS profile {profile!r} not found") from exc
-        region = region or session.region_name or "us-east-1"
+        return session, region or session.region_name or "us-east-1"
+
+    @property
+    def client(self) -> Any:
+        """The boto3 client, made on first use when the lean client was enough so far."""
+        c = self._client
+        if c is None:
+            with self._client_lock:
+                if self._client is None:
+                    _, region, key_id, _, _, profile = self._client_args[:6]
+                    self._client = self._new_client(self._session(profile, key_id, region)[0])
+                c = self._client
+        return c
+
+    def _new_client(self, session: Any) -> Any:
+        from botocore.config import Config
+
+        (endpoint_url, region, key_id, secret, token, _, max_attempts, connect_timeout,
+         read_timeout) = self._client_args
         config = Config(
             region_name=region,
             signature_version="s3v4",
@@ -375,23 +508,15 @@ class S3Storage(Storage):
             request_checksum_calculation="when_required",
             response_checksum_validation="when_required",
         )
-        self.client = session.client(
+        client = session.client(
             "s3", endpoint_url=endpoint_url, aws_access_key_id=key_id, aws_secret_access_key=secret,
             aws_session_token=token, config=config,
         )
-        self.endpoint = self.client.meta.endpoint_url
-        self._lean: _LeanPut | None = None
-        if self.body_checksum and _lean_put_possible(endpoint_url):
-            import botocore.credentials
-
-            creds = (botocore.credentials.Credentials(key_id, cast(str, secret), token) if key_id
-                     else session.get_credentials())
-            if creds is not None:  # none found: botocore's path reports it (AuthError)
-                self._lean = _LeanPut(self.endpoint, region, creds, connect_timeout, read_timeout)
-        self.client.meta.events.register_first("needs-retry.s3", self._cap_connect_retries)
-        self.client.meta.events.register("before-call.s3.DeleteObjects", _add_content_md5)
+        client.meta.events.register_first("needs-retry.s3", self._cap_connect_retries)
+        client.meta.events.register("before-call.s3.DeleteObjects", _add_content_md5)
         if self.body_checksum:  # an unsigned CompleteMultipartUpload body still gets its checksum
-            self.client.meta.events.register("before-call.s3.CompleteMultipartUpload", _add_content_md5)
+            client.meta.events.register("before-call.s3.CompleteMultipartUpload", _add_content_md5)
+        return client
 
     # -- helpers -------------------------------------------------------------------------------
 
@@ -610,7 +735,21 @@ class S3Storage(Storage):
             pool.shutdown(wait=True)
         if self._lean is not None:
             self._lean.close()
-        self.client.close()
+        if self._client is not None:
+            self._client.close()
+
+    def _send_part(self, bucket: str, key: str, upload_id: str, number: int, body: bytes | bytearray,
+                   checksum: dict[str, str]) -> str:
+        """One UploadPart; its ETag. ``checksum``: the body's ChecksumCRC32C or ContentMD5 argument."""
+        lean = self._lean
+        if lean is not None:
+            extra = {("x-amz-checksum-crc32c" if k == "ChecksumCRC32C" else "Content-MD5"): v
+                     for k, v in checksum.items()}
+            return lean.upload_part(bucket, key, upload_id, number, body, extra)
+        # A bytearray body is sent as is (no copy); botocore accepts it though the stubs say bytes.
+        resp = self.client.upload_part(Bucket=bucket, Key=key, UploadId=upload_id, PartNumber=number,
+                                       Body=cast(bytes, body), **checksum)
+        return str(resp["ETag"])
 
     def _parts_pool(self) -> ThreadPoolExecutor:
         with self._part_pool_lock:
@@ -626,8 +765,16 @@ class S3Storage(Storage):
         bucket, key = self._split(prefix)
         kwargs: dict[str, Any] = {"Bucket": bucket, "Prefix": key}
         out: builtins.list[MultipartUpload] = []
+        lean = self._lean
         while True:
-            page = self._call("list uploads", prefix, self.client.list_multipart_uploads, **kwargs)
+            if lean is not None:
+                query = {"prefix": key, **({"key-marker": kwargs["KeyMarker"]} if "KeyMarker" in kwargs else {}),
+                         **({"upload-id-marker": kwargs["UploadIdMarker"]} if "UploadIdMarker" in kwargs else {})}
+                page = self._call("list uploads", prefix, lambda q=query: call_with_retry(
+                    lambda: lean.list_uploads(bucket, q), policy=self.retry_policy, is_transient=is_transient,
+                    what=f"list of uploads under {prefix}"))
+            else:
+                page = self._call("list uploads", prefix, self.client.list_multipart_uploads, **kwargs)
             for u in page.get("Uploads") or ():
                 if not u["Key"].startswith(key):  # some servers ignore Prefix
                     continue
@@ -834,17 +981,35 @@ class _S3Writer(AtomicWriter):
 
     def _start_upload(self) -> None:
         store = self.store
-        kwargs: dict[str, Any] = {"Bucket": self.bucket, "Key": self.key}
+        lean = store._lean
+
+        def create(crc: bool) -> str:
+            if lean is not None:
+                extra = {"x-amz-checksum-algorithm": "CRC32C"} if crc else {}
+                return call_with_retry(lambda: lean.create_upload(self.bucket, self.key, extra),
+                                       policy=store.retry_policy, is_transient=is_transient,
+                                       what=f"start of the upload of {self.uri}")
+            kw = {"ChecksumAlgorithm": "CRC32C"} if crc else {}
+            return str(store.client.create_multipart_upload(Bucket=self.bucket, Key=self.key, **kw)["UploadId"])
+
         if store.body_checksum == "crc32c":
             try:
-                resp = store.client.create_multipart_upload(**kwargs, ChecksumAlgorithm="CRC32C")
-                self._upload_id, self._crc_parts = resp["UploadId"], True
+                self._upload_id, self._crc_parts = create(True), True
                 return
             except Exception as exc:
                 if not self._refused_checksum(exc, "start multipart upload"):
                     store._fail(exc, self.uri, "start multipart upload")
-        resp = store._call("start multipart upload", self.uri, store.client.create_multipart_upload, **kwargs)
-        self._upload_id = resp["UploadId"]
+        self._upload_id = store._call("start multipart upload", self.uri, create, crc=False)
+
+    def _complete(self, upload_id: str, parts: list[dict[str, Any]]) -> Any:
+        store = self.store
+        lean = store._lean
+        if lean is not None:
+            return call_with_retry(lambda: lean.complete(self.bucket, self.key, upload_id, parts),
+                                   policy=store.retry_policy, is_transient=is_transient,
+                                   what=f"completion of the upload of {self.uri}")
+        return store.client.complete_multipart_upload(Bucket=self.bucket, Key=self.key, UploadId=upload_id,
+                                                      MultipartUpload={"Parts": parts})
 
     def _put(self, body: bytes | bytearray) -> Any:
         store = self.store
@@ -902,17 +1067,15 @@ class _S3Writer(AtomicWriter):
 
         checksum = self._body_args(body, self._crc_parts)  # computed here, in the pool, once for all tries
 
-        def once() -> Any:
-            # A bytearray body is sent as is (no copy); botocore accepts it though the stubs say bytes.
-            return store.client.upload_part(Bucket=self.bucket, Key=self.key, UploadId=upload_id,
-                                            PartNumber=number, Body=cast(bytes, body), **checksum)
+        def once() -> str:
+            return store._send_part(self.bucket, self.key, upload_id, number, body, checksum)
 
         try:
             resp = call_with_retry(once, policy=store.retry_policy, is_transient=is_transient,
                                    what=f"upload of part {number} of {self.uri}")
         except Exception as exc:
             store._fail(exc, self.uri, f"upload part {number}")
-        done = {"PartNumber": number, "ETag": resp["ETag"]}
+        done = {"PartNumber": number, "ETag": resp}
         if "ChecksumCRC32C" in checksum:  # Complete must list every part's checksum
             done["ChecksumCRC32C"] = checksum["ChecksumCRC32C"]
         return done
@@ -934,9 +1097,8 @@ class _S3Writer(AtomicWriter):
                     self._ship(tail)
                 self._buf = bytearray()
                 parts = [f.result() for f in self._futures]
-                resp = store._call("complete multipart upload", self.uri,
-                                   store.client.complete_multipart_upload, Bucket=self.bucket, Key=self.key,
-                                   UploadId=self._upload_id, MultipartUpload={"Parts": parts})
+                resp = store._call("complete multipart upload", self.uri, self._complete,
+                                   upload_id=self._upload_id, parts=parts)
                 self._upload_id = None  # completed: nothing left to abort
                 self._futures = []
         except BaseException:
