@@ -238,7 +238,11 @@ def copy_file(task: PartTask, queue: Any = None) -> PartOutcome:
     want = chunk if task.size >= chunk else task.size + 1
     read = 0
     with src.open(task.src_uri) as f, dst.writer(task.dst_uri, algo) as w:
+        # Wait for room for a part before reading it (S3): a waiting thread then holds no part.
+        reserve = getattr(w, "reserve_part", None) if chunk == part else None
         while True:
+            if reserve is not None and task.size - read >= chunk:
+                reserve()
             data = f.read(want)
             want = chunk
             if not data:

@@ -930,6 +930,22 @@ class _S3Writer(AtomicWriter):
         self._slots = threading.BoundedSemaphore(store.max_concurrency)
         self._futures: list[Future[dict[str, Any]]] = []
         self._next_part = 1
+        self._reserved = False  # room for one part taken ahead by reserve_part
+
+    def reserve_part(self) -> None:
+        """Wait now for room for one more part in flight, before the caller reads that part: a copy
+        reading part-sized chunks then holds no data while it waits, so its memory is the parts in
+        flight, not also one waiting chunk per copy thread."""
+        if not self._reserved:
+            self._slots.acquire()
+            self.store._parts_in_flight.acquire()
+            self._reserved = True
+
+    def _release_reservation(self) -> None:
+        if self._reserved:
+            self._reserved = False
+            self.store._parts_in_flight.release()
+            self._slots.release()
 
     def _write(self, data: memoryview) -> None:
         size = self.store.part_size
@@ -1043,8 +1059,11 @@ class _S3Writer(AtomicWriter):
         if number > MAX_PARTS:
             raise StorageError(f"{self.uri} needs more than {MAX_PARTS} parts: raise part_size", self.uri)
         self._next_part += 1
-        self._slots.acquire()
-        store._parts_in_flight.acquire()
+        if self._reserved:
+            self._reserved = False  # this part takes the room reserved for it
+        else:
+            self._slots.acquire()
+            store._parts_in_flight.acquire()
 
         def release() -> None:
             store._parts_in_flight.release()
@@ -1091,10 +1110,12 @@ class _S3Writer(AtomicWriter):
             tail = self._held if self._held is not None else self._buf
             self._held = None
             if self._upload_id is None:
+                self._release_reservation()  # the whole object is one PUT: no part will use it
                 resp = self._put(tail)
             else:
                 if tail:
                     self._ship(tail)
+                self._release_reservation()  # reserved for a part that never came (the source shrank)
                 self._buf = bytearray()
                 parts = [f.result() for f in self._futures]
                 resp = store._call("complete multipart upload", self.uri, self._complete,
@@ -1116,6 +1137,7 @@ class _S3Writer(AtomicWriter):
         wait(futures)
 
     def _abort(self) -> None:
+        self._release_reservation()
         self._buf = bytearray()
         self._held = None
         self._shutdown()  # wait for running parts so none lands after the abort

@@ -126,7 +126,7 @@ def test_multipart_concurrency_is_bounded(seaweedfs: S3Fixture) -> None:
             with lock:
                 active -= 1
 
-    s._send_part = counting  # type: ignore[method-assign]
+    s._send_part = counting  # type: ignore[method-assign,assignment]
     uri = f"{root}/parts.bin"
     checksum, _ = upload(s, uri, 23 * MiB)
     assert 1 < peak <= 3
@@ -439,3 +439,29 @@ def test_lean_put_dead_endpoint_is_unreachable(monkeypatch: pytest.MonkeyPatch) 
     with pytest.raises(EndpointUnreachable):
         store.put("s3://b/x", b"small body")
     assert time.monotonic() - start < 15
+
+
+def test_reserved_part_room_always_comes_back(seaweedfs: S3Fixture) -> None:
+    """A copy reserves room for a part before reading it; every outcome gives the room back."""
+    root = seaweedfs.root_uri("reserve")
+    s = store_for(seaweedfs, part_size=5 * MiB, max_concurrency=2)
+    full = s._parts_in_flight._value
+    with s.writer(f"{root}/small.bin") as w:  # reserved, then the source was small: one PUT
+        w.reserve_part()  # type: ignore[attr-defined]
+        w.write(b"x" * 10)
+    with s.writer(f"{root}/big.bin") as w:  # reserved and used by a part, then by the tail
+        w.reserve_part()  # type: ignore[attr-defined]
+        w.write(bytes(5 * MiB))
+        w.reserve_part()  # type: ignore[attr-defined]
+        w.write(b"tail")
+    with pytest.raises(RuntimeError), s.writer(f"{root}/gone.bin") as w:  # reserved, then aborted
+        w.reserve_part()  # type: ignore[attr-defined]
+        raise RuntimeError("boom")
+    deadline = time.monotonic() + 5  # part slots are released by the futures' done callbacks
+    while s._parts_in_flight._value != full and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert s._parts_in_flight._value == full
+    assert s.stat(f"{root}/small.bin").size == 10 and s.stat(f"{root}/big.bin").size == 5 * MiB + 4
+    with pytest.raises(NotFound):
+        s.stat(f"{root}/gone.bin")
+    assert s.list_multipart_uploads(root) == []
