@@ -440,19 +440,20 @@ class S3Storage(Storage):
         self._client_lock = threading.Lock()
         self._lean: _LeanPut | None = None
         lean = self.body_checksum is not None and _lean_put_possible(endpoint_url)
-        if lean and key_id and region:
-            # Everything a copy needs goes through the lean client, so botocore (~0.2 s to import and
-            # build a client) is only loaded if some other call needs it.
-            assert endpoint_url is not None
+        # Keys and region given: everything a copy needs goes through the lean client, so botocore
+        # (~0.2 s to import and build a client) is only loaded if some other call needs it.
+        lazy = bool(lean and key_id and region)
+        session: Any = None
+        if not lazy:
+            session, region = self._session(profile, key_id, region)
+        self._client_args: tuple[Any, ...] = (endpoint_url, region, key_id, secret, token, profile, max_attempts,
+                                              connect_timeout, read_timeout)
+        if lazy:
+            assert endpoint_url is not None and key_id is not None and region is not None
             self.endpoint = endpoint_url.rstrip("/")
-            self._client_args: tuple[Any, ...] = (endpoint_url, region, key_id, secret, token, profile,
-                                                  max_attempts, connect_timeout, read_timeout)
             self._lean = _LeanPut(self.endpoint, region, _StaticCredentials(key_id, cast(str, secret), token),
                                   connect_timeout, read_timeout)
             return
-        session, region = self._session(profile, key_id, region)
-        self._client_args = (endpoint_url, region, key_id, secret, token, profile, max_attempts, connect_timeout,
-                             read_timeout)
         self._client = self._new_client(session)
         self.endpoint = self._client.meta.endpoint_url
         if lean:
@@ -461,7 +462,7 @@ class S3Storage(Storage):
             creds = (botocore.credentials.Credentials(key_id, cast(str, secret), token) if key_id
                      else session.get_credentials())
             if creds is not None:  # none found: botocore's path reports it (AuthError)
-                self._lean = _LeanPut(self.endpoint, region, creds, connect_timeout, read_timeout)
+                self._lean = _LeanPut(self.endpoint, cast(str, region), creds, connect_timeout, read_timeout)
 
     @staticmethod
     def _session(profile: str | None, key_id: str | None, region: str | None) -> tuple[Any, str]:
@@ -768,11 +769,15 @@ class S3Storage(Storage):
         lean = self._lean
         while True:
             if lean is not None:
-                query = {"prefix": key, **({"key-marker": kwargs["KeyMarker"]} if "KeyMarker" in kwargs else {}),
-                         **({"upload-id-marker": kwargs["UploadIdMarker"]} if "UploadIdMarker" in kwargs else {})}
-                page = self._call("list uploads", prefix, lambda q=query: call_with_retry(
-                    lambda: lean.list_uploads(bucket, q), policy=self.retry_policy, is_transient=is_transient,
-                    what=f"list of uploads under {prefix}"))
+                query = {"prefix": key}
+                if "KeyMarker" in kwargs:
+                    query.update({"key-marker": kwargs["KeyMarker"], "upload-id-marker": kwargs["UploadIdMarker"]})
+
+                def lean_page(q: dict[str, str] = query) -> Any:
+                    return call_with_retry(lambda: lean.list_uploads(bucket, q), policy=self.retry_policy,
+                                           is_transient=is_transient, what=f"list of uploads under {prefix}")
+
+                page = self._call("list uploads", prefix, lean_page)
             else:
                 page = self._call("list uploads", prefix, self.client.list_multipart_uploads, **kwargs)
             for u in page.get("Uploads") or ():
