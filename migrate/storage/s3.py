@@ -69,6 +69,7 @@ DELETE_BATCH = 1000  # DeleteObjects limit
 CHECKSUM_UNSUPPORTED_CODES = {"InvalidArgument", "InvalidRequest", "BadRequest"}
 CONNECT_ATTEMPTS = 2  # tries for refused / timed-out connections before EndpointUnreachable
 PARTS_IN_FLIGHT_PER_STORE = 2  # x max_concurrency: parts uploading at once over all writers of a store
+UPLOAD_BUFFER_BYTES = 512 * MiB  # ... and no more part bodies than this in flight per store (at least one)
 
 AUTH_CODES = {"InvalidAccessKeyId", "SignatureDoesNotMatch", "AccessDenied", "403", "InvalidToken",
               "ExpiredToken", "InvalidSecurity", "AccountProblem", "AllAccessDisabled"}
@@ -412,8 +413,11 @@ class S3Storage(Storage):
         self.max_concurrency = int(max_concurrency)
         # Part uploads of all writers of this store share one pool and one cap on parts in flight, so
         # many concurrent writers (one per copy thread) hold at most PARTS_IN_FLIGHT_PER_STORE x
-        # max_concurrency parts, plus the one each is filling, however many files are open.
-        self._parts_in_flight = threading.BoundedSemaphore(PARTS_IN_FLIGHT_PER_STORE * self.max_concurrency)
+        # max_concurrency parts and UPLOAD_BUFFER_BYTES (64 MiB parts x 8: 8 in flight, not 16), plus the
+        # one each is filling, however many files are open.
+        self.parts_in_flight_max = max(1, min(PARTS_IN_FLIGHT_PER_STORE * self.max_concurrency,
+                                              UPLOAD_BUFFER_BYTES // self.part_size))
+        self._parts_in_flight = threading.BoundedSemaphore(self.parts_in_flight_max)
         self._part_pool: ThreadPoolExecutor | None = None
         self._part_pool_lock = threading.Lock()
         self.retry_policy = RetryPolicy(attempts=max_attempts)
@@ -755,7 +759,7 @@ class S3Storage(Storage):
     def _parts_pool(self) -> ThreadPoolExecutor:
         with self._part_pool_lock:
             if self._part_pool is None:
-                self._part_pool = ThreadPoolExecutor(PARTS_IN_FLIGHT_PER_STORE * self.max_concurrency,
+                self._part_pool = ThreadPoolExecutor(self.parts_in_flight_max,
                                                      thread_name_prefix="s3-part")
             return self._part_pool
 
@@ -916,10 +920,10 @@ class _S3Writer(AtomicWriter):
     """Buffer up to one part; below part_size -> one PUT on commit, else a concurrent multipart upload.
 
     Memory stays bounded: ``write`` blocks until a slot frees, with at most ``max_concurrency`` parts
-    of this writer in flight and at most ``PARTS_IN_FLIGHT_PER_STORE x max_concurrency`` over all
-    writers of the store (they share one upload pool), plus the part being filled. A write of an
-    immutable ``bytes`` of exactly one part (a copy reading part-sized chunks) is uploaded as is,
-    without copying it into the buffer, and so is a lone ``bytes`` below one part (a small file read
+    of this writer in flight and at most ``parts_in_flight_max`` over all writers of the store (they
+    share one upload pool), plus the part being filled. A write of an immutable ``bytes`` of exactly
+    one part (a copy reading part-sized chunks) is uploaded as is, without copying it into the buffer,
+    and so is a lone ``bytes`` below one part (a small file read
     at once, or a copy's last chunk): it is held by reference and becomes the PUT body or last part.
     """
 

@@ -465,3 +465,13 @@ def test_reserved_part_room_always_comes_back(seaweedfs: S3Fixture) -> None:
     with pytest.raises(NotFound):
         s.stat(f"{root}/gone.bin")
     assert s.list_multipart_uploads(root) == []
+
+
+def test_parts_in_flight_are_bounded_in_bytes(seaweedfs: S3Fixture) -> None:
+    """However many parts the concurrency allows, a store keeps at most UPLOAD_BUFFER_BYTES of them in flight."""
+    from migrate.storage.s3 import UPLOAD_BUFFER_BYTES
+
+    assert store_for(seaweedfs, part_size=5 * MiB, max_concurrency=3).parts_in_flight_max == 6
+    big = store_for(seaweedfs, part_size=64 * MiB, max_concurrency=8)
+    assert big.parts_in_flight_max * big.part_size <= UPLOAD_BUFFER_BYTES
+    assert store_for(seaweedfs, part_size=5120 * MiB).parts_in_flight_max == 1  # never zero
