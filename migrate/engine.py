@@ -191,8 +191,8 @@ class _Run:
         self.src: Storage = open_storage(self.src_root, **self.src_opts)
         self.ledger = Ledger.in_state_dir(state_dir)
         self.catalog = catalog
-        self._session: Any = None  # iceberg.TableSession, in this process
-        self._helper: Any = None  # iceberg.CatalogProcess running the session, until joined
+        self._session: Any = None  # the table: iceberg.TableSession here, or the helper running it once joined
+        self._helper: Any = None  # iceberg.CatalogProcess / CatalogThread opening the table, until joined
         if self.kind == "iceberg":
             self._open_iceberg()
         else:
@@ -282,21 +282,13 @@ class _Run:
                         self.dst_root)
 
     def _iceberg(self, method: str, *args: Any) -> Any:
-        from migrate import iceberg
-
         self.join_iceberg()
-        if isinstance(self._session, (iceberg.CatalogProcess, iceberg.CatalogThread)):
-            return self._session.call(method, *args)
-        return getattr(self._session, method)(*args)
+        return self._session.call(method, *args)
 
     def close(self) -> None:
         """Stop the catalog helper (if any)."""
-        if self.kind != "iceberg":
-            return
-        from migrate import iceberg
-
         for h in (self._helper, self._session):
-            if isinstance(h, (iceberg.CatalogProcess, iceberg.CatalogThread)):
+            if h is not None:
                 h.close()
         self._helper = None
 
@@ -606,7 +598,7 @@ def _execute(run: _Run) -> None:
     todo: list[_FileWork] = []
     pending: list[FileRecord] = []  # new or changed files, recorded in one transaction
     skipped: list[str] = []
-    failed: list[str] = []
+    failed: list[tuple[str, str]] = []  # (uri, error) of files that cannot be planned
     for f in sorted(listing, key=lambda f: -f.size):  # big files first: better packing of parts
         rec = by_uri.get(f.uri)
         version = version_key(f.uri, f.size, f.mtime)
@@ -617,12 +609,8 @@ def _execute(run: _Run) -> None:
         try:
             w = run.plan_file(f, rec.previous_uris if rec is not None else [])
         except MigrateError as exc:
-            run.ledger.upsert_pending_many([*pending, FileRecord(name, f.uri, f.size, f.mtime, version)])
-            pending = []
-            run.ledger.mark_failed(name, f.uri, str(exc))
-            run.report.files_failed += 1
-            run.report.errors.append({"uri": f.uri, "error": str(exc)})
-            failed.append(f.uri)
+            pending.append(FileRecord(name, f.uri, f.size, f.mtime, version))
+            failed.append((f.uri, str(exc)))
             continue
         if rec is None or rec.version != version:
             pending.append(run._record(w))
@@ -630,6 +618,10 @@ def _execute(run: _Run) -> None:
                 w.previous_uris = list(rec.target_uris)
         todo.append(w)
     run.ledger.upsert_pending_many(pending)
+    for uri, error in failed:
+        run.ledger.mark_failed(name, uri, error)
+        run.report.errors.append({"uri": uri, "error": error})
+    run.report.files_failed += len(failed)
     # One file_finished per file counted here: listed files (skipped, failed or processed) and
     # missing ones (in the ledger, gone from the source), so the files bar ends at its total.
     run.progress.dataset_started(name, len(listing) + len(run.report.missing), sum(w.info.size for w in todo))
@@ -637,7 +629,7 @@ def _execute(run: _Run) -> None:
         run.progress.file_finished(name, uri, status="missing")
     for uri in skipped:
         run.progress.file_finished(name, uri, status="skipped")
-    for uri in failed:
+    for uri, _ in failed:
         run.progress.file_finished(name, uri, status="failed")
     if todo:
         _pump(run, todo)

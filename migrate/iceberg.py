@@ -339,6 +339,13 @@ class TableSession:
                                       location=self.location, dataset=self.dataset)
         return str(self.table.location()).rstrip("/") if self.table is not None else None
 
+    def call(self, method: str, *args: Any) -> Any:
+        """The helpers' ``call``, in this process (the engine talks to all three alike)."""
+        return getattr(self, method)(*args)
+
+    def close(self) -> None:
+        """The helpers' ``close``: nothing runs beside this process."""
+
     def recovery_state(self) -> tuple[set[str], set[str]]:
         """(source version keys any snapshot recorded, data files of the current snapshot)."""
         if self.table is None:

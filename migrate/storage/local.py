@@ -101,8 +101,6 @@ class _RangeReader(ReadStream):
         self._left -= len(data)
         return data
 
-
-
     def close(self) -> None:
         self._f.close()
         super().close()

@@ -14,7 +14,7 @@ The JuiceFS gateway (``jfs``, built on an older MinIO) keeps signed payloads.
 
 The data path to a plain-http endpoint reached without a proxy (PUT, and the multipart create / part /
 complete calls, and the upload listing of crash recovery) skips botocore's request pipeline (~1 ms of
-Python per request): ``_LeanPut`` signs requests with SigV4 itself and sends them on a kept-alive
+Python per request): ``_LeanClient`` signs requests with SigV4 itself and sends them on a kept-alive
 connection per thread. It uses the same credentials (our env vars / profile / chain, refreshed like
 botocore's), retry policy and error mapping (it raises botocore's exception types). Everything else goes
 through boto3, whose client (~0.2 s to import and build) is then made on first use only.
@@ -152,8 +152,8 @@ def _add_content_md5(params: dict[str, Any], **_: Any) -> None:
         headers["Content-MD5"] = base64.b64encode(hashlib.md5(body).digest()).decode()
 
 
-class _LeanPut:
-    """PutObject without botocore's pipeline: SigV4 with UNSIGNED-PAYLOAD, one connection per thread.
+class _LeanClient:
+    """The copy data path without botocore's pipeline: SigV4 with UNSIGNED-PAYLOAD, one connection per thread.
 
     Only for plain-http endpoints with path-style addressing and no proxy (``S3Storage`` decides). The
     body's checksum header (CRC32C or Content-MD5) is signed and verified by the server. Failures are
@@ -338,18 +338,14 @@ def _xml_fields(body: bytes) -> dict[str, str]:
 
 def _error_response(status: int, body: bytes) -> dict[str, Any]:
     """An S3 XML error body -> the dict botocore's ClientError carries."""
-    import xml.etree.ElementTree as ET
+    fields = _xml_fields(body)
+    return {"Error": {"Code": fields.get("Code") or str(status), "Message": fields.get("Message", "")},
+            "ResponseMetadata": {"HTTPStatusCode": status}}
 
-    code, message = str(status), ""
-    with contextlib.suppress(ET.ParseError):
-        root = ET.fromstring(body)
-        for el in root.iter():
-            tag = el.tag.rsplit("}", 1)[-1]
-            if tag == "Code" and el.text:
-                code = el.text
-            elif tag == "Message" and el.text:
-                message = el.text
-    return {"Error": {"Code": code, "Message": message}, "ResponseMetadata": {"HTTPStatusCode": status}}
+
+def _checksum_headers(args: dict[str, str]) -> dict[str, str]:
+    """boto3's ChecksumCRC32C / ContentMD5 arguments as the HTTP headers they become."""
+    return {("x-amz-checksum-crc32c" if k == "ChecksumCRC32C" else "Content-MD5"): v for k, v in args.items()}
 
 
 def _lean_put_possible(endpoint_url: str | None) -> bool:
@@ -365,7 +361,7 @@ def _lean_put_possible(endpoint_url: str | None) -> bool:
 
 @dataclass(frozen=True)
 class _StaticCredentials:
-    """Keys read from the environment, shaped like botocore's credentials for ``_LeanPut``."""
+    """Keys read from the environment, shaped like botocore's credentials for ``_LeanClient``."""
 
     access_key: str
     secret_key: str = field(repr=False)
@@ -442,7 +438,7 @@ class S3Storage(Storage):
             self.credential_source = "the default credential chain"
         self._client: Any = None
         self._client_lock = threading.Lock()
-        self._lean: _LeanPut | None = None
+        self._lean: _LeanClient | None = None
         lean = self.body_checksum is not None and _lean_put_possible(endpoint_url)
         # Keys and region given: everything a copy needs goes through the lean client, so botocore
         # (~0.2 s to import and build a client) is only loaded if some other call needs it.
@@ -455,7 +451,7 @@ class S3Storage(Storage):
         if lazy:
             assert endpoint_url is not None and key_id is not None and region is not None
             self.endpoint = endpoint_url.rstrip("/")
-            self._lean = _LeanPut(self.endpoint, region, _StaticCredentials(key_id, cast(str, secret), token),
+            self._lean = _LeanClient(self.endpoint, region, _StaticCredentials(key_id, cast(str, secret), token),
                                   connect_timeout, read_timeout)
             return
         self._client = self._new_client(session)
@@ -466,7 +462,7 @@ class S3Storage(Storage):
             creds = (botocore.credentials.Credentials(key_id, cast(str, secret), token) if key_id
                      else session.get_credentials())
             if creds is not None:  # none found: botocore's path reports it (AuthError)
-                self._lean = _LeanPut(self.endpoint, cast(str, region), creds, connect_timeout, read_timeout)
+                self._lean = _LeanClient(self.endpoint, cast(str, region), creds, connect_timeout, read_timeout)
 
     @staticmethod
     def _session(profile: str | None, key_id: str | None, region: str | None) -> tuple[Any, str]:
@@ -748,9 +744,7 @@ class S3Storage(Storage):
         """One UploadPart; its ETag. ``checksum``: the body's ChecksumCRC32C or ContentMD5 argument."""
         lean = self._lean
         if lean is not None:
-            extra = {("x-amz-checksum-crc32c" if k == "ChecksumCRC32C" else "Content-MD5"): v
-                     for k, v in checksum.items()}
-            return lean.upload_part(bucket, key, upload_id, number, body, extra)
+            return lean.upload_part(bucket, key, upload_id, number, body, _checksum_headers(checksum))
         # A bytearray body is sent as is (no copy); botocore accepts it though the stubs say bytes.
         resp = self.client.upload_part(Bucket=bucket, Key=key, UploadId=upload_id, PartNumber=number,
                                        Body=cast(bytes, body), **checksum)
@@ -1043,8 +1037,7 @@ class _S3Writer(AtomicWriter):
         lean = store._lean
         if lean is not None and store.body_checksum:
             def put(crc: bool) -> Any:
-                extra = {("x-amz-checksum-crc32c" if k == "ChecksumCRC32C" else "Content-MD5"): v
-                         for k, v in self._body_args(body, crc).items()}
+                extra = _checksum_headers(self._body_args(body, crc))
                 return call_with_retry(lambda: lean.put(self.bucket, self.key, body, extra),
                                        policy=store.retry_policy, is_transient=is_transient,
                                        what=f"put of {self.uri}")
