@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from migrate import checksums
 from migrate.storage import Storage, open_storage
+from migrate.storage.filerange import regular_fd
 from migrate.writers.parquet import ParquetPartWriter, WriterOptions
 
 if TYPE_CHECKING:  # Arrow is imported where used: copy-only runs never load it
@@ -227,6 +228,7 @@ def copy_file(task: PartTask, queue: Any = None) -> PartOutcome:
 
     Reads come in the target's part size when it has one (S3): each read is then uploaded as one
     part without being copied into a buffer; a file below a part is read at once and sent as one PUT.
+    A local file to an S3 store that takes file ranges is not read into memory at all (``send_file``).
     """
     src = open_storage(task.src_uri, **task.src_opts)
     dst = open_storage(task.dst_uri, **task.dst_opts)
@@ -238,9 +240,13 @@ def copy_file(task: PartTask, queue: Any = None) -> PartOutcome:
     want = chunk if task.size >= chunk else task.size + 1
     read = 0
     with src.open(task.src_uri) as f, dst.writer(task.dst_uri, algo) as w:
+        accepts_file = getattr(w, "accepts_file", None)
+        fd = regular_fd(f) if accepts_file is not None and accepts_file() else None
         # Wait for room for a part before reading it (S3): a waiting thread then holds no part.
         reserve = getattr(w, "reserve_part", None) if chunk == part else None
-        while True:
+        if fd is not None:  # a local file to an object store: hashed here, sent by the kernel
+            read = w.send_file(fd, task.size, task.src_uri, progress=rep.add)  # type: ignore[attr-defined]
+        while fd is None:
             if reserve is not None and task.size - read >= chunk:
                 reserve()
             data = f.read(want)

@@ -31,7 +31,6 @@ import contextlib
 import fcntl
 import hashlib
 import logging
-import multiprocessing
 import os
 import queue as queue_mod
 import re
@@ -40,7 +39,7 @@ import traceback
 import urllib.parse
 from collections import deque
 from collections.abc import Iterator
-from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -444,17 +443,22 @@ class _Run:
     def file_done(self, w: _FileWork) -> _FileWork | None:
         """All parts of ``w`` finished: check the source did not change, then commit. May return a redo."""
         name = self.ds.name
-        if w.error is not None:
-            self._discard(w)
-            self._fail(w, w.error)
-            return None
         try:
             after = self.src.stat(w.info.uri)
         except NotFound:
             self._discard(w)
             self._fail(w, "source file disappeared while it was read")
             return None
-        if after.size != w.info.size or after.mtime != w.info.mtime:
+        except MigrateError:
+            if w.error is None:
+                raise
+            after = w.info  # the source cannot be asked either (a dead endpoint): the read's error stands
+        changed = after.size != w.info.size or after.mtime != w.info.mtime
+        if w.error is not None and not changed:
+            self._discard(w)
+            self._fail(w, w.error)
+            return None
+        if changed:  # also when reading failed: a file changing under the reader explains the failure
             self._discard(w)
             if w.attempt >= self.options.max_attempts:
                 self._fail(w, f"source changed while read, {w.attempt} times")
@@ -665,6 +669,9 @@ def _pump(run: _Run, todo: list[_FileWork]) -> None:
     pq: Any
     executor: Executor
     if processes:
+        import multiprocessing  # here: a copy or threaded run does not pay for importing it
+        from concurrent.futures import ProcessPoolExecutor
+
         ctx = multiprocessing.get_context("forkserver")
         ctx.set_forkserver_preload(["migrate.copy", "pyarrow", "pyarrow.parquet"])
         pq = ctx.Queue()
@@ -682,6 +689,9 @@ def _pump(run: _Run, todo: list[_FileWork]) -> None:
         queue_.extend((w, t) for t in run.tasks_for(w))
     started: set[int] = set()
     inflight: dict[Future[PartOutcome], tuple[_FileWork, PartTask]] = {}
+    # Futures report here when done: one put and one get per part, where ``wait`` on all in flight
+    # would hook and unhook every future on every wake-up.
+    finished: queue_mod.SimpleQueue[Future[PartOutcome]] = queue_mod.SimpleQueue()
 
     def drain() -> None:
         while True:
@@ -702,8 +712,14 @@ def _pump(run: _Run, todo: list[_FileWork]) -> None:
                     started.add(id(w))
                     run.ledger.mark_started(name, w.info.uri, w.target_uris)
                     run.progress.file_started(name, w.info.uri, w.info.size)
-                inflight[executor.submit(submit_fn, t)] = (w, t)
-            done, _ = wait(list(inflight), timeout=0.25, return_when=FIRST_COMPLETED)
+                fut = executor.submit(submit_fn, t)
+                inflight[fut] = (w, t)
+                fut.add_done_callback(finished.put)
+            done = []
+            with contextlib.suppress(queue_mod.Empty):
+                done.append(finished.get(timeout=0.25))
+                while True:
+                    done.append(finished.get_nowait())
             drain()
             for fut in done:
                 w, t = inflight.pop(fut)

@@ -6,6 +6,7 @@ Atomic put: write ``.<name>.migrate-tmp-<random>`` in the target folder, fsync, 
 from __future__ import annotations
 
 import errno
+import functools
 import os
 import secrets
 import shutil
@@ -20,7 +21,7 @@ from migrate.storage.base import DEFAULT_CHECKSUM, AtomicWriter, FileInfo, ReadS
 TMP_MARK = ".migrate-tmp-"
 
 
-def to_path(uri: str) -> Path:
+def to_os_path(uri: str) -> str:
     """URIs in this package are not percent-encoded: ``file:///a b/ü`` is the path ``/a b/ü``."""
     if uri.startswith("file://"):
         rest = uri[len("file://") :]
@@ -28,8 +29,12 @@ def to_path(uri: str) -> Path:
             rest = rest[len("localhost") :]
         if not rest.startswith("/"):
             raise StorageError(f"file URI with a host is not supported: {uri}", uri)
-        return Path(rest)
-    return Path(uri)
+        return rest
+    return uri
+
+
+def to_path(uri: str) -> Path:
+    return Path(to_os_path(uri))
 
 
 def to_uri(path: Path | str) -> str:
@@ -37,12 +42,18 @@ def to_uri(path: Path | str) -> str:
 
 
 def _owner(st: os.stat_result) -> str | None:
+    return _user_name(st.st_uid)
+
+
+@functools.lru_cache(maxsize=256)
+def _user_name(uid: int) -> str:
+    """The user name of ``uid`` (looked up once: the lookup reads /etc/passwd or asks NSS every time)."""
     try:
         import pwd
 
-        return pwd.getpwuid(st.st_uid).pw_name
+        return pwd.getpwuid(uid).pw_name
     except (KeyError, ImportError):
-        return str(st.st_uid)
+        return str(uid)
 
 
 def _translate(exc: OSError, uri: str) -> StorageError:
@@ -161,7 +172,7 @@ class LocalStorage(Storage):
 
     def stat(self, uri: str) -> FileInfo:
         try:
-            st = to_path(uri).stat()
+            st = os.stat(to_os_path(uri))
         except OSError as exc:
             raise _translate(exc, uri) from exc
         is_dir = stat_mod.S_ISDIR(st.st_mode)
@@ -169,7 +180,7 @@ class LocalStorage(Storage):
 
     def open(self, uri: str, offset: int = 0, length: int | None = None) -> BinaryIO:
         try:
-            f = open(to_path(uri), "rb")  # noqa: SIM115 - returned to the caller
+            f = open(to_os_path(uri), "rb")  # noqa: SIM115 - returned to the caller
         except OSError as exc:
             raise _translate(exc, uri) from exc
         if offset:

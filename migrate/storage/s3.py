@@ -16,7 +16,9 @@ The data path to a plain-http endpoint reached without a proxy (PUT, and the mul
 complete calls, and the upload listing of crash recovery) skips botocore's request pipeline (~1 ms of
 Python per request): ``_LeanClient`` signs requests with SigV4 itself and sends them on a kept-alive
 connection per thread. It uses the same credentials (our env vars / profile / chain, refreshed like
-botocore's), retry policy and error mapping (it raises botocore's exception types). Everything else goes
+botocore's), retry policy and error mapping (it raises botocore's exception types). Bodies go out with
+the socket blocking (one kernel call per body, not a wake-up per socket buffer), and a copy from a local
+file hands the kernel the file itself (sendfile(2), module ``filerange``) instead of reading it. Everything else goes
 through boto3, whose client (~0.2 s to import and build) is then made on first use only.
 
 Retries: botocore's standard mode (``max_attempts``) handles throttling and 5xx on every call; part
@@ -45,6 +47,7 @@ from datetime import UTC, datetime
 from typing import Any, BinaryIO, NoReturn, cast
 from urllib.parse import quote, urlsplit
 
+from migrate import checksums
 from migrate.checksums import CRC32C
 from migrate.errors import (
     AuthError,
@@ -57,8 +60,11 @@ from migrate.errors import (
 )
 from migrate.retry import RetryPolicy, call_with_retry
 from migrate.storage.base import DEFAULT_CHECKSUM, AtomicWriter, FileInfo, ReadStream, Storage
+from migrate.storage.filerange import FileRange, hash_range, send_body, set_send_timeout
 
 log = logging.getLogger(__name__)
+
+Body = bytes | bytearray | FileRange  # an upload body: in memory, or a range of a local file (sendfile)
 
 MiB = 1 << 20
 MIN_PART = 5 * MiB  # S3's floor for every part but the last
@@ -208,7 +214,7 @@ class _LeanClient:
         for conn in conns:
             conn.close()  # a thread still holding one connects it again on its next put
 
-    def put(self, bucket: str, key: str, body: bytes | bytearray, extra: dict[str, str]) -> dict[str, Any]:
+    def put(self, bucket: str, key: str, body: Body, extra: dict[str, str]) -> dict[str, Any]:
         resp, _ = self.request("PUT", bucket, key, {}, body, extra, "PutObject")
         return {"ETag": resp.getheader("ETag"), "ResponseMetadata": {"HTTPStatusCode": resp.status}}
 
@@ -219,7 +225,7 @@ class _LeanClient:
             raise _botocore_exc().ClientError(_error_response(500, data), "CreateMultipartUpload")
         return upload_id
 
-    def upload_part(self, bucket: str, key: str, upload_id: str, number: int, body: bytes | bytearray,
+    def upload_part(self, bucket: str, key: str, upload_id: str, number: int, body: Body,
                     extra: dict[str, str]) -> str:
         resp, _ = self.request("PUT", bucket, key, {"partNumber": str(number), "uploadId": upload_id}, body, extra,
                                "UploadPart")
@@ -263,9 +269,11 @@ class _LeanClient:
                 "NextKeyMarker": page.get("NextKeyMarker", ""),
                 "NextUploadIdMarker": page.get("NextUploadIdMarker", "")}
 
-    def request(self, method: str, bucket: str, key: str, query: dict[str, str], body: bytes | bytearray | None,
+    def request(self, method: str, bucket: str, key: str, query: dict[str, str], body: Body | None,
                 extra: dict[str, str], op: str) -> tuple[http.client.HTTPResponse, bytes]:
-        """One signed request; a 2xx answer and its body, else botocore's exception for the failure."""
+        """One signed request; a 2xx answer and its body, else botocore's exception for the failure.
+
+        The body goes out after the headers by ``send_body`` (a FileRange by sendfile(2), again on a retry)."""
         be = _botocore_exc()
         creds = self.credentials.get_frozen_credentials()
         amz_date = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
@@ -300,13 +308,16 @@ class _LeanClient:
                     except OSError as exc:
                         raise be.EndpointConnectionError(endpoint_url=self.endpoint_url, error=exc) from exc
                     cast(Any, conn.sock).settimeout(self.read_timeout)
+                    set_send_timeout(cast(Any, conn.sock), self.read_timeout)
                     with self._all_lock:
                         self._all.add(conn)
-                conn.request(method, url, body=body, headers=headers)
+                conn.request(method, url, body=None, headers=headers)  # content-length is set
+                if body:
+                    send_body(cast(Any, conn.sock), body)
                 resp = conn.getresponse()
                 data = resp.read()
-            except (be.EndpointConnectionError, be.ConnectTimeoutError):
-                self._drop()
+            except (be.EndpointConnectionError, be.ConnectTimeoutError, IntegrityError):
+                self._drop()  # an IntegrityError: the source shrank mid-body; the request is half sent
                 raise
             except TimeoutError as exc:
                 self._drop()
@@ -739,7 +750,7 @@ class S3Storage(Storage):
         if self._client is not None:
             self._client.close()
 
-    def _send_part(self, bucket: str, key: str, upload_id: str, number: int, body: bytes | bytearray,
+    def _send_part(self, bucket: str, key: str, upload_id: str, number: int, body: Body,
                    checksum: dict[str, str]) -> str:
         """One UploadPart; its ETag. ``checksum``: the body's ChecksumCRC32C or ContentMD5 argument."""
         lean = self._lean
@@ -919,6 +930,7 @@ class _S3Writer(AtomicWriter):
     one part (a copy reading part-sized chunks) is uploaded as is, without copying it into the buffer,
     and so is a lone ``bytes`` below one part (a small file read
     at once, or a copy's last chunk): it is held by reference and becomes the PUT body or last part.
+    ``send_file`` uploads a local file without reading it into memory at all (module ``filerange``).
     """
 
     def __init__(self, store: S3Storage, uri: str, bucket: str, key: str, checksum: str) -> None:
@@ -927,7 +939,8 @@ class _S3Writer(AtomicWriter):
         self.bucket = bucket
         self.key = key
         self._buf = bytearray()
-        self._held: bytes | None = None  # one whole immutable write below a part, not copied (yet)
+        # One whole immutable write below a part, not copied (yet), or the range of a local file (send_file).
+        self._held: bytes | FileRange | None = None
         self._upload_id: str | None = None
         self._crc_parts = False  # the upload was started with ChecksumAlgorithm=CRC32C: every part carries one
         self._slots = threading.BoundedSemaphore(store.max_concurrency)
@@ -950,7 +963,52 @@ class _S3Writer(AtomicWriter):
             self.store._parts_in_flight.release()
             self._slots.release()
 
+    def accepts_file(self) -> bool:
+        """True if ``send_file`` may be used: nothing written yet, and the lean client (sendfile(2))
+        with a checksum header the server verifies the body against."""
+        store = self.store
+        return (store._lean is not None and store.body_checksum in ("crc32c", "md5") and not self.hasher.size
+                and self._upload_id is None and self._held is None and not self._buf and not self._done)
+
+    def send_file(self, fd: int, length: int, name: str, progress: Callable[[int], Any] | None = None) -> int:
+        """Upload the first ``length`` bytes of the open regular file ``fd`` (once, when ``accepts_file``).
+
+        Each part's range is hashed here (content checksum and the part's CRC32C, from one small buffer)
+        and then sent by the kernel from the page cache. Returns the bytes covered: fewer if the file
+        ended early (it shrank; the caller's size check then sees it).
+        """
+        if not self.accepts_file():
+            raise ValueError(f"send_file needs a fresh writer on a lean-client store: {self.uri}")
+        size = self.store.part_size
+        if length <= size:  # one PUT on commit; a lone CRC32C content hash is also its header value
+            whole = self.hasher.algorithm == CRC32C
+            crc = self.hasher if whole else checksums.new(CRC32C)
+            sinks = [self.hasher.update] if whole else [self.hasher.update, crc.update]
+            got = hash_range(fd, 0, length, *sinks)
+            self._held = FileRange(fd, 0, got, base64.b64encode(crc.digest()).decode(), name)
+            if progress is not None:
+                progress(got)
+            return got
+        done = 0
+        while done < length:
+            want = min(size, length - done)
+            self.reserve_part()  # wait for room before hashing ahead of the uploads
+            crc = checksums.new(CRC32C)
+            got = hash_range(fd, done, want, self.hasher.update, crc.update)
+            if got == 0:
+                self._release_reservation()
+                break
+            self._ship(FileRange(fd, done, got, base64.b64encode(crc.digest()).decode(), name))
+            done += got
+            if progress is not None:
+                progress(got)
+            if got < want:
+                break  # the file ended early
+        return done
+
     def _write(self, data: memoryview) -> None:
+        if isinstance(self._held, FileRange):
+            raise ValueError(f"write after send_file: {self.uri}")
         size = self.store.part_size
         whole = data.obj
         if (not self._buf and self._held is None and isinstance(whole, bytes) and len(whole) == data.nbytes
@@ -971,8 +1029,10 @@ class _S3Writer(AtomicWriter):
                 self._ship(self._buf)
                 self._buf = bytearray()
 
-    def _body_args(self, body: bytes | bytearray, crc: bool) -> dict[str, Any]:
+    def _body_args(self, body: Body, crc: bool) -> dict[str, Any]:
         """The checksum header the server verifies the body against (module doc)."""
+        if isinstance(body, FileRange):  # hashed by send_file; MD5 only for endpoints refusing CRC32C
+            return {"ChecksumCRC32C": body.crc32c_b64} if crc else {"ContentMD5": body.md5_b64()}
         if crc:
             h = self.hasher
             if h.algorithm == CRC32C and self._upload_id is None and h.size == len(body):
@@ -1030,7 +1090,7 @@ class _S3Writer(AtomicWriter):
         return store.client.complete_multipart_upload(Bucket=self.bucket, Key=self.key, UploadId=upload_id,
                                                       MultipartUpload={"Parts": parts})
 
-    def _put(self, body: bytes | bytearray) -> Any:
+    def _put(self, body: Body) -> Any:
         store = self.store
         # The body itself goes out (botocore takes a bytearray): no copy of the object.
         kwargs: dict[str, Any] = {"Bucket": self.bucket, "Key": self.key, "Body": body}
@@ -1052,7 +1112,7 @@ class _S3Writer(AtomicWriter):
                     store._fail(exc, self.uri, "put")
         return store._call("put", self.uri, put, crc=False)
 
-    def _ship(self, part: bytes | bytearray) -> None:
+    def _ship(self, part: Body) -> None:
         store = self.store
         if self._upload_id is None:
             self._start_upload()
@@ -1080,7 +1140,7 @@ class _S3Writer(AtomicWriter):
         fut.add_done_callback(lambda _f: release())
         self._futures.append(fut)
 
-    def _upload_part(self, number: int, body: bytes | bytearray) -> dict[str, Any]:
+    def _upload_part(self, number: int, body: Body) -> dict[str, Any]:
         store = self.store
         upload_id = self._upload_id
         if upload_id is None:  # aborted while this part waited in the shared pool

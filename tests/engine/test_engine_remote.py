@@ -68,3 +68,39 @@ def test_copy_as_is_remote(tmp_path: Path, kind: str, request: pytest.FixtureReq
     for p in src.rglob("*"):
         h = hashlib.sha256(p.read_bytes()).hexdigest()
         assert store.checksum(f"{root}/{p.relative_to(src)}", "sha256") == f"sha256:{h}"
+
+
+@pytest.mark.s3
+def test_copy_source_rewritten_between_hash_and_send_is_redone(tmp_path: Path, request: pytest.FixtureRequest,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """A local file is hashed, then sent by sendfile(2): rewritten in between (same size), the server
+    refuses the body (its CRC32C no longer matches) and the engine, seeing the changed source, redoes it."""
+    import os
+    import time
+
+    from migrate.storage import open_storage
+    from migrate.storage.s3 import _S3Writer
+
+    yaml, root, opts = _target("s3", request)
+    src = tmp_path / "src"
+    make_dataset(src, files=2, rows=100)
+    victim = sorted(src.rglob("*.csv"))[0]
+    original = _S3Writer.send_file
+    calls: list[str] = []
+
+    def send_then_rewrite(self: Any, fd: int, length: int, name: str, progress: Any = None) -> int:
+        got = original(self, fd, length, name, progress)
+        if name.endswith(victim.name) and not calls:
+            calls.append(name)
+            data = victim.read_bytes()
+            victim.write_bytes(data[::-1])  # same size, other bytes
+            os.utime(victim, (time.time(), time.time() + 5))
+        return got
+
+    monkeypatch.setattr(_S3Writer, "send_file", send_then_rewrite)
+    plan = make_plan(tmp_path, "copy", target_store=yaml, target_path=root.rsplit("/", 1)[-1])
+    rep = run_dataset(plan, "events")
+    assert calls, "the copy went through send_file"
+    assert rep.ok and rep.files_processed == 2 and rep.files_redone_changed == 1, rep.to_dict()
+    store = open_storage(root, **opts)
+    assert store.read_bytes(f"{root}/{victim.relative_to(src)}") == victim.read_bytes()

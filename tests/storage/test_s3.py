@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import http.client
 import http.server
+import os
 import random
 import socket
 import threading
@@ -475,3 +476,65 @@ def test_parts_in_flight_are_bounded_in_bytes(seaweedfs: S3Fixture) -> None:
     big = store_for(seaweedfs, part_size=64 * MiB, max_concurrency=8)
     assert big.parts_in_flight_max * big.part_size <= UPLOAD_BUFFER_BYTES
     assert store_for(seaweedfs, part_size=5120 * MiB).parts_in_flight_max == 1  # never zero
+
+
+def test_send_file_uploads_local_files_as_one_put_or_parts(seaweedfs: S3Fixture, tmp_path: Any) -> None:
+    """A local file goes up by sendfile(2): hashed once (content checksum and each part's CRC32C)."""
+    root = seaweedfs.root_uri("sendfile")
+    s = store_for(seaweedfs, part_size=5 * MiB, max_concurrency=2)
+    for name, size, algorithm in [("small.bin", 3 * MiB, "crc32c"), ("big.bin", 12 * MiB + 5, "crc32c"),
+                                  ("exact.bin", 10 * MiB, "sha256"), ("empty.bin", 0, "crc32c")]:
+        data = random.Random(size).randbytes(size)
+        path = tmp_path / name
+        path.write_bytes(data)
+        seen: list[int] = []
+        with open(path, "rb") as f, s.writer(f"{root}/{name}", algorithm) as w:
+            assert w.accepts_file()  # type: ignore[attr-defined]
+            assert w.send_file(f.fileno(), size, str(path), progress=seen.append) == size  # type: ignore[attr-defined]
+            if size > 5 * MiB:
+                assert [u.key for u in s.list_multipart_uploads(root)] == [name]
+            assert not s.exists(f"{root}/{name}")  # nothing visible before commit
+        h = checksums.new(algorithm)
+        h.update(data)
+        assert w.result is not None and w.result.checksum == f"{algorithm}:{h.hexdigest()}"
+        assert sum(seen) == size and s.read_bytes(f"{root}/{name}") == data
+    assert s.list_multipart_uploads(root) == []
+
+
+def test_send_file_with_content_md5_for_endpoints_refusing_crc(seaweedfs: S3Fixture, tmp_path: Any) -> None:
+    root = seaweedfs.root_uri("sendfile-md5")
+    s = store_for(seaweedfs, part_size=5 * MiB)
+    s.body_checksum = "md5"  # as after an endpoint refused x-amz-checksum-crc32c
+    data = random.Random(1).randbytes(7 * MiB)
+    (tmp_path / "f").write_bytes(data)
+    with open(tmp_path / "f", "rb") as f, s.writer(f"{root}/f") as w:
+        w.send_file(f.fileno(), len(data), "f")  # type: ignore[attr-defined]
+    assert s.read_bytes(f"{root}/f") == data
+
+
+@pytest.mark.parametrize("size", [2 * MiB, 7 * MiB], ids=["put", "multipart"])
+def test_send_file_source_changed_after_hashing_publishes_nothing(seaweedfs: S3Fixture, tmp_path: Any,
+                                                                 size: int) -> None:
+    """The server checks the CRC32C taken while hashing: bytes changed before they were sent are refused,
+    a file that shrank sends short; either way nothing appears and no upload is left behind."""
+    root = seaweedfs.root_uri("sendfile-change")
+    s = store_for(seaweedfs, part_size=5 * MiB, max_concurrency=2)  # both parts queue behind the blockers
+    for how in ("rewritten", "truncated"):
+        path = tmp_path / how
+        path.write_bytes(random.Random(2).randbytes(size))
+        uri = f"{root}/{how}"
+        with pytest.raises(StorageError) as err, open(path, "rb") as f, s.writer(uri) as w:
+            block = threading.Event()
+            if size > 5 * MiB:  # hold the part uploads until the file has changed
+                for _ in range(s.parts_in_flight_max):
+                    s._parts_pool().submit(block.wait, 10)
+            w.send_file(f.fileno(), size, str(path))  # type: ignore[attr-defined]
+            if how == "rewritten":
+                with open(path, "r+b") as g:
+                    g.write(b"changed!")
+            else:
+                os.truncate(path, size - 100)
+            block.set()
+        assert how in str(err.value) or "checksum" in str(err.value).lower() or "digest" in str(err.value).lower()
+        assert not s.exists(uri)
+    assert s.list_multipart_uploads(root) == []
