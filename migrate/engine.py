@@ -200,6 +200,7 @@ class _Run:
         target = ds.target.table if self.kind == "iceberg" else self.dst_root
         self.report = DatasetReport(ds.name, target, self.kind)
         self.to_commit: list[_FileWork] = []
+        self._task_common: dict[str, Any] | None = None
 
     def check_target(self) -> None:
         """A file where the target folder should be would fail every part with an obscure error."""
@@ -416,16 +417,22 @@ class _Run:
 
     def tasks_for(self, w: _FileWork) -> Iterator[PartTask]:
         qdir = self.state_dir / "quarantine" / self.ds.name
-        for i, r in enumerate(w.ranges):
-            yield PartTask(
+        common = self._task_common
+        if common is None:  # the same for every part of the run: built once, not per task
+            common = self._task_common = dict(
                 dataset=self.ds.name, mode="copy" if self.kind == "copy" else "convert",
-                src_uri=w.info.uri, src_opts=self.src_opts, dst_uri=w.target_uris[i], dst_opts=self.dst_opts,
-                size=w.info.size, fmt=self.ds.format, columns=self.ds.schema, partition_values=w.pvalues,
-                byte_range=r, part_index=i,
+                src_opts=self.src_opts, dst_opts=self.dst_opts, fmt=self.ds.format, columns=self.ds.schema,
                 checksum=self.checksum if (self.kind == "copy" or self.options.source_checksum) else None,
-                quarantine_path=str(qdir / f"{Path(w.target_uris[i]).stem}.jsonl") if self.kind != "copy" else None,
                 reader=self.options.reader, quarantine_factory=self.options.quarantine_factory,
                 writer_options=replace(self.options.writer, checksum=self.checksum),
+                memory_bytes=self.options.memory_bytes // self.workers,  # one share per slot in flight
+            )
+        for i, r in enumerate(w.ranges):
+            yield PartTask(
+                src_uri=w.info.uri, dst_uri=w.target_uris[i], size=w.info.size, partition_values=w.pvalues,
+                byte_range=r, part_index=i,
+                quarantine_path=str(qdir / f"{Path(w.target_uris[i]).stem}.jsonl") if self.kind != "copy" else None,
+                **common,
             )
 
     def _source_checksum(self, w: _FileWork) -> str | None:
@@ -678,7 +685,7 @@ def _pump(run: _Run, todo: list[_FileWork]) -> None:
         executor = ProcessPoolExecutor(run.workers, mp_context=ctx, initializer=init_worker, initargs=(pq,))
         submit_fn: Any = run_part_in_worker
     else:
-        pq = queue_mod.Queue()
+        pq = queue_mod.SimpleQueue()
         executor = ThreadPoolExecutor(run.workers, thread_name_prefix=f"migrate-{name}")
 
         def submit_fn(t: PartTask) -> PartOutcome:
@@ -702,37 +709,44 @@ def _pump(run: _Run, todo: list[_FileWork]) -> None:
             run.progress.advance(ds, bytes_done=nbytes, rows=rows)
 
     try:
-        while queue_ or inflight:
+        done: list[Future[PartOutcome]] = []
+        while True:
             if run.iceberg_ready():
                 run.join_iceberg()  # raises the catalog's error at once: no point converting more
-            while queue_ and len(inflight) < 2 * run.workers:
-                w, t = queue_.popleft()
-                t = replace(t, memory_bytes=run.options.memory_bytes // run.workers)  # one share per slot
-                if id(w) not in started:
-                    started.add(id(w))
-                    run.ledger.mark_started(name, w.info.uri, w.target_uris)
-                    run.progress.file_started(name, w.info.uri, w.info.size)
+            starting: list[tuple[_FileWork, PartTask]] = []
+            # One ledger transaction per wake-up, for the files just finished and the files starting.
+            with run.ledger.batch():
+                for fut in done:
+                    w, t = inflight.pop(fut)
+                    try:
+                        w.outcomes[t.part_index] = fut.result()
+                    except Exception as exc:
+                        log.debug("part failed: %s", traceback.format_exc())
+                        w.error = w.error or error_text(exc)
+                    w.parts_left -= 1
+                    if w.parts_left == 0:
+                        redo = run.file_done(w)
+                        if redo is not None:
+                            queue_.extend((redo, rt) for rt in run.tasks_for(redo))
+                while queue_ and len(inflight) + len(starting) < 2 * run.workers:
+                    w, t = queue_.popleft()
+                    if id(w) not in started:
+                        started.add(id(w))
+                        run.ledger.mark_started(name, w.info.uri, w.target_uris)
+                        run.progress.file_started(name, w.info.uri, w.info.size)
+                    starting.append((w, t))
+            for w, t in starting:  # submitted once committed: no part runs before its file is "started"
                 fut = executor.submit(submit_fn, t)
                 inflight[fut] = (w, t)
                 fut.add_done_callback(finished.put)
+            if not inflight:
+                break
             done = []
             with contextlib.suppress(queue_mod.Empty):
                 done.append(finished.get(timeout=0.25))
                 while True:
                     done.append(finished.get_nowait())
             drain()
-            for fut in done:
-                w, t = inflight.pop(fut)
-                try:
-                    w.outcomes[t.part_index] = fut.result()
-                except Exception as exc:
-                    log.debug("part failed: %s", traceback.format_exc())
-                    w.error = w.error or error_text(exc)
-                w.parts_left -= 1
-                if w.parts_left == 0:
-                    redo = run.file_done(w)
-                    if redo is not None:
-                        queue_.extend((redo, rt) for rt in run.tasks_for(redo))
         drain()
     finally:
         executor.shutdown(wait=True, cancel_futures=True)

@@ -128,6 +128,7 @@ class Ledger:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
+        self._in_batch = False  # set while the thread holding the lock runs a ``batch``
         with _guard(self.path):
             self._db = sqlite3.connect(str(self.path), timeout=30, check_same_thread=False,
                                        isolation_level=None)
@@ -157,8 +158,35 @@ class Ledger:
         self.close()
 
     @contextmanager
+    def batch(self) -> Iterator[None]:
+        """The writes made inside (by this thread) as one transaction: one commit instead of one each.
+
+        The engine records a wake-up's finished files and its next started ones together. An error
+        inside rolls them all back; a crash before the end loses them all (those files are then
+        redone, into the same names).
+        """
+        with self._lock, _guard(self.path):
+            if self._in_batch:  # nested: the outer batch commits
+                yield
+                return
+            self._db.execute("BEGIN IMMEDIATE")
+            self._in_batch = True
+            try:
+                yield
+            except BaseException:
+                with contextlib.suppress(sqlite3.Error):  # keep the first error
+                    self._db.execute("ROLLBACK")
+                raise
+            finally:
+                self._in_batch = False
+            self._db.execute("COMMIT")
+
+    @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
         with self._lock, _guard(self.path):
+            if self._in_batch:  # the lock is held by this thread's batch: its transaction is open
+                yield self._db
+                return
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 yield self._db

@@ -39,3 +39,26 @@ def test_ledger_states_survive_reopen(tmp_path: Path) -> None:
         led.upsert_pending(FileRecord("d", "file:///a", 11, 2.0, version_key("file:///a", 11, 2.0)))
         r = led.get("d", "file:///a")
         assert r is not None and r.state == "pending" and r.previous_uris == ["file:///t/part-x.parquet"]
+
+
+def test_ledger_batch_is_one_transaction(tmp_path: Path) -> None:
+    import pytest
+
+    recs = [FileRecord("d", f"file:///f{i}", 1, 1.0, f"v{i}") for i in range(3)]
+    with Ledger.in_state_dir(tmp_path) as led:
+        led.upsert_pending_many(recs)
+        with led.batch():
+            led.mark_started("d", "file:///f0", ["t0"])
+            with led.batch():  # nested: joins the outer transaction
+                led.mark_started("d", "file:///f1", ["t1"])
+            other = Ledger.in_state_dir(tmp_path)  # another connection sees nothing before the commit
+            assert other.counts("d") == {"pending": 3}
+        assert other.counts("d") == {"started": 2, "pending": 1}
+        other.close()
+        with pytest.raises(RuntimeError), led.batch():  # an error rolls every write of the batch back
+            led.mark_started("d", "file:///f2", ["t2"])
+            led.mark_failed("d", "file:///f0", "boom")
+            raise RuntimeError("crash mid-batch")
+        assert led.counts("d") == {"started": 2, "pending": 1}
+        led.mark_started("d", "file:///f2", ["t2"])  # and the ledger takes plain writes again
+        assert led.counts("d") == {"started": 3}
