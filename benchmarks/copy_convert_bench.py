@@ -349,7 +349,7 @@ def main() -> None:
     ap.add_argument("--skip-convert", action="store_true")
     ap.add_argument("--skip-copy", action="store_true")
     ap.add_argument("--skip-iceberg", action="store_true")
-    ap.add_argument("--repeat", type=int, default=3,
+    ap.add_argument("--repeat", type=int, default=5,
                     help="alternating rounds (each contender once per round); the best time counts")
     ap.add_argument("--workdir", default=None, help="scratch folder (default: a temp dir, removed after)")
     ns = ap.parse_args()
