@@ -20,6 +20,7 @@ import os
 import socket
 import stat
 import struct
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -27,6 +28,10 @@ from typing import Any
 from migrate.errors import IntegrityError
 
 HASH_CHUNK = 1 << 20  # read size of the hashing pass: stays in cache, one buffer per call
+# Hashing is CPU-bound (a copy from the page cache and the CRC): at most one range per core at a time,
+# so with many copy threads the first ranges are ready (and on the wire) at once instead of all of
+# them together after sharing the cores.
+_HASHING = threading.BoundedSemaphore(max(1, os.cpu_count() or 1))
 
 
 @dataclass(frozen=True)
@@ -63,14 +68,15 @@ def hash_range(fd: int, offset: int, length: int, *sinks: Callable[[memoryview],
     buf = bytearray(min(HASH_CHUNK, max(length, 1)))
     view = memoryview(buf)
     done = 0
-    while done < length:
-        n = os.preadv(fd, [view[: min(len(buf), length - done)]], offset + done)
-        if n == 0:
-            break
-        chunk = view[:n]
-        for sink in sinks:
-            sink(chunk)
-        done += n
+    with _HASHING:
+        while done < length:
+            n = os.preadv(fd, [view[: min(len(buf), length - done)]], offset + done)
+            if n == 0:
+                break
+            chunk = view[:n]
+            for sink in sinks:
+                sink(chunk)
+            done += n
     return done
 
 
