@@ -9,7 +9,8 @@
 3. lists the source; each file is new, changed (size/mtime differ), unchanged (skipped) or, for
    ledger rows no longer listed, missing (reported, never silently dropped);
 4. converts / copies what is left, files in parallel and large splittable files in byte ranges
-   (threads for I/O, a process pool for CPU-bound conversion), each part to a deterministic name
+   (uncompressed text and JSON lines by line, Parquet by row group, ORC by stripe; threads for I/O,
+   a process pool for CPU-bound conversion), each part to a deterministic name
    derived from the source version (``part-<16 hex>[-NNNNN].parquet``) so a redo overwrites;
 5. re-stats each source file after reading it and redoes it if it changed meanwhile;
 6. Parquet: parts are visible when their writers commit and the ledger marks the file committed.
@@ -58,7 +59,7 @@ from migrate.writers.parquet import WriterOptions
 log = logging.getLogger(__name__)
 
 PART_RE = re.compile(r"^part-[0-9a-f]{16}(-\d{5})?\.parquet$")
-SPLITTABLE = frozenset({"csv", "tsv", "hive_text", "jsonl"})
+SPLITTABLE = frozenset({"csv", "tsv", "hive_text", "jsonl", "parquet", "orc"})
 
 
 @dataclass(frozen=True)

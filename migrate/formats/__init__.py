@@ -203,8 +203,14 @@ def open_batches(
         if schema is None:
             src.infer()
         source = src
+    elif kind in ("orc", "parquet"):
+        from migrate.formats.columnar import ColumnarSource
+
+        source = ColumnarSource(kind, store, uri, target, quarantine=quarantine, counts=counts,
+                                batch_size=batch_size, byte_range=byte_range)
     elif byte_range is not None:
-        raise UnsupportedError(f"byte ranges are only supported for delimited text, not {kind} ({uri})")
+        raise UnsupportedError(f"byte ranges are only supported for delimited text, Parquet and ORC, not {kind} "
+                               f"({uri})")
     elif kind == "jsonl":
         from migrate.formats.jsonl import JsonlSource
 
@@ -214,11 +220,6 @@ def open_batches(
         from migrate.formats.avro import AvroSource
 
         source = AvroSource(store, uri, target, quarantine=quarantine, counts=counts, batch_size=batch_size)
-    elif kind in ("orc", "parquet"):
-        from migrate.formats.columnar import ColumnarSource
-
-        source = ColumnarSource(kind, store, uri, target, quarantine=quarantine, counts=counts,
-                                batch_size=batch_size)
     elif kind == "sequencefile":
         from migrate.formats.sequencefile import SequenceFileSource
 
@@ -230,7 +231,9 @@ def open_batches(
 
 
 def split_refusal_for(store: Storage, uri: str, fmt: FormatLike, *, allow_quoted: bool = False) -> str | None:
-    """Why ``uri`` cannot be split into byte ranges (None when it can)."""
+    """Why ``uri`` cannot be split into byte ranges (None when it can; Parquet and ORC: by unit)."""
+    if _kind(fmt) in ("orc", "parquet"):
+        return None
     if _kind(fmt) not in TEXT_KINDS:
         return f"{_kind(fmt)} files are not split by byte range"
     opts = TextOptions.from_format(fmt)
@@ -247,6 +250,10 @@ def split_ranges(
     Returns one whole-file range when the file cannot be split (``split_refusal_for`` says why):
     compressed files, and quoted formats unless ``allow_quoted`` asserts no quoted field holds a newline.
     """
+    if _kind(fmt) in ("orc", "parquet"):  # cut between row groups / stripes
+        from migrate.formats.columnar import split_columnar
+
+        return split_columnar(store, uri, _kind(fmt), target_bytes)
     size = store.stat(uri).size
     if split_refusal_for(store, uri, fmt, allow_quoted=allow_quoted) is not None:
         return [(0, size)]

@@ -62,7 +62,8 @@ class Quarantine:
         value: object = None,
         location: Mapping[str, int] | None = None,
     ) -> None:
-        """Record one rejected row; ``location`` is an alternative way to pass line/record/offset."""
+        """Record one rejected row; ``location`` is an alternative way to pass line/record/offset (and
+        may add keys that qualify them, such as ``stripe``)."""
         if location:
             line = location.get("line", line)
             record = location.get("record", record)
@@ -74,6 +75,9 @@ class Quarantine:
             rec["record"] = record
         if offset is not None:
             rec["offset"] = offset
+        for key, val in (location or {}).items():  # e.g. the ORC stripe a record number counts within
+            if key not in ("line", "record", "offset"):
+                rec[key] = val
         rec["column"] = column
         rec["value"] = self._clip(value)
         rec["reason"] = reason

@@ -187,3 +187,35 @@ def test_split_large_file_into_ranges(tmp_path: Path) -> None:
     got, names = read_parquet_target(f"file://{tmp_path}/out/t", {})
     assert len(names) >= 4
     assert_equal_rows(got, source_table(tmp_path / "src"))
+
+
+def test_split_large_parquet_file_by_row_groups(tmp_path: Path) -> None:
+    """A Parquet source above split_bytes is converted in parts, each a run of whole row groups."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from migrate.plan import load_plan_text
+
+    n = 30_000
+    src = pa.table({"id": pa.array(range(n), pa.int64()), "name": [f"name-{i}" * 8 for i in range(n)]})
+    (tmp_path / "src").mkdir()
+    pq.write_table(src, tmp_path / "src" / "big.parquet", row_group_size=2_000, compression="none")
+    plan = load_plan_text("""
+version: 1
+name: split-parquet
+settings: {state_dir: state, concurrency: 2}
+sources: {src: {kind: local, path: src}}
+targets: {out: {kind: local, path: out}}
+datasets:
+  - name: events
+    source: {store: src, path: ""}
+    format: {kind: parquet}
+    target: {kind: parquet, store: out, path: t}
+""", base_dir=tmp_path)
+    rep = run_dataset(plan, "events", options=reader_options(split_bytes=256 << 10), concurrency=2)
+    assert rep.ok and rep.rows_in == rep.rows_written == n, rep.errors
+    got, names = read_parquet_target(f"file://{tmp_path}/out/t", {})
+    assert len(names) >= 4  # several parts from the one source file
+    assert got.column("id").to_pylist() == list(range(n))
+    assert got.column("name").to_pylist() == src.column("name").to_pylist()
+    assert run_dataset(plan, "events", options=reader_options(split_bytes=256 << 10)).files_processed == 0
