@@ -146,6 +146,13 @@ def _crc32c_b64(body: bytes | bytearray | memoryview) -> str:
     return base64.b64encode(crc32c_value(body).to_bytes(4, "big")).decode()
 
 
+def composite_crc32c(part_checksums: list[str]) -> str:
+    """S3's checksum of a multipart object from its parts' base64 CRC32Cs: the CRC32C of the parts'
+    digests, then ``-<number of parts>``."""
+    digests = b"".join(base64.b64decode(c) for c in part_checksums)
+    return f"{_crc32c_b64(digests)}-{len(part_checksums)}"
+
+
 def _md5_b64(body: bytes | bytearray | memoryview) -> str:
     return base64.b64encode(hashlib.md5(body).digest()).decode()
 
@@ -1083,12 +1090,34 @@ class _S3Writer(AtomicWriter):
     def _complete(self, upload_id: str, parts: list[dict[str, Any]]) -> Any:
         store = self.store
         lean = store._lean
-        if lean is not None:
-            return call_with_retry(lambda: lean.complete(self.bucket, self.key, upload_id, parts),
-                                   policy=store.retry_policy, is_transient=is_transient,
-                                   what=f"completion of the upload of {self.uri}")
-        return store.client.complete_multipart_upload(Bucket=self.bucket, Key=self.key, UploadId=upload_id,
-                                                      MultipartUpload={"Parts": parts})
+        try:
+            if lean is not None:
+                return call_with_retry(lambda: lean.complete(self.bucket, self.key, upload_id, parts),
+                                       policy=store.retry_policy, is_transient=is_transient,
+                                       what=f"completion of the upload of {self.uri}")
+            return store.client.complete_multipart_upload(Bucket=self.bucket, Key=self.key, UploadId=upload_id,
+                                                          MultipartUpload={"Parts": parts})
+        except Exception as exc:
+            done = self._completed_meanwhile(exc, parts)
+            if done is None:
+                raise
+            return done
+
+    def _completed_meanwhile(self, exc: BaseException, parts: list[dict[str, Any]]) -> dict[str, Any] | None:
+        """A retried Complete whose first answer was lost finds the upload gone (NoSuchUpload). The object
+        is then ours if its composite CRC32C is the one our parts make (a same-size older version is not)."""
+        if _code_status(exc)[0] != "NoSuchUpload" or not parts or not all("ChecksumCRC32C" in p for p in parts):
+            return None
+        try:
+            head = self.store.client.head_object(Bucket=self.bucket, Key=self.key, ChecksumMode="ENABLED")
+        except Exception:
+            return None
+        if head.get("ChecksumCRC32C") != composite_crc32c([p["ChecksumCRC32C"] for p in parts]):
+            return None
+        if int(head.get("ContentLength", -1)) != self.hasher.size:
+            return None
+        log.info("%s: the completion's answer was lost; the object is the upload's (composite CRC32C)", self.uri)
+        return {"ETag": head.get("ETag", "")}
 
     def _put(self, body: Body) -> Any:
         store = self.store

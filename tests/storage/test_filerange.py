@@ -69,7 +69,7 @@ def test_a_file_that_shrank_is_an_integrity_error_naming_it(tmp_path: Path) -> N
     with open(path, "rb") as f, a, b:
         reader = _receive(b, got)
         os.truncate(path, 1000)  # after the range was measured, before it is sent
-        with pytest.raises(IntegrityError, match="f.bin changed while read"):
+        with pytest.raises(IntegrityError, match=r"f\.bin changed while read"):
             send_body(a, FileRange(f.fileno(), 0, len(data), "unused", str(path)))
         a.shutdown(socket.SHUT_WR)
         reader.join(10)

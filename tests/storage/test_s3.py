@@ -538,3 +538,50 @@ def test_send_file_source_changed_after_hashing_publishes_nothing(seaweedfs: S3F
         assert how in str(err.value) or "checksum" in str(err.value).lower() or "digest" in str(err.value).lower()
         assert not s.exists(uri)
     assert s.list_multipart_uploads(root) == []
+
+
+@pytest.mark.parametrize("same_object", [True, False], ids=["ours", "older-version"])
+def test_completion_whose_answer_was_lost(seaweedfs: S3Fixture, monkeypatch: pytest.MonkeyPatch,
+                                          same_object: bool) -> None:
+    """The server completed the upload but the answer was lost: the retry finds NoSuchUpload. The
+    object counts as ours only if its composite CRC32C is what our parts make."""
+    import botocore.exceptions as be
+
+    from migrate.storage.s3 import _LeanClient
+
+    root = seaweedfs.root_uri("lostanswer")
+    s = store_for(seaweedfs, part_size=5 * MiB)
+    s.retry_policy = RetryPolicy(attempts=3, base_delay=0.05)
+    assert s._lean is not None
+    uri = f"{root}/obj.bin"
+    data = random.Random(3).randbytes(12 * MiB)
+    real = _LeanClient.complete
+    calls = []
+
+    def complete_then_lose_answer(self: Any, bucket: str, key: str, upload_id: str, parts: Any) -> Any:
+        calls.append(upload_id)
+        if len(calls) == 1:
+            if same_object:
+                real(self, bucket, key, upload_id, parts)
+            else:  # another upload of other bytes of the same size lands instead
+                c = seaweedfs.client()
+                c.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id)
+                calls.extend(["other", "other"])  # its completion goes through unharmed
+                with s.writer(uri) as other:
+                    other.write(bytes(len(data)))
+                del calls[1:]
+            raise be.ConnectionClosedError(endpoint_url=s.endpoint)
+        if len(calls) == 2:  # as S3 answers a retry of a completed upload (SeaweedFS would repeat 200)
+            raise be.ClientError({"Error": {"Code": "NoSuchUpload", "Message": "gone"},
+                                  "ResponseMetadata": {"HTTPStatusCode": 404}}, "CompleteMultipartUpload")
+        return real(self, bucket, key, upload_id, parts)
+
+    monkeypatch.setattr(_LeanClient, "complete", complete_then_lose_answer)
+    if same_object:
+        with s.writer(uri) as w:
+            w.write(data)
+        assert s.read_bytes(uri) == data and len(calls) == 2
+    else:
+        with pytest.raises(StorageError), s.writer(uri) as w:
+            w.write(data)
+        assert s.read_bytes(uri) == bytes(len(data))  # the other upload's object, not claimed as ours
