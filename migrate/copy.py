@@ -246,16 +246,17 @@ def copy_file(task: PartTask, queue: Any = None) -> PartOutcome:
         reserve = getattr(w, "reserve_part", None) if chunk == part else None
         if fd is not None:  # a local file to an object store: hashed here, sent by the kernel
             read = w.send_file(fd, task.size, task.src_uri, progress=rep.add)  # type: ignore[attr-defined]
-        while fd is None:
-            if reserve is not None and task.size - read >= chunk:
-                reserve()
-            data = f.read(want)
-            want = chunk
-            if not data:
-                break
-            read += len(data)
-            w.write(data)
-            rep.add(len(data))
+        else:
+            while True:
+                if reserve is not None and task.size - read >= chunk:
+                    reserve()
+                data = f.read(want)
+                want = chunk
+                if not data:
+                    break
+                read += len(data)
+                w.write(data)
+                rep.add(len(data))
     rep.add(force=True)
     assert w.result is not None
     if w.hasher.size != read:

@@ -201,7 +201,15 @@ class _Run:
         target = ds.target.table if self.kind == "iceberg" else self.dst_root
         self.report = DatasetReport(ds.name, target, self.kind)
         self.to_commit: list[_FileWork] = []
-        self._task_common: dict[str, Any] | None = None
+        # PartTask fields that are the same for every part of the run.
+        self._task_fields: dict[str, Any] = dict(
+            dataset=ds.name, mode="copy" if self.kind == "copy" else "convert",
+            src_opts=self.src_opts, dst_opts=self.dst_opts, fmt=ds.format, columns=ds.schema,
+            checksum=self.checksum if (self.kind == "copy" or options.source_checksum) else None,
+            reader=options.reader, quarantine_factory=options.quarantine_factory,
+            writer_options=replace(options.writer, checksum=self.checksum),
+            memory_bytes=options.memory_bytes // workers,  # one share per slot in flight
+        )
 
     def check_target(self) -> None:
         """A file where the target folder should be would fail every part with an obscure error."""
@@ -418,22 +426,12 @@ class _Run:
 
     def tasks_for(self, w: _FileWork) -> Iterator[PartTask]:
         qdir = self.state_dir / "quarantine" / self.ds.name
-        common = self._task_common
-        if common is None:  # the same for every part of the run: built once, not per task
-            common = self._task_common = dict(
-                dataset=self.ds.name, mode="copy" if self.kind == "copy" else "convert",
-                src_opts=self.src_opts, dst_opts=self.dst_opts, fmt=self.ds.format, columns=self.ds.schema,
-                checksum=self.checksum if (self.kind == "copy" or self.options.source_checksum) else None,
-                reader=self.options.reader, quarantine_factory=self.options.quarantine_factory,
-                writer_options=replace(self.options.writer, checksum=self.checksum),
-                memory_bytes=self.options.memory_bytes // self.workers,  # one share per slot in flight
-            )
         for i, r in enumerate(w.ranges):
             yield PartTask(
                 src_uri=w.info.uri, dst_uri=w.target_uris[i], size=w.info.size, partition_values=w.pvalues,
                 byte_range=r, part_index=i,
                 quarantine_path=str(qdir / f"{Path(w.target_uris[i]).stem}.jsonl") if self.kind != "copy" else None,
-                **common,
+                **self._task_fields,
             )
 
     def _source_checksum(self, w: _FileWork) -> str | None:

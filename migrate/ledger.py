@@ -183,18 +183,8 @@ class Ledger:
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
-        with self._lock, _guard(self.path):
-            if self._in_batch:  # the lock is held by this thread's batch: its transaction is open
-                yield self._db
-                return
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._db
-            except BaseException:
-                with contextlib.suppress(sqlite3.Error):  # keep the first error
-                    self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+        with self.batch():  # its own transaction, or part of the batch this thread has open
+            yield self._db
 
     @contextmanager
     def _read(self) -> Iterator[sqlite3.Connection]:

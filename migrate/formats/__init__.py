@@ -80,6 +80,7 @@ __all__ = [
 
 DEFAULT_BATCH_ROWS = 128 * 1024
 TEXT_KINDS = ("csv", "tsv", "hive_text")
+COLUMNAR_KINDS = ("orc", "parquet")  # split by row group / stripe (``columnar.py``)
 
 
 class Source(Protocol):
@@ -203,7 +204,7 @@ def open_batches(
         if schema is None:
             src.infer()
         source = src
-    elif kind in ("orc", "parquet"):
+    elif kind in COLUMNAR_KINDS:
         from migrate.formats.columnar import ColumnarSource
 
         source = ColumnarSource(kind, store, uri, target, quarantine=quarantine, counts=counts,
@@ -232,7 +233,7 @@ def open_batches(
 
 def split_refusal_for(store: Storage, uri: str, fmt: FormatLike, *, allow_quoted: bool = False) -> str | None:
     """Why ``uri`` cannot be split into byte ranges (None when it can; Parquet and ORC: by unit)."""
-    if _kind(fmt) in ("orc", "parquet"):
+    if _kind(fmt) in COLUMNAR_KINDS:
         return None
     if _kind(fmt) not in TEXT_KINDS:
         return f"{_kind(fmt)} files are not split by byte range"
@@ -250,7 +251,7 @@ def split_ranges(
     Returns one whole-file range when the file cannot be split (``split_refusal_for`` says why):
     compressed files, and quoted formats unless ``allow_quoted`` asserts no quoted field holds a newline.
     """
-    if _kind(fmt) in ("orc", "parquet"):  # cut between row groups / stripes
+    if _kind(fmt) in COLUMNAR_KINDS:  # cut between row groups / stripes
         from migrate.formats.columnar import split_columnar
 
         return split_columnar(store, uri, _kind(fmt), target_bytes)
