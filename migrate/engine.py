@@ -707,6 +707,20 @@ def _pump(run: _Run, todo: list[_FileWork]) -> None:
                 return
             run.progress.advance(ds, bytes_done=nbytes, rows=rows)
 
+    def settle(fut: Future[PartOutcome]) -> None:
+        """A part finished: record its outcome; the file's last part finishes the file (or redoes it)."""
+        w, t = inflight.pop(fut)
+        try:
+            w.outcomes[t.part_index] = fut.result()
+        except Exception as exc:
+            log.debug("part failed: %s", traceback.format_exc())
+            w.error = w.error or error_text(exc)
+        w.parts_left -= 1
+        if w.parts_left == 0:
+            redo = run.file_done(w)
+            if redo is not None:
+                queue_.extend((redo, rt) for rt in run.tasks_for(redo))
+
     try:
         done: list[Future[PartOutcome]] = []
         while True:
@@ -716,17 +730,7 @@ def _pump(run: _Run, todo: list[_FileWork]) -> None:
             # One ledger transaction per wake-up, for the files just finished and the files starting.
             with run.ledger.batch():
                 for fut in done:
-                    w, t = inflight.pop(fut)
-                    try:
-                        w.outcomes[t.part_index] = fut.result()
-                    except Exception as exc:
-                        log.debug("part failed: %s", traceback.format_exc())
-                        w.error = w.error or error_text(exc)
-                    w.parts_left -= 1
-                    if w.parts_left == 0:
-                        redo = run.file_done(w)
-                        if redo is not None:
-                            queue_.extend((redo, rt) for rt in run.tasks_for(redo))
+                    settle(fut)
                 while queue_ and len(inflight) + len(starting) < 2 * run.workers:
                     w, t = queue_.popleft()
                     if id(w) not in started:

@@ -25,6 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from migrate import checksums
 from migrate.errors import IntegrityError
 
 HASH_CHUNK = 1 << 20  # read size of the hashing pass: stays in cache, one buffer per call
@@ -50,7 +51,7 @@ class FileRange:
     def md5_b64(self) -> str:
         """Content-MD5 of the range (for endpoints that refuse the CRC32C header): one more read."""
         h = hashlib.md5()
-        hash_range(self.fd, self.offset, self.length, h.update)
+        hash_fd_range(self.fd, self.offset, self.length, h.update)
         return base64.b64encode(h.digest()).decode()
 
 
@@ -63,7 +64,7 @@ def regular_fd(f: Any) -> int | None:
         return None
 
 
-def hash_range(fd: int, offset: int, length: int, *sinks: Callable[[memoryview], Any]) -> int:
+def hash_fd_range(fd: int, offset: int, length: int, *sinks: Callable[[memoryview], Any]) -> int:
     """Feed ``length`` bytes at ``offset`` to every sink; the bytes read (fewer at end of file)."""
     buf = bytearray(min(HASH_CHUNK, max(length, 1)))
     view = memoryview(buf)
@@ -78,6 +79,19 @@ def hash_range(fd: int, offset: int, length: int, *sinks: Callable[[memoryview],
                 sink(chunk)
             done += n
     return done
+
+
+def hashed_range(fd: int, offset: int, length: int, name: str, feed: Callable[[memoryview], Any],
+                 crc: Any = None) -> FileRange:
+    """Hash a range once, feeding ``feed`` (the content checksum), and describe it with its CRC32C.
+
+    ``crc``: a CRC32C hash that ``feed`` already updates (the content checksum of a one-range upload),
+    so the range is not checksummed twice. The range is shorter if the file ended early.
+    """
+    own = crc is None
+    crc = checksums.new(checksums.CRC32C) if own else crc
+    got = hash_fd_range(fd, offset, length, feed, crc.update) if own else hash_fd_range(fd, offset, length, feed)
+    return FileRange(fd, offset, got, base64.b64encode(crc.digest()).decode(), name)
 
 
 def send_body(sock: socket.socket, body: bytes | bytearray | FileRange) -> None:

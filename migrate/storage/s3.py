@@ -18,8 +18,8 @@ Python per request): ``_LeanClient`` signs requests with SigV4 itself and sends 
 connection per thread. It uses the same credentials (our env vars / profile / chain, refreshed like
 botocore's), retry policy and error mapping (it raises botocore's exception types). Bodies go out with
 the socket blocking (one kernel call per body, not a wake-up per socket buffer), and a copy from a local
-file hands the kernel the file itself (sendfile(2), module ``filerange``) instead of reading it. Everything else goes
-through boto3, whose client (~0.2 s to import and build) is then made on first use only.
+file hands the kernel the file itself (sendfile(2), module ``filerange``) instead of reading it.
+Everything else goes through boto3, whose client (~0.2 s to import and build) is made on first use.
 
 Retries: botocore's standard mode (``max_attempts``) handles throttling and 5xx on every call; part
 uploads are also wrapped in our backoff with full jitter, because one lost part costs a whole upload.
@@ -47,7 +47,6 @@ from datetime import UTC, datetime
 from typing import Any, BinaryIO, NoReturn, cast
 from urllib.parse import quote, urlsplit
 
-from migrate import checksums
 from migrate.checksums import CRC32C
 from migrate.errors import (
     AuthError,
@@ -60,7 +59,7 @@ from migrate.errors import (
 )
 from migrate.retry import RetryPolicy, call_with_retry
 from migrate.storage.base import DEFAULT_CHECKSUM, AtomicWriter, FileInfo, ReadStream, Storage
-from migrate.storage.filerange import FileRange, hash_range, send_body, set_send_timeout
+from migrate.storage.filerange import FileRange, hashed_range, send_body, set_send_timeout
 
 log = logging.getLogger(__name__)
 
@@ -390,6 +389,21 @@ class _StaticCredentials:
 
 
 @dataclass(frozen=True)
+class _ClientArgs:
+    """What building the boto3 client needs, kept until its first use."""
+
+    endpoint_url: str | None
+    region: str | None
+    key_id: str | None
+    secret: str | None = field(repr=False)
+    token: str | None = field(repr=False)
+    profile: str | None
+    max_attempts: int
+    connect_timeout: float
+    read_timeout: float
+
+
+@dataclass(frozen=True)
 class MultipartUpload:
     uri: str
     key: str
@@ -464,8 +478,8 @@ class S3Storage(Storage):
         session: Any = None
         if not lazy:
             session, region = self._session(profile, key_id, region)
-        self._client_args: tuple[Any, ...] = (endpoint_url, region, key_id, secret, token, profile, max_attempts,
-                                              connect_timeout, read_timeout)
+        self._client_args = _ClientArgs(endpoint_url, region, key_id, secret, token, profile, max_attempts,
+                                        connect_timeout, read_timeout)
         if lazy:
             assert endpoint_url is not None and key_id is not None and region is not None
             self.endpoint = endpoint_url.rstrip("/")
@@ -500,25 +514,24 @@ class S3Storage(Storage):
         if c is None:
             with self._client_lock:
                 if self._client is None:
-                    _, region, key_id, _, _, profile = self._client_args[:6]
-                    self._client = self._new_client(self._session(profile, key_id, region)[0])
+                    a = self._client_args
+                    self._client = self._new_client(self._session(a.profile, a.key_id, a.region)[0])
                 c = self._client
         return c
 
     def _new_client(self, session: Any) -> Any:
         from botocore.config import Config
 
-        (endpoint_url, region, key_id, secret, token, _, max_attempts, connect_timeout,
-         read_timeout) = self._client_args
+        a = self._client_args
         config = Config(
-            region_name=region,
+            region_name=a.region,
             signature_version="s3v4",
             # Path style: S3-compatible servers on 127.0.0.1 have no per-bucket DNS names.
-            s3={**({"addressing_style": "path"} if endpoint_url else {}),
+            s3={**({"addressing_style": "path"} if a.endpoint_url else {}),
                 **({"payload_signing_enabled": False} if self.body_checksum else {})},
-            retries={"mode": "standard", "max_attempts": max_attempts},
-            connect_timeout=connect_timeout,
-            read_timeout=read_timeout,
+            retries={"mode": "standard", "max_attempts": a.max_attempts},
+            connect_timeout=a.connect_timeout,
+            read_timeout=a.read_timeout,
             # Enough for every shared part upload plus a PUT from each caller thread: a full pool drops
             # connections, and every new one costs a TCP handshake (and server work) per request.
             max_pool_connections=max(64, 4 * self.max_concurrency),
@@ -528,8 +541,8 @@ class S3Storage(Storage):
             response_checksum_validation="when_required",
         )
         client = session.client(
-            "s3", endpoint_url=endpoint_url, aws_access_key_id=key_id, aws_secret_access_key=secret,
-            aws_session_token=token, config=config,
+            "s3", endpoint_url=a.endpoint_url, aws_access_key_id=a.key_id, aws_secret_access_key=a.secret,
+            aws_session_token=a.token, config=config,
         )
         client.meta.events.register_first("needs-retry.s3", self._cap_connect_retries)
         client.meta.events.register("before-call.s3.DeleteObjects", _add_content_md5)
@@ -590,6 +603,10 @@ class S3Storage(Storage):
         if isinstance(exc, be.BotoCoreError):
             return StorageError(f"{type(exc).__name__} on {op} {uri} at {self.endpoint}: {exc}", uri)
         return StorageError(f"{type(exc).__name__} on {op} {uri}: {exc}", uri)
+
+    def _retried(self, fn: Callable[[], Any], what: str) -> Any:
+        """``fn()`` under the store's backoff for transient failures (``what`` names it in the log)."""
+        return call_with_retry(fn, policy=self.retry_policy, is_transient=is_transient, what=what)
 
     def _call(self, op: str, uri: str, fn: Callable[..., Any], **kwargs: Any) -> Any:
         try:
@@ -790,8 +807,7 @@ class S3Storage(Storage):
                     query.update({"key-marker": kwargs["KeyMarker"], "upload-id-marker": kwargs["UploadIdMarker"]})
 
                 def lean_page(q: dict[str, str] = query) -> Any:
-                    return call_with_retry(lambda: lean.list_uploads(bucket, q), policy=self.retry_policy,
-                                           is_transient=is_transient, what=f"list of uploads under {prefix}")
+                    return self._retried(lambda: lean.list_uploads(bucket, q), f"list of uploads under {prefix}")
 
                 page = self._call("list uploads", prefix, lean_page)
             else:
@@ -988,28 +1004,24 @@ class _S3Writer(AtomicWriter):
             raise ValueError(f"send_file needs a fresh writer on a lean-client store: {self.uri}")
         size = self.store.part_size
         if length <= size:  # one PUT on commit; a lone CRC32C content hash is also its header value
-            whole = self.hasher.algorithm == CRC32C
-            crc = self.hasher if whole else checksums.new(CRC32C)
-            sinks = [self.hasher.update] if whole else [self.hasher.update, crc.update]
-            got = hash_range(fd, 0, length, *sinks)
-            self._held = FileRange(fd, 0, got, base64.b64encode(crc.digest()).decode(), name)
+            whole = self.hasher if self.hasher.algorithm == CRC32C else None
+            self._held = rng = hashed_range(fd, 0, length, name, self.hasher.update, crc=whole)
             if progress is not None:
-                progress(got)
-            return got
+                progress(rng.length)
+            return rng.length
         done = 0
         while done < length:
             want = min(size, length - done)
             self.reserve_part()  # wait for room before hashing ahead of the uploads
-            crc = checksums.new(CRC32C)
-            got = hash_range(fd, done, want, self.hasher.update, crc.update)
-            if got == 0:
+            rng = hashed_range(fd, done, want, name, self.hasher.update)
+            if rng.length == 0:
                 self._release_reservation()
                 break
-            self._ship(FileRange(fd, done, got, base64.b64encode(crc.digest()).decode(), name))
-            done += got
+            self._ship(rng)
+            done += rng.length
             if progress is not None:
-                progress(got)
-            if got < want:
+                progress(rng.length)
+            if rng.length < want:
                 break  # the file ended early
         return done
 
@@ -1072,9 +1084,8 @@ class _S3Writer(AtomicWriter):
         def create(crc: bool) -> str:
             if lean is not None:
                 extra = {"x-amz-checksum-algorithm": "CRC32C"} if crc else {}
-                return call_with_retry(lambda: lean.create_upload(self.bucket, self.key, extra),
-                                       policy=store.retry_policy, is_transient=is_transient,
-                                       what=f"start of the upload of {self.uri}")
+                return store._retried(lambda: lean.create_upload(self.bucket, self.key, extra),
+                                      f"start of the upload of {self.uri}")
             kw = {"ChecksumAlgorithm": "CRC32C"} if crc else {}
             return str(store.client.create_multipart_upload(Bucket=self.bucket, Key=self.key, **kw)["UploadId"])
 
@@ -1092,9 +1103,8 @@ class _S3Writer(AtomicWriter):
         lean = store._lean
         try:
             if lean is not None:
-                return call_with_retry(lambda: lean.complete(self.bucket, self.key, upload_id, parts),
-                                       policy=store.retry_policy, is_transient=is_transient,
-                                       what=f"completion of the upload of {self.uri}")
+                return store._retried(lambda: lean.complete(self.bucket, self.key, upload_id, parts),
+                                      f"completion of the upload of {self.uri}")
             return store.client.complete_multipart_upload(Bucket=self.bucket, Key=self.key, UploadId=upload_id,
                                                           MultipartUpload={"Parts": parts})
         except Exception as exc:
@@ -1127,9 +1137,7 @@ class _S3Writer(AtomicWriter):
         if lean is not None and store.body_checksum:
             def put(crc: bool) -> Any:
                 extra = _checksum_headers(self._body_args(body, crc))
-                return call_with_retry(lambda: lean.put(self.bucket, self.key, body, extra),
-                                       policy=store.retry_policy, is_transient=is_transient,
-                                       what=f"put of {self.uri}")
+                return store._retried(lambda: lean.put(self.bucket, self.key, body, extra), f"put of {self.uri}")
         else:
             def put(crc: bool) -> Any:
                 return store.client.put_object(**kwargs, **self._body_args(body, crc))
@@ -1181,8 +1189,7 @@ class _S3Writer(AtomicWriter):
             return store._send_part(self.bucket, self.key, upload_id, number, body, checksum)
 
         try:
-            resp = call_with_retry(once, policy=store.retry_policy, is_transient=is_transient,
-                                   what=f"upload of part {number} of {self.uri}")
+            resp = store._retried(once, f"upload of part {number} of {self.uri}")
         except Exception as exc:
             store._fail(exc, self.uri, f"upload part {number}")
         done = {"PartNumber": number, "ETag": resp}
@@ -1237,10 +1244,8 @@ class _S3Writer(AtomicWriter):
         upload_id, self._upload_id = self._upload_id, None
         store = self.store
         try:
-            call_with_retry(
-                lambda: store.client.abort_multipart_upload(
-                    Bucket=self.bucket, Key=self.key, UploadId=upload_id),
-                policy=store.retry_policy, is_transient=is_transient, what=f"abort of upload of {self.uri}")
+            store._retried(lambda: store.client.abort_multipart_upload(
+                Bucket=self.bucket, Key=self.key, UploadId=upload_id), f"abort of upload of {self.uri}")
         except Exception as exc:  # the original failure matters more; the orphan sweep will find it
             log.warning("could not abort multipart upload %s of %s: %s", upload_id, self.uri, exc)
 

@@ -13,7 +13,7 @@ import pytest
 
 from migrate import checksums
 from migrate.errors import IntegrityError
-from migrate.storage.filerange import FileRange, hash_range, regular_fd, send_body, set_send_timeout
+from migrate.storage.filerange import FileRange, hash_fd_range, regular_fd, send_body, set_send_timeout
 
 
 def _file(tmp_path: Path, size: int) -> tuple[Path, bytes]:
@@ -33,15 +33,15 @@ def _receive(sock: socket.socket, out: bytearray) -> threading.Thread:
     return t
 
 
-def test_hash_range_feeds_every_sink_and_stops_at_end_of_file(tmp_path: Path) -> None:
+def test_hash_fd_range_feeds_every_sink_and_stops_at_end_of_file(tmp_path: Path) -> None:
     path, data = _file(tmp_path, 3 * (1 << 20) + 123)
     with open(path, "rb") as f:
         crc, sha = checksums.new("crc32c"), hashlib.sha256()
-        assert hash_range(f.fileno(), 1000, 2 << 20, crc.update, sha.update) == 2 << 20
+        assert hash_fd_range(f.fileno(), 1000, 2 << 20, crc.update, sha.update) == 2 << 20
         assert sha.digest() == hashlib.sha256(data[1000:1000 + (2 << 20)]).digest()
         assert crc.digest() == checksums.crc32c_value(data[1000:1000 + (2 << 20)]).to_bytes(4, "big")
         tail = hashlib.sha256()
-        assert hash_range(f.fileno(), len(data) - 10, 100, tail.update) == 10  # the file ends first
+        assert hash_fd_range(f.fileno(), len(data) - 10, 100, tail.update) == 10  # the file ends first
         assert tail.digest() == hashlib.sha256(data[-10:]).digest()
 
 
