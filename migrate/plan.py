@@ -987,21 +987,34 @@ def load_plan_text(text: str, file: str = "<plan>", base_dir: str | os.PathLike[
     return plan
 
 
-def _read(path: str | os.PathLike[str]) -> str:
+def _read_problem(path: str | os.PathLike[str]) -> tuple[str | None, Problem | None]:
+    """The plan's text, or why it cannot be read (a byte that is not UTF-8 is located by line and column)."""
     try:
-        return Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        message = f"{path}: cannot read the plan: {reason}"
-        raise PlanError(message, [message]) from None
+        data = Path(path).read_bytes()
+        return data.decode("utf-8"), None
+    except OSError as exc:
+        return None, Problem(str(path), 0, 0, "", f"cannot read the plan: {exc.strerror or exc}")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        return None, Problem(str(path), line, column, "", f"cannot read the plan: byte 0x{data[exc.start]:02x} "
+                             f"is not UTF-8 ({exc.reason}); save the plan as UTF-8")
+
+
+def _read(path: str | os.PathLike[str]) -> str:
+    text, problem = _read_problem(path)
+    if problem is not None:
+        raise PlanError(str(problem), [str(problem)])
+    assert text is not None
+    return text
 
 
 def check_plan(path: str | os.PathLike[str]) -> list[Problem]:
     """Every problem in the plan file (empty when it is valid), each with file, line and column."""
-    try:
-        text = _read(path)
-    except PlanError as exc:
-        return [Problem(str(path), 0, 0, "", str(exc).split(": ", 1)[1])]
+    text, problem = _read_problem(path)
+    if problem is not None:
+        return [problem]
+    assert text is not None
     return check_plan_text(text, str(path), Path(path).parent)
 
 

@@ -14,6 +14,7 @@ from typing import Any
 import pyarrow as pa
 
 from migrate.errors import FormatError, UnsupportedError
+from migrate.formats.compression import _Prefixed
 from migrate.formats.convert import FileCounts, Target
 from migrate.formats.quarantine import Quarantine
 from migrate.storage.base import Storage
@@ -51,6 +52,9 @@ def avro_to_arrow(schema: Any) -> pa.DataType | None:
     return None
 
 
+MAGIC = b"Obj\x01"
+
+
 class AvroSource:
     def __init__(self, store: Storage, uri: str, target: Target, *, quarantine: Quarantine,
                  counts: FileCounts, batch_size: int) -> None:
@@ -60,7 +64,10 @@ class AvroSource:
         self.batch_size = batch_size
         self._f = store.open(uri)
         try:
-            self._reader = fastavro.reader(self._f)
+            head = self._f.read(4)  # fastavro does not check the magic: any file would be "read" as Avro
+            if head != MAGIC:
+                raise ValueError(f"no Avro magic 'Obj\\x01' at its start (found {head!r})")
+            self._reader = fastavro.reader(_Prefixed(head, self._f))  # type: ignore[arg-type]
         except Exception as exc:
             self._f.close()
             raise FormatError(f"not a readable Avro file: {uri}: {exc}") from exc

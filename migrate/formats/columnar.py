@@ -33,7 +33,7 @@ def _open(kind: str, f: Any, uri: str) -> Any:
         import pyarrow.parquet as pq
 
         return pq.ParquetFile(f)
-    except (pa.ArrowInvalid, OSError) as exc:
+    except (pa.ArrowException, OSError) as exc:  # any Arrow error (a corrupt stripe: "Unknown error")
         raise FormatError(f"not a readable {NAMES[kind]} file: {uri}: {exc}") from exc
 
 
@@ -129,7 +129,7 @@ class ColumnarSource:
                 yield self.target.finish(table, bad, rows_in=batch.num_rows, locate=locate,
                                          quarantine=self.quarantine, counts=self.counts)
                 record += batch.num_rows
-        except (pa.ArrowInvalid, OSError) as exc:
+        except (pa.ArrowException, OSError) as exc:
             raise FormatError(f"cannot read {NAMES[self.kind]} file {self.uri} near record {record}: {exc}") from exc
         finally:
             self._f.close()

@@ -15,6 +15,11 @@ Row accounting and locations:
   with an escape character, ``<escape><quote>`` is discounted, and an escaped escape right before a
   quote is the one case that can skew the count).
 - Blank lines are not rows (pyarrow skips them) and are not counted.
+- A record longer than ``max_record_bytes`` (64 MiB) is quarantined with its line and read past in 1 MiB
+  pieces, never held whole; longer records than pyarrow's 4 MiB parse block (up to that limit) are parsed
+  with a block of the chunk's size. An unterminated quote at the end of the file would make its record
+  swallow every line after it: that record is quarantined whole with the line where it starts.
+- A zero-byte file (an empty reducer's output) has no header and no rows: it is empty, not an error.
 
 Chunk cuts with quoting: a newline inside a quoted field is not a record end. When ``quote`` is set
 and ``quoted_newlines`` is True (the default), cuts are placed where the number of quote characters
@@ -62,6 +67,7 @@ from migrate.formats.types import FormatLike
 from migrate.storage.base import Storage
 
 DEFAULT_CHUNK_BYTES = 32 << 20
+MAX_RECORD_BYTES = 64 << 20  # a longer record is quarantined (with its line) and read past, never held whole
 _BLOCK_BYTES = 4 << 20  # pyarrow's unit of parallel parsing inside a chunk
 _DEFAULTS = {"csv": (",", '"', None), "tsv": ("\t", None, None), "hive_text": ("\x01", None, "\\N")}
 _ASCII_COMPATIBLE = {"utf-8", "utf8", "ascii", "us-ascii", "latin-1", "latin1", "iso-8859-1", "cp1252",
@@ -211,7 +217,7 @@ class ChunkConverter:
             self.null_values, self.strings_null = [marker], True
 
     def _read(self, data: bytes | memoryview, types: dict[str, pa.DataType], *, threads: bool, raw: bool,
-              ) -> tuple[pa.Table, list[tuple[int | None, str, int, int]]]:
+              block: int = _BLOCK_BYTES) -> tuple[pa.Table, list[tuple[int | None, str, int, int]]]:
         ragged: list[tuple[int | None, str, int, int]] = []
 
         def handler(row: Any) -> str:
@@ -223,17 +229,23 @@ class ChunkConverter:
             strings_null = True
         else:
             null_values, strings_null = self.null_values, self.strings_null
-        table = pcsv.read_csv(
-            pa.py_buffer(data),
-            read_options=pcsv.ReadOptions(use_threads=threads, block_size=_BLOCK_BYTES,
-                                          column_names=self.file_columns, encoding=self.opts.encoding),
-            parse_options=self.opts.parse_options(handler),
-            convert_options=pcsv.ConvertOptions(
-                column_types=types, include_columns=self.include, null_values=null_values,
-                strings_can_be_null=strings_null, true_values=TRUE_VALUES, false_values=FALSE_VALUES,
-                check_utf8=not raw,
-            ),
-        )
+        try:
+            table = pcsv.read_csv(
+                pa.py_buffer(data),
+                read_options=pcsv.ReadOptions(use_threads=threads, block_size=block,
+                                              column_names=self.file_columns, encoding=self.opts.encoding),
+                parse_options=self.opts.parse_options(handler),
+                convert_options=pcsv.ConvertOptions(
+                    column_types=types, include_columns=self.include, null_values=null_values,
+                    strings_can_be_null=strings_null, true_values=TRUE_VALUES, false_values=FALSE_VALUES,
+                    check_utf8=not raw,
+                ),
+            )
+        except pa.ArrowInvalid as exc:
+            if "straddling" not in str(exc) or block > len(data):
+                raise
+            # A record longer than a parse block (up to max_record_bytes): the chunk as one block.
+            return self._read(data, types, threads=threads, raw=raw, block=len(data) + 1)
         return table, ragged
 
     def _read_counted(self, data: bytes | memoryview, types: dict[str, pa.DataType], raw: bool,
@@ -316,7 +328,8 @@ class DelimitedSource:
 
     def __init__(self, store: Storage, uri: str, opts: TextOptions, target: Target, *,
                  quarantine: Quarantine, counts: FileCounts, byte_range: tuple[int, int] | None = None,
-                 chunk_bytes: int = DEFAULT_CHUNK_BYTES, infer_rows: int = 10_000) -> None:
+                 chunk_bytes: int = DEFAULT_CHUNK_BYTES, infer_rows: int = 10_000,
+                 max_record_bytes: int = MAX_RECORD_BYTES) -> None:
         if byte_range is not None and opts.quote and opts.quoted_newlines:
             # A byte range finds its first record at the first newline, so splitting a quoted file
             # already rests on the assertion that no quoted field holds a newline (``allow_quoted``):
@@ -325,6 +338,7 @@ class DelimitedSource:
         self.store, self.uri, self.opts, self.target = store, uri, opts, target
         self.quarantine, self.counts = quarantine, counts
         self.chunk_bytes = chunk_bytes
+        self.max_record_bytes = max(max_record_bytes, 1 << 16)
         self.byte_range = byte_range
         self._stream, self.codec = self._open()
         self._buf: bytes | bytearray = b""
@@ -351,7 +365,8 @@ class DelimitedSource:
                                            1 << 16)
             if k == 0 and eof and self._buf:
                 k = len(self._buf)
-            names = parse_header(self._buf[:k], opts) if k else []
+            # A zero-byte file (Hadoop writes one per empty reducer) has no header: it is simply empty.
+            names = parse_header(self._buf[:k], opts) if k else None
             self._header_lines = self._buf[:k].count(b"\n") or 1
             self._buf, self._pos = self._buf[k:], k
         self._first_pos = self._pos
@@ -498,12 +513,17 @@ class DelimitedSource:
                 else:
                     k = record_end(data, opts)
                     while k == 0:  # one record larger than the chunk: read on
-                        if not self._fill(len(self._buf) * 2):
+                        if len(self._buf) >= self.max_record_bytes:
+                            eof = self._skip_long_record()
+                            break
+                        if not self._fill(min(len(self._buf) * 2, self.max_record_bytes)):
                             k = len(self._buf)
                             eof = True
                             break
                         data = self._buf
                         k = record_end(data, opts)
+                if eof and k and opts.quote and opts.quoted_newlines:
+                    k = self._quarantine_unterminated(data, k)
                 # A memoryview: the parser reads the chunk in place instead of a 32 MiB copy.
                 piece, pos = memoryview(self._buf)[:k], self._pos
                 self._buf, self._pos = self._buf[k:], self._pos + k
@@ -513,6 +533,59 @@ class DelimitedSource:
                     return
         finally:
             self._stream.close()
+
+    def _skip_long_record(self) -> bool:
+        """Quarantine the record at the start of the buffer, longer than ``max_record_bytes``, and read past
+        it in bounded pieces: its bytes are never held whole. True when it ran to the end of the file (an
+        unterminated quote looks like that too)."""
+        opts = self.opts
+        q = opts.quote.encode() if opts.quote and opts.quoted_newlines else None
+        esc = opts.escape.encode() if opts.escape else None
+        line = self._line_at(self._pos)
+        head = bytes(self._buf[:4096])
+        buf, skipped, odd, eof = self._buf, 0, 0, False
+        while True:
+            start, end = 0, -1
+            while (nl := buf.find(b"\n", start)) >= 0:
+                if q is not None:
+                    odd ^= _quote_count(buf, q, esc, start, nl) & 1
+                if not odd:  # a newline outside quotes: the record ends here
+                    end = nl + 1
+                    break
+                start = nl + 1
+            if end >= 0:
+                skipped += end
+                self._buf = buf[end:]
+                break
+            if q is not None:
+                odd ^= _quote_count(buf, q, esc, start, len(buf)) & 1
+            skipped += len(buf)
+            buf = self._stream.read(1 << 20)
+            if not buf:
+                self._buf, eof = b"", True
+                break
+        self.quarantine.add(self.target.source, f"record of {skipped:,} bytes is longer than the limit of "
+                            f"{self.max_record_bytes:,} bytes (max_record_bytes); not loaded", value=head, line=line)
+        self.counts.rows_in += 1
+        self.counts.rows_quarantined += 1
+        self._pos += skipped
+        return eof
+
+    def _quarantine_unterminated(self, data: bytes | bytearray, k: int) -> int:
+        """The file's last ``k`` bytes end inside a quoted field: the quote opened in the last record never
+        closes, so that record swallowed every line after it. pyarrow accepts an open quote at the end of
+        its input; here that record is quarantined whole (with its line) and the rest is parsed."""
+        assert self.opts.quote is not None
+        esc = self.opts.escape.encode() if self.opts.escape else None
+        if not _quote_count(data, self.opts.quote.encode(), esc, 0, k) & 1:
+            return k
+        good = record_end(data, self.opts, k)  # past the last record whose quotes balance
+        self.quarantine.add(self.target.source, "unterminated quote: the quoted field opened in this record "
+                            "never closes, so it runs to the end of the file", value=bytes(data[good:k]),
+                            line=self._line_at(self._pos + good))
+        self.counts.rows_in += 1
+        self.counts.rows_quarantined += 1
+        return good
 
     def _convert(self, piece: bytes | memoryview, pos: int) -> pa.Table:
         base: list[int] = []

@@ -83,12 +83,19 @@ class JsonlSource:
                 good = good[: len(good) // 2]
         return pa.table({})
 
-    def _parse(self, data: bytes) -> pa.Table:
-        return pj.read_json(
-            pa.py_buffer(data),
-            read_options=pj.ReadOptions(use_threads=True, block_size=_BLOCK),
-            parse_options=pj.ParseOptions(explicit_schema=self.read_schema, unexpected_field_behavior="ignore"),
-        )
+    def _parse(self, data: bytes, block: int = _BLOCK) -> pa.Table:
+        try:
+            table = pj.read_json(
+                pa.py_buffer(data),
+                read_options=pj.ReadOptions(use_threads=True, block_size=block),
+                parse_options=pj.ParseOptions(explicit_schema=self.read_schema, unexpected_field_behavior="ignore"),
+            )
+        except pa.ArrowInvalid as exc:
+            if "straddling" not in str(exc) or block > len(data):
+                raise
+            return self._parse(data, len(data) + 1)  # a line longer than a parse block: the chunk as one block
+        table.validate(full=True)  # the JSON reader passes invalid UTF-8 into strings: ArrowInvalid, line salvaged
+        return table
 
     def tables(self) -> Iterator[pa.Table]:
         line = 1
