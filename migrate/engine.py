@@ -51,7 +51,7 @@ from migrate.errors import MigrateError, NotFound, TerminalError
 from migrate.ledger import DONE_STATES, FileRecord, Ledger
 from migrate.progress import NullProgress, ProgressSink
 from migrate.storage import Storage, open_storage, scheme_of
-from migrate.storage.base import FileInfo, join_uri
+from migrate.storage.base import FileInfo, join_uri, safe_text
 from migrate.storage.local import TMP_MARK
 from migrate.storage.seekable import open_seekable
 from migrate.writers.parquet import WriterOptions
@@ -599,16 +599,25 @@ def _execute(run: _Run) -> None:
         listing = [f for f in listing if not _hidden(_rel(run.src_root, f.uri))]
     else:
         listing = [f for f in listing if TMP_MARK not in f.name]
+    # POSIX names that are not UTF-8 cannot be a URI, an object key or a ledger row, and the store refuses
+    # some entries (symlinks, unlistable folders): each fails by name, and the run goes on with the others.
+    unnamed = {safe_text(f.uri): f for f in listing if safe_text(f.uri) != f.uri or f.refused}
+    listing = [f for f in listing if safe_text(f.uri) == f.uri and not f.refused]
     by_uri = {r.source_uri: r for r in run.ledger.records(name)}
-    seen = {f.uri for f in listing}
+    seen = {f.uri for f in listing} | set(unnamed)
     run.report.missing = sorted(u for u in by_uri if u not in seen)
     run.report.files_missing = len(run.report.missing)
-    run.report.files_total = len(listing)
+    run.report.files_total = len(listing) + len(unnamed)
 
     todo: list[_FileWork] = []
     pending: list[FileRecord] = []  # new or changed files, recorded in one transaction
     skipped: list[str] = []
     failed: list[tuple[str, str]] = []  # (uri, error) of files that cannot be planned
+    for shown, f in unnamed.items():
+        pending.append(FileRecord(name, shown, f.size, f.mtime, version_key(shown, f.size, f.mtime)))
+        failed.append((shown, f"{shown}: {f.refused}" if f.refused else
+                       f"{shown}: the file name is not UTF-8; rename it (e.g. convmv -f latin1 -t utf8): "
+                       "object keys, URIs and the ledger need text names"))
     for f in sorted(listing, key=lambda f: -f.size):  # big files first: better packing of parts
         rec = by_uri.get(f.uri)
         version = version_key(f.uri, f.size, f.mtime)
@@ -796,7 +805,7 @@ def source_row_count(plan: Any, dataset: Any, *, reader: str = "migrate.formats:
     rows = quarantined = 0
     for f in store.walk(uri):
         rel = _rel(uri, f.uri)
-        if _hidden(rel):
+        if _hidden(rel) or f.refused:
             continue
         pv = partition_values(rel, list(ds.partition_columns or []))
         from migrate.copy import _arrow_schema, _counts

@@ -56,6 +56,11 @@ class TransientStorageError(StorageError, TransientError):
     """Throttling, 5xx or a dropped connection: retry with backoff."""
 
 
+class UnsafePath(StorageError, TerminalError):
+    """A name that would leave the folder it is joined to ('..' or '.' segments, a NUL byte) or that is not
+    text (a POSIX file name that is not UTF-8): refused before anything is read or written."""
+
+
 class IntegrityError(StorageError, TerminalError):
     """Bytes read or written do not match what was expected (size, checksum, changed source)."""
 

@@ -548,6 +548,8 @@ def iter_dataset_files(ds: Dataset, options: dict[str, Any] | None = None) -> It
     """URIs of a dataset's data files (noise excluded), for callers that need them all."""
     store = open_storage(ds.uri, **(options or {}))
     for info in store.walk(ds.uri):
+        if info.refused:
+            continue
         rel = info.uri[len(ds.uri):].strip("/")
         if not any(skip_reason(part) for part in rel.split("/")):
             yield info.uri

@@ -32,6 +32,9 @@ class FileInfo:
     is_dir: bool = False
     native_checksum: str | None = None  # "<kind>:<value>", e.g. "etag:..."; never comparable across stores
     owner: str | None = None
+    # Set when the entry is listed but will not be read: a symlink the local backend does not follow, a
+    # folder it cannot list. Walks report such entries (so nothing is skipped silently); readers refuse them.
+    refused: str | None = None
 
     @property
     def name(self) -> str:
@@ -246,7 +249,28 @@ def iter_chunks(data: bytes | BinaryIO | Iterable[bytes], size: int = CHUNK) -> 
 
 
 def join_uri(base: str, *parts: str) -> str:
+    """``base`` + relative ``parts``; never a URI outside ``base``.
+
+    Leading and trailing ``/`` of each part are dropped (an absolute name stays under ``base``); a ``..`` or
+    ``.`` segment (a file named ``a/../../etc`` in an object store, a crafted plan) or a NUL byte raises
+    UnsafePath instead of naming something outside the prefix (or being normalised into it by a server).
+    """
     out = base.rstrip("/")
     for p in parts:
-        out = f"{out}/{p.strip('/')}"
+        rel = p.strip("/")
+        if "\0" in rel or any(seg in (".", "..") for seg in rel.split("/")):
+            from migrate.errors import UnsafePath
+
+            raise UnsafePath(f"{safe_text(p)!r} would leave {safe_text(base)}: names with '.' or '..' segments or "
+                             "NUL bytes are not copied", base)
+        out = f"{out}/{rel}"
     return out
+
+
+def safe_text(name: str) -> str:
+    """``name`` as printable UTF-8: bytes of a POSIX name that are not UTF-8 (surrogate escapes) as ``\\xNN``."""
+    try:
+        name.encode("utf-8")
+        return name
+    except UnicodeEncodeError:
+        return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")

@@ -44,7 +44,7 @@ class JfsMountStorage(Storage):
 
     def _info(self, info: FileInfo) -> FileInfo:
         return FileInfo(self._out(info.uri), info.size, info.mtime, info.is_dir, info.native_checksum,
-                        info.owner)
+                        info.owner, info.refused)
 
     def list(self, uri: str) -> Iterator[FileInfo]:
         for info in self.local.list(self._in(uri)):

@@ -1,6 +1,13 @@
 """POSIX paths: local disks and FUSE mounts (MooseFS, a mounted JuiceFS volume).
 
 Atomic put: write ``.<name>.migrate-tmp-<random>`` in the target folder, fsync, then ``os.replace``.
+
+Symlinks below a walked folder are not followed: one leading outside the folder would read (and upload)
+files that are not the dataset's, one inside it would read its files twice, and a loop never ends.
+``walk`` lists each with ``FileInfo.refused`` saying why (so the engine fails it by name instead of
+skipping it silently), and ``open`` refuses a path whose last component is a symlink (O_NOFOLLOW).
+A folder that cannot be listed is reported the same way. Symlinks above the walked folder (a mount
+point reached through a link) are resolved as usual.
 """
 
 from __future__ import annotations
@@ -15,7 +22,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from migrate.errors import AuthError, NotFound, StorageError
+from migrate.errors import AuthError, NotFound, StorageError, UnsafePath
 from migrate.storage.base import DEFAULT_CHECKSUM, AtomicWriter, FileInfo, ReadStream, Storage
 
 TMP_MARK = ".migrate-tmp-"
@@ -61,6 +68,11 @@ def _translate(exc: OSError, uri: str) -> StorageError:
         return NotFound(f"not found: {uri}", uri)
     if exc.errno in (errno.EACCES, errno.EPERM):
         return AuthError(f"permission denied: {uri}", uri)
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return StorageError(f"{exc.strerror} writing {uri}: free space on that disk (or raise the quota) and run "
+                            "again; what was written is kept, this file is redone", uri)
+    if exc.errno == errno.ELOOP:
+        return UnsafePath(f"{uri} is a symlink; symlinks are not followed (copy its target instead)", uri)
     return StorageError(f"{exc.strerror or exc} on {uri}", uri)
 
 
@@ -76,7 +88,10 @@ class _LocalWriter(AtomicWriter):
             raise _translate(exc, uri) from exc
 
     def _write(self, data: memoryview) -> None:
-        self._f.write(data)
+        try:
+            self._f.write(data)
+        except OSError as exc:  # a full disk names the target, not just "[Errno 28]"
+            raise _translate(exc, self.uri) from exc
 
     def _commit(self) -> FileInfo:
         try:
@@ -142,33 +157,45 @@ class LocalStorage(Storage):
         root = to_path(uri)
         if not root.is_dir():
             raise NotFound(f"not a folder: {uri}", uri)
-        seen: set[tuple[int, int]] = set()
+        real_root = os.path.realpath(root)
         stack = [str(root)]
         while stack:
             current = stack.pop()
             try:
-                st = os.stat(current)
-            except OSError:
-                continue
-            key = (st.st_dev, st.st_ino)
-            if key in seen:  # symlink loop
-                continue
-            seen.add(key)
-            try:
                 entries = sorted(os.scandir(current), key=lambda e: e.name)
-            except OSError:
+            except (FileNotFoundError, NotADirectoryError):
+                continue  # removed while we walked
+            except OSError as exc:
+                yield FileInfo(to_uri(current), 0, 0.0, refused=f"folder cannot be listed: {exc.strerror or exc}")
                 continue
             subdirs = []
             for e in entries:
+                if e.is_symlink():
+                    yield self._refused_link(e, real_root)
+                    continue
                 try:
-                    est = e.stat()
-                except OSError:
+                    est = e.stat(follow_symlinks=False)
+                except FileNotFoundError:
                     continue
                 if stat_mod.S_ISDIR(est.st_mode):
                     subdirs.append(e.path)
                 elif stat_mod.S_ISREG(est.st_mode):
                     yield FileInfo(to_uri(e.path), est.st_size, est.st_mtime, owner=_owner(est))
             stack.extend(reversed(subdirs))
+
+    @staticmethod
+    def _refused_link(e: os.DirEntry[str], real_root: str) -> FileInfo:
+        st = e.stat(follow_symlinks=False)
+        try:
+            target = os.path.realpath(e.path, strict=True)
+            inside = os.path.commonpath([real_root, target]) == real_root
+            what = "a folder" if os.path.isdir(target) else "a file"
+            why = (f"a symlink to {what} inside the dataset folder ({target}); not followed, the target is read "
+                   "under its own name" if inside else
+                   f"a symlink to {what} outside the dataset folder ({target}); not followed")
+        except (OSError, RuntimeError):  # dangling, or a loop of links
+            why = f"a symlink to {os.readlink(e.path)!r}, which does not resolve (missing target or a loop)"
+        return FileInfo(to_uri(e.path), 0, st.st_mtime, owner=_owner(st), refused=why)
 
     def stat(self, uri: str) -> FileInfo:
         try:
@@ -180,7 +207,8 @@ class LocalStorage(Storage):
 
     def open(self, uri: str, offset: int = 0, length: int | None = None) -> BinaryIO:
         try:
-            f = open(to_os_path(uri), "rb")  # noqa: SIM115 - returned to the caller
+            # O_NOFOLLOW: a symlink planted among the source files never makes us read what it points to.
+            f = os.fdopen(os.open(to_os_path(uri), os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC), "rb")
         except OSError as exc:
             raise _translate(exc, uri) from exc
         if offset:
