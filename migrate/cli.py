@@ -15,6 +15,7 @@ import typer
 from typer.core import TyperGroup
 
 from migrate.commands import plan as plan_commands
+from migrate.commands import server as server_commands
 from migrate.commands import translate as translate_commands
 from migrate.commands.inventory import inventory_command
 from migrate.commands.run import run_command
@@ -87,11 +88,14 @@ app.add_typer(plan_commands.app, name="plan")
 app.add_typer(translate_commands.app, name="translate")
 app.command("run")(run_command)
 app.command("inventory")(inventory_command)
+app.add_typer(server_commands.app, name="server")
 
 
 @app.command("demo")
 def demo_command(
-    prefect: bool = typer.Option(True, "--prefect/--no-prefect", help="run the plan as a Prefect flow"),
+    prefect: bool | None = typer.Option(
+        None, "--prefect/--no-prefect",
+        help="run as Prefect flows; default: when a Prefect server is up (PREFECT_API_URL, `migrate server start`)"),
 ) -> None:
     """The main job on embedded defaults: generate a legacy estate and migrate it."""
     from migrate.demo import run_demo

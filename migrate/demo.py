@@ -1,15 +1,15 @@
 """The main job on embedded defaults: generate a legacy estate, serve its HDFS part over WebHDFS,
-run ``plans/examples/demo.yaml`` as a Prefect flow and print source vs target row counts."""
+run ``plans/examples/demo.yaml`` (a Prefect flow when a server is up) and print source vs target row counts."""
 
 from __future__ import annotations
 
-import os
 import shutil
 import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from migrate.errors import MigrateError
 
@@ -40,14 +40,6 @@ def _wait_http(port: int, proc: subprocess.Popen[bytes], timeout: float = 20.0) 
     raise MigrateError(f"the WebHDFS test server did not listen on 127.0.0.1:{port} within {timeout:.0f}s")
 
 
-def prefect_defaults(home: Path) -> None:
-    """Prefect offline: a project-local home, no analytics, time for the ephemeral server to start."""
-    os.environ.setdefault("PREFECT_HOME", str(home))
-    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    os.environ.setdefault("DO_NOT_TRACK", "1")
-    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
-
-
 def find_demo_plan() -> Path:
     for base in (Path.cwd(), Path(__file__).resolve().parent.parent):
         candidate = base / "plans" / "examples" / "demo.yaml"
@@ -56,7 +48,7 @@ def find_demo_plan() -> Path:
     raise MigrateError("plans/examples/demo.yaml not found: run `migrate demo` from the project folder")
 
 
-def run_demo(fresh: bool = True, prefect: bool = True) -> int:
+def run_demo(fresh: bool = True, prefect: bool | None = None) -> int:
     from migrate.commands.run import console, print_outcome_details, summary_table
     from migrate.estate import generate_estate
     from migrate.plan import load_plan
@@ -80,15 +72,16 @@ def run_demo(fresh: bool = True, prefect: bool = True) -> int:
     try:
         _wait_http(DEMO_PORT, server)
         console.print(f"WebHDFS protocol test server (a stand-in for HDFS) on http://127.0.0.1:{DEMO_PORT}")
-        if prefect:
-            prefect_defaults(work.parent / ".prefect")
+        from migrate import runner
+        from migrate.flows import launch
+
+        def flow() -> dict[str, Any]:
             from migrate.flows.run import run_plan_flow
 
-            result = run_plan_flow(str(plan_path))
-        else:
-            from migrate import runner
+            return run_plan_flow(str(plan_path))
 
-            result = runner.run_plan(load_plan(plan_path)).to_dict()
+        result = launch.run(prefect, lambda: runner.run_plan(load_plan(plan_path)).to_dict(), flow,
+                            note=lambda text: console.print(f"note: {text}", markup=False, style="dim"))
     finally:
         server.terminate()
         try:

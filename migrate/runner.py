@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from migrate.errors import ConfigError, LedgerError, MigrateError, NotFound, TerminalError
+from migrate.errors import ConfigError, LedgerError, MigrateError, NotFound, TerminalError, TransientError
 from migrate.plan import DatasetSpec, Plan
 
 log = logging.getLogger(__name__)
@@ -32,6 +32,7 @@ class DatasetOutcome:
     source_rows: int | None = None  # rows the reader finds in the source now (all files)
     source_quarantined: int | None = None
     target_rows: int | None = None  # rows in the target now
+    transient: bool = False  # the error may pass on a retry (an endpoint down, throttling): flows retry it
 
     @property
     def counts_match(self) -> bool | None:
@@ -169,6 +170,7 @@ def migrate_dataset(plan: Plan, ds: DatasetSpec, *, progress: Any = None, count:
         report = run_dataset(plan, ds, progress=progress)
     except MigrateError as exc:
         out.error = str(exc)
+        out.transient = isinstance(exc, TransientError)
         return out
     except Exception as exc:  # a bug or an unexpected library error: keep the other datasets going
         # The traceback only on request (--debug / MIGRATE_DEBUG=1): the message names the culprit.

@@ -69,6 +69,10 @@ def _first_quarantined(folder: Path) -> str:
     return ""
 
 
+def _note(text: str) -> None:
+    console.print(f"note: {text}", markup=False, highlight=False, soft_wrap=True, style="dim")
+
+
 def _n(v: int | None) -> str:
     return "-" if v is None else f"{v:,}"
 
@@ -77,7 +81,10 @@ def run_command(
     plan: Path = typer.Argument(..., exists=True, dir_okay=False, metavar="PLAN", help="the migration plan YAML"),
     dataset: list[str] = typer.Option(None, "--dataset", "-d", help="only these datasets (repeatable)"),
     wave: list[int] = typer.Option(None, "--wave", "-w", help="only these waves (repeatable)"),
-    prefect: bool = typer.Option(True, "--prefect/--no-prefect", help="run as a Prefect flow (UI visible)"),
+    prefect: bool | None = typer.Option(
+        None, "--prefect/--no-prefect",
+        help="run as a Prefect flow (UI visible) or the library directly; default: a flow when a Prefect "
+             "server is up (PREFECT_API_URL, or `migrate server start`), else directly, without waiting"),
     count: bool = typer.Option(True, "--count/--no-count", help="re-count source and target rows afterwards"),
     report: Path | None = typer.Option(None, "--report", help="write the run report as JSON here"),
 ) -> None:
@@ -93,18 +100,22 @@ def run_command(
             raise MigrateError(f"no dataset of plan {loaded.name} is in wave(s) "
                                f"{', '.join(map(str, wave))} (dataset waves: "
                                f"{', '.join(map(str, sorted({d.wave for d in loaded.datasets}))) or 'none'})")
+        from migrate.flows import launch
         from migrate.progress import RichProgress
 
         with RichProgress(console) as progress:
-            if prefect:
+            def flow() -> dict[str, Any]:
                 from migrate.flows.run import progress_to, run_plan_flow
 
                 with progress_to(progress):
-                    result = run_plan_flow(str(plan.resolve()), datasets=dataset or None, waves=wave or None,
-                                              count=count)
-            else:
-                result = runner.run_plan(loaded, names=dataset or None, waves=wave or None, progress=progress,
-                                         count=count).to_dict()
+                    return run_plan_flow(str(plan.resolve()), datasets=dataset or None, waves=wave or None,
+                                         count=count)
+
+            result = launch.run(
+                prefect,
+                lambda: runner.run_plan(loaded, names=dataset or None, waves=wave or None, progress=progress,
+                                        count=count).to_dict(),
+                flow, note=_note)
     except PlanError as exc:
         for p in exc.problems or [str(exc)]:
             console.print(p, markup=False, highlight=False, soft_wrap=True)

@@ -1,13 +1,14 @@
-"""``migrate-run``: one Prefect task per dataset, wave by wave, and a summary artifact.
+"""``migrate-run``: plan -> one sub-flow per wave -> one task per dataset, with artifacts.
 
-Tasks retry only transient failures (throttling, resets); a terminal error fails fast. The plan
-travels as a path so the run's parameters in the UI say which plan ran.
+Thin: every step is a ``migrate.runner`` call. Run names say what runs (``run demo (all waves)``,
+``demo wave 1``, ``demo w1 users``). A dataset task is retried only when it failed with a transient
+error (an endpoint that did not answer, throttling); a terminal error fails it at once. Artifacts: one
+copy-stats table per dataset and a summary table + status line per run. The plan travels as a path
+so the run's parameters in the UI say which plan ran.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import asdict
 from typing import Any, cast
 
@@ -17,44 +18,74 @@ from prefect.states import Failed
 
 from migrate import runner
 from migrate.errors import TransientError
+from migrate.flows.common import key, param, plan_name, progress, progress_to, retry_delays, transient_only
+from migrate.flows.common import waves_label as _waves_label
 from migrate.plan import load_plan
 
-# Progress bars are a property of the calling terminal, not a flow parameter (which must serialise):
-# the CLI installs a sink for the duration of an in-process flow run.
-_progress: Any = None
+__all__ = ["migrate_run_flow", "progress_to", "run_plan_flow"]
 
 
-@contextmanager
-def progress_to(sink: Any) -> Iterator[None]:
-    global _progress
-    previous, _progress = _progress, sink
-    try:
-        yield
-    finally:
-        _progress = previous
-
-
-def _transient_only(task: Any, task_run: Any, state: Any) -> bool:
-    try:
-        state.result()
-    except TransientError:
-        return True
-    except Exception:
-        return False
-    return False
-
-
-@task(name="migrate-dataset", retries=3, retry_delay_seconds=[5, 30, 120], retry_condition_fn=_transient_only,
-      task_run_name="{name}")
-def migrate_dataset_task(plan_path: str, name: str, count: bool = True) -> dict[str, Any]:
-    plan = load_plan(plan_path)
-    outcome = runner.migrate_dataset(plan, plan.dataset(name), progress=_progress, count=count)
+def _outcome_dict(outcome: runner.DatasetOutcome) -> dict[str, Any]:
     return asdict(outcome) | {"counts_match": outcome.counts_match}
 
 
-def _key(name: str) -> str:
-    # Artifact keys allow lowercase letters, digits and dashes only.
-    return "".join(c if c.isalnum() else "-" for c in name.lower())
+@task(name="migrate-dataset", retries=3, retry_delay_seconds=retry_delays(), retry_condition_fn=transient_only,
+      task_run_name="{plan}/w{wave}/{name}")
+def migrate_dataset_task(plan_path: str, plan: str, wave: int, name: str, count: bool = True) -> dict[str, Any]:
+    loaded = load_plan(plan_path)
+    outcome = runner.migrate_dataset(loaded, loaded.dataset(name), progress=progress(), count=count)
+    if not outcome.ok and outcome.transient:
+        # Prefect retries it (transient_only); the next attempt resumes from the ledger.
+        raise TransientError(outcome.error or f"dataset {name}: transient failure")
+    _copy_stats_artifact(plan, outcome)
+    return _outcome_dict(outcome)
+
+
+def _copy_stats_artifact(plan: str, o: runner.DatasetOutcome) -> None:
+    rep = o.report or {}
+    secs = rep.get("duration") or 0.0
+    rows = [
+        ("target", o.target or o.target_kind), ("files (listed)", rep.get("files_total")),
+        ("files copied now", rep.get("files_processed")), ("files already done", rep.get("files_skipped")),
+        ("files failed", rep.get("files_failed")), ("files gone from the source", rep.get("files_missing")),
+        ("rows read", rep.get("rows_in")), ("rows written", rep.get("rows_written")),
+        ("rows quarantined", rep.get("rows_quarantined")), ("bytes read", rep.get("bytes_in")),
+        ("bytes written", rep.get("bytes_out")), ("seconds", secs),
+        ("MB/s read", round((rep.get("bytes_in") or 0) / secs / 1e6, 1) if secs else None),
+        ("source rows now", o.source_rows), ("target rows now", o.target_rows),
+        ("counts", {True: "equal", False: "DIFFER", None: "not counted"}[o.counts_match]),
+        ("status", "ok" if o.ok else f"failed: {o.error}"),
+    ]
+    create_table_artifact(key=key(plan, o.dataset, "copy"), table=[{"measure": m, "value": v} for m, v in rows],
+                          description=f"Copy stats of dataset {o.dataset} (plan {plan}, wave {o.wave})")
+
+
+def _failed_outcome(ds: Any, state: Any) -> dict[str, Any]:
+    """A dataset task that ended Failed (retries exhausted, or a bug): its outcome, with the error."""
+    exc = state.result(raise_on_failure=False)
+    error = str(exc) if isinstance(exc, BaseException) else (state.message or "task failed")
+    out = runner.DatasetOutcome(ds.name, ds.wave, ds.target.kind, error=error,
+                                transient=isinstance(exc, TransientError))
+    return _outcome_dict(out)
+
+
+def _wave_run_name() -> str:
+    return f"{plan_name(param('plan_path', '?'))} wave {param('wave', '?')}"
+
+
+@flow(name="migrate-wave", flow_run_name=_wave_run_name, log_prints=True)
+def migrate_wave_flow(plan_path: str, wave: int, datasets: list[str], count: bool = True) -> list[dict[str, Any]]:
+    plan = load_plan(plan_path)
+    results = []
+    for name in datasets:
+        ds = plan.dataset(name)
+        state = migrate_dataset_task(plan_path, plan.name, wave, name, count=count, return_state=True)
+        results.append(state.result() if state.is_completed() else _failed_outcome(ds, state))
+    bad = [r["dataset"] for r in results if not r["ok"] or r["counts_match"] is False]
+    if bad:
+        return Failed(message=f"wave {wave}: {len(bad)} of {len(results)} datasets need attention: "  # type: ignore[return-value]
+                      + ", ".join(bad), data=results)
+    return results
 
 
 def _summary_rows(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -70,19 +101,29 @@ def _summary_rows(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return rows
 
 
-@flow(name="migrate-run", log_prints=True)
+def _run_name() -> str:
+    return f"run {plan_name(param('plan_path', '?'))} ({_waves_label(param('waves'))})"
+
+
+@flow(name="migrate-run", flow_run_name=_run_name, log_prints=True)
 def migrate_run_flow(plan_path: str, datasets: list[str] | None = None, waves: list[int] | None = None,
                      count: bool = True) -> dict[str, Any]:
     plan = load_plan(plan_path)
+    chosen = runner.select(plan, datasets, waves)
     results: list[dict[str, Any]] = []
-    for ds in runner.select(plan, datasets, waves):
-        results.append(migrate_dataset_task(plan_path, ds.name, count=count))
+    for wave in sorted({d.wave for d in chosen}):
+        names = [d.name for d in chosen if d.wave == wave]
+        state = migrate_wave_flow(plan_path, wave, names, count=count, return_state=True)
+        data = state.result(raise_on_failure=False)
+        if isinstance(data, BaseException):  # the wave flow itself crashed
+            raise data
+        results.extend(cast(list[dict[str, Any]], data))
     rows = _summary_rows(results)
-    create_table_artifact(key=f"migrate-run-{_key(plan.name)}", table=rows,
+    create_table_artifact(key=key("migrate-run", plan.name), table=rows,
                           description=f"Datasets migrated by plan {plan.name}")
     bad = [r for r in rows if not r["ok"] or r["counts_match"] is False]
     create_markdown_artifact(
-        key=f"migrate-run-{_key(plan.name)}-status",
+        key=key("migrate-run", plan.name, "status"),
         markdown=f"**{len(rows) - len(bad)} of {len(rows)} datasets migrated and counted equal.**"
         + ("" if not bad else "\n\nNeeds attention: " + ", ".join(r["dataset"] for r in bad)),
     )
