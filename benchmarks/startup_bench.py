@@ -88,7 +88,9 @@ def main() -> None:
     args = ap.parse_args()
 
     base = Path(tempfile.mkdtemp(prefix="startup-bench-"))
-    home = base / ".prefect"
+    # The server's PREFECT_HOME outside the plan's folder: `cli` must not find it (it looks upwards from
+    # the working directory); `server` is pointed at it with PREFECT_HOME.
+    home = Path(tempfile.mkdtemp(prefix="startup-bench-prefect-"))
     try:
         plan = make_estate(base, args.files, args.rows)
         size = sum(f.stat().st_size for f in (base / "legacy" / "events").iterdir())
@@ -135,6 +137,7 @@ def main() -> None:
         subprocess.run([PY, "-m", "migrate.cli", "server", "stop", "--home", str(home)], env=clean_env(),
                        capture_output=True)
         shutil.rmtree(base, ignore_errors=True)
+        shutil.rmtree(home, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ from typing import Any
 import typer
 from typer.core import TyperGroup
 
+from migrate.commands import cutover as cutover_commands
 from migrate.commands import plan as plan_commands
 from migrate.commands import server as server_commands
 from migrate.commands import translate as translate_commands
@@ -89,6 +90,7 @@ app.add_typer(translate_commands.app, name="translate")
 app.command("run")(run_command)
 app.command("inventory")(inventory_command)
 app.add_typer(server_commands.app, name="server")
+app.add_typer(cutover_commands.app, name="cutover")
 
 
 @app.command("demo")

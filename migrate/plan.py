@@ -511,7 +511,10 @@ class JobSpec(_Model):
         return v
 
 
-Gate = Literal["copied", "validated", "translated", "shadow_run", "final_delta", "signoff"]
+# The cutover checklist (migrate.cutover), in order. Datasets: inventoried, copied, validated, expectations,
+# final_delta, signoff; jobs: inventoried, translated, shadow_run, signoff.
+Gate = Literal["inventoried", "copied", "validated", "expectations", "translated", "shadow_run", "final_delta",
+               "signoff"]
 ALL_GATES: tuple[Gate, ...] = typing.get_args(Gate)
 
 
@@ -528,6 +531,9 @@ class CutoverSpec(_Model):
 
     gates: list[Gate] = Field(default_factory=lambda: list(ALL_GATES))
     approvers: list[Approver] = Field(default_factory=list)
+    inventory: str | None = Field(
+        default=None, description="the inventory JSON (`migrate inventory -o`) the `inventoried` gate reads, "
+        "relative to the plan file")
 
     @field_validator("gates")
     @classmethod

@@ -28,7 +28,8 @@ def _home(home: Path | None) -> Path:
 @app.command("start")
 def start(
     home: Path | None = _HOME,
-    port: int | None = typer.Option(None, "--port", help="port on 127.0.0.1 (default 4200 when free; 0: any free port)"),
+    port: int | None = typer.Option(None, "--port",
+                                    help="port on 127.0.0.1 (default 4200 when free; 0: any free port)"),
     timeout: float = typer.Option(120.0, "--timeout", help="seconds to wait for the server to answer"),
 ) -> None:
     """Start the server in the background (or show the one already running)."""
