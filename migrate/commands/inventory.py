@@ -42,6 +42,8 @@ def inventory_command(
     sample_bytes: int = typer.Option(1 << 20, help="bytes read per sampled file"),
     workers: int = typer.Option(8, help="parallel listings and probes"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="no summary table"),
+    prefect: bool | None = typer.Option(None, "--prefect/--no-prefect",
+                                        help="run as a Prefect flow (default: when a server is up)"),
 ) -> None:
     """Inventory datasets (format, partitions, schema, size) and jobs, with lineage and waves."""
     from migrate.inventory import RootSpec, ScanSettings, build_inventory
@@ -75,7 +77,16 @@ def inventory_command(
     if not specs and not jobs and not ddl:
         raise typer.BadParameter("nothing to scan: give --root, --plan, --ddl or --jobs")
     settings = ScanSettings(small_file_bytes=small_file_bytes, sample_bytes=sample_bytes, workers=workers)
-    inv = build_inventory(list(specs.values()), ddl=ddl, jobs_dirs=jobs, settings=settings)
+    from migrate.flows import launch
+
+    def flow() -> Any:
+        from migrate.flows.inventory import run_inventory_flow
+
+        return run_inventory_flow(list(specs.values()), ddl, jobs, settings)
+
+    inv = launch.run(prefect, lambda: build_inventory(list(specs.values()), ddl=ddl, jobs_dirs=jobs,
+                                                      settings=settings), flow,
+                     note=lambda text: typer.echo(f"note: {text}", err=True))
     # A root that could not be listed at all (missing folder, dead endpoint, refused credentials) would
     # make the inventory silently incomplete: say which, and write nothing.
     failed_roots = [(spec, prob) for spec in specs.values() for prob in inv.problems

@@ -6,10 +6,9 @@ Other translators (dpark, mesos) register their commands on this same group.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
-
-from migrate.commands import ensure_dir, write_output
 
 app = typer.Typer(help="Translate legacy jobs (HiveQL, DPark, Mesos specs) to Spark.", no_args_is_help=True)
 
@@ -39,43 +38,31 @@ def hive(
                                           help="keep CAST and / as written (no TRY_CAST / try_divide)"),
     strict: bool = typer.Option(False, "--strict", help="exit 1 when any statement is unsupported"),
     check_spark: bool = typer.Option(False, "--check-spark", help="parse every output with Spark's parser"),
+    prefect: bool | None = typer.Option(None, "--prefect/--no-prefect",
+                                        help="run as a Prefect flow (default: when a server is up)"),
 ) -> None:
     """Translate HiveQL scripts to Spark SQL; write them with a JSON/Markdown/HTML coverage report."""
-    from migrate.reports.translation import write_reports
-    from migrate.translators.hive import HiveTranslator, Options, Variables, render_script
+    from migrate.flows import launch
+    from migrate.translation import hive_options, translate_hive
 
     if target_format not in ("iceberg", "parquet"):
         raise typer.BadParameter("--format must be iceberg or parquet")
+    args: dict[str, Any] = {"target_format": target_format, "catalog": catalog, "variables": list(var),
+            "table_map": _pairs(table_map, "--table-map"), "location_map": _pairs(location_map, "--location-map"),
+            "ansi_rewrites": not no_ansi_rewrites, "plan": str(plan) if plan is not None else None}
     try:
-        variables = Variables.from_assignments(var)
+        options = hive_options(**args)
     except ValueError as e:
         raise typer.BadParameter(str(e)) from None
-    options = Options(target_format=target_format, catalog=catalog, variables=variables,
-                      table_map={k.lower(): v for k, v in _pairs(table_map, "--table-map")},
-                      location_map=_pairs(location_map, "--location-map"), ansi_rewrites=not no_ansi_rewrites)
-    if plan is not None:
-        from migrate.translators.hive.plan_adapter import options_from_plan
 
-        options_from_plan(plan, options)
-    translator = HiveTranslator(options)
-    report = translator.translate_paths(paths)
-    if check_spark:
-        from migrate.translators.hive.spark_check import SparkParsers, check_report, local_spark_session
+    def flow() -> Any:
+        from migrate.flows.translate import translate_hive_flow
 
-        spark = local_spark_session()
-        try:
-            check_report(report, SparkParsers(spark))
-        finally:
-            spark.stop()
-    ensure_dir(out)
-    roots = [p.resolve() for p in paths]
-    for fr in report.files:
-        src = Path(fr.path).resolve()
-        rel = next((src.relative_to(r) for r in roots if r.is_dir() and src.is_relative_to(r)), Path(src.name))
-        dest = (out / rel).with_suffix(".spark.sql")
-        write_output(dest, render_script(fr))
-        fr.output_path = str(dest)
-    written = write_reports(report, out)
+        return translate_hive_flow([str(p) for p in paths], str(out), args, check_spark=check_spark)
+
+    run = launch.run(prefect, lambda: translate_hive(list(paths), out, options, check_spark=check_spark), flow,
+                     note=lambda text: typer.echo(f"note: {text}", err=True))
+    report, written = run.report, run.written
     s = report.summary()
     typer.echo(f"{s['statements']} statements in {s['files']} files: {s['translated']} translated, "
                f"{s['translated_with_notes']} with notes, {s['unsupported']} unsupported "

@@ -1,0 +1,45 @@
+"""``migrate-translate``: a translator's library call as a flow run, with its coverage as artifacts
+(totals, and every unsupported construct with file:line and reason)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from prefect import flow
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
+
+from migrate.flows.common import key, param
+from migrate.translation import TranslationRun, hive_options, translate_hive
+
+
+def coverage_artifacts(run: TranslationRun) -> None:
+    data = run.report.to_dict()
+    s = data["summary"]
+    k = key("translate", run.kind)
+    create_markdown_artifact(key=k, description=f"{run.kind} translation coverage", markdown="\n".join([
+        f"# {run.kind} translation coverage", "",
+        f"**{s.get('translated_pct')}% translated**: {s.get('statements')} statements in {s.get('files')} files: "
+        f"{s.get('translated')} translated, {s.get('translated_with_notes')} with notes, "
+        f"{s.get('unsupported')} unsupported.", "",
+        f"Report: `{run.written.get('html')}` (also `{run.written.get('json')}`, `{run.written.get('md')}`)."]))
+    create_table_artifact(key=f"{k}-files", description="Coverage per file", table=[
+        {"file": f["path"], "output": f.get("output_path"), **f.get("counts", {})} for f in data["files"]])
+    unsupported = [{"where": f"{f['path']}:{st['line']}", "rule": n["rule"], "reason": n["message"]}
+                   for f in data["files"] for st in f.get("statements", []) for n in st.get("failures", [])]
+    if unsupported:
+        create_table_artifact(key=f"{k}-unsupported", table=unsupported[:500],
+                              description="Constructs not translated (file:line, reason)")
+
+
+def _name() -> str:
+    paths = param("paths") or []
+    return f"translate hive {', '.join(Path(p).name for p in paths[:3])}" + (" ..." if len(paths) > 3 else "")
+
+
+@flow(name="migrate-translate", flow_run_name=_name, log_prints=True)
+def translate_hive_flow(paths: list[str], out: str, options: dict[str, Any],
+                        check_spark: bool = False) -> TranslationRun:
+    run = translate_hive([Path(p) for p in paths], Path(out), hive_options(**options), check_spark=check_spark)
+    coverage_artifacts(run)
+    return run

@@ -1,0 +1,60 @@
+"""Translate legacy jobs and write what a reviewer needs: the translated files beside a coverage report.
+
+One function per translator, shared by ``migrate translate`` (directly) and the ``migrate-translate`` flow.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+
+@dataclass
+class TranslationRun:
+    kind: str  # hive, dpark, jobs
+    report: Any  # the translator's report (``to_dict()``: summary, files, ...)
+    written: dict[str, Path]  # report format -> path (json, md, html)
+
+
+def hive_options(*, target_format: str = "iceberg", catalog: str | None = None, variables: list[str] | None = None,
+                 table_map: list[tuple[str, str]] | None = None, location_map: list[tuple[str, str]] | None = None,
+                 ansi_rewrites: bool = True, plan: str | Path | None = None) -> Any:
+    """The Hive translator's options from the command's arguments (ValueError names a bad --var)."""
+    from migrate.translators.hive import Options, Variables
+
+    options = Options(target_format=target_format, catalog=catalog,
+                      variables=Variables.from_assignments(variables or []),
+                      table_map={k.lower(): v for k, v in table_map or []},
+                      location_map=[(a, b) for a, b in location_map or []], ansi_rewrites=ansi_rewrites)
+    if plan is not None:
+        from migrate.translators.hive.plan_adapter import options_from_plan
+
+        options_from_plan(Path(plan), options)
+    return options
+
+
+def translate_hive(paths: list[Path], out: Path, options: Any, *, check_spark: bool = False) -> TranslationRun:
+    """HiveQL files/folders -> ``OUT/<relative path>.spark.sql`` plus the coverage report in OUT."""
+    from migrate.commands import ensure_dir, write_output
+    from migrate.reports.translation import write_reports
+    from migrate.translators.hive import HiveTranslator, render_script
+
+    report = HiveTranslator(options).translate_paths(paths)
+    if check_spark:
+        from migrate.translators.hive.spark_check import SparkParsers, check_report, local_spark_session
+
+        spark = local_spark_session()
+        try:
+            check_report(report, SparkParsers(spark))
+        finally:
+            spark.stop()
+    ensure_dir(out)
+    roots = [p.resolve() for p in paths]
+    for fr in report.files:
+        src = Path(fr.path).resolve()
+        rel = next((src.relative_to(r) for r in roots if r.is_dir() and src.is_relative_to(r)), Path(src.name))
+        dest = (out / rel).with_suffix(".spark.sql")
+        write_output(dest, render_script(fr))
+        fr.output_path = str(dest)
+    return TranslationRun("hive", report, write_reports(report, out))
