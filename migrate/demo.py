@@ -1,5 +1,6 @@
-"""The main job on embedded defaults: generate a legacy estate, serve its HDFS part over WebHDFS,
-run ``plans/examples/demo.yaml`` (a Prefect flow when a server is up) and print source vs target row counts."""
+"""The main job on embedded defaults: generate a legacy estate, serve its HDFS part over WebHDFS, then run the
+whole story on ``plans/examples/demo.yaml`` as a user would type it (inventory -> plan -> run -> translate ->
+cutover status; as Prefect flows when a server is up) and say where to look."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 from migrate.errors import MigrateError
 
@@ -48,10 +48,35 @@ def find_demo_plan() -> Path:
     raise MigrateError("plans/examples/demo.yaml not found: run `migrate demo` from the project folder")
 
 
+def _cli(args: list[str]) -> int:
+    """One ``migrate`` command, in this process, exactly as a user would type it; its exit code."""
+    import click
+    import typer
+
+    from migrate.cli import app
+
+    try:
+        rc = typer.main.get_command(app).main(args=args, prog_name="migrate", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    return rc if isinstance(rc, int) else 0
+
+
+def _rel(path: Path) -> str:
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
 def run_demo(fresh: bool = True, prefect: bool | None = None) -> int:
-    from migrate.commands.run import console, print_outcome_details, summary_table
+    """inventory -> plan -> run -> translate -> cutover status on a generated estate; says where to look."""
+    from migrate.commands.run import console
     from migrate.estate import generate_estate
-    from migrate.plan import load_plan
+    from migrate.flows import launch
 
     plan_path = find_demo_plan()
     work = plan_path.parent.parent.parent / ".demo"
@@ -59,10 +84,29 @@ def run_demo(fresh: bool = True, prefect: bool | None = None) -> int:
     if not _port_free(DEMO_PORT):
         raise MigrateError(f"port 127.0.0.1:{DEMO_PORT} is taken: the demo's WebHDFS server needs it "
                            f"(another `migrate demo` running? `ss -ltnp 'sport = :{DEMO_PORT}'` shows who holds it)")
+    where = launch.decide(prefect)  # once for every step (each step is told --prefect / --no-prefect)
+    mode = "--prefect" if where.prefect else "--no-prefect"
     if fresh and work.exists():
         shutil.rmtree(work)
     estate = generate_estate(work / "estate")
-    console.print(f"legacy estate: {len(estate.datasets)} datasets, {len(estate.jobs)} jobs in {work / 'estate'}")
+    console.print(f"legacy estate: {len(estate.datasets)} datasets, {len(estate.jobs)} jobs in "
+                  f"{_rel(work / 'estate')} (mfs/ stands in for a MooseFS mount, hdfs/ is served over WebHDFS)")
+    console.print(f"Prefect: flows on {where.api_url} ({where.why})" if where.prefect else
+                  "Prefect: no server, the library runs directly (`migrate server start` first to watch the "
+                  "steps as flow runs in the UI)", markup=False)
+    plan, state = _rel(plan_path), work / "state"
+    steps = [
+        ("inventory", ["inventory", "--plan", plan, "--ddl", _rel(estate.ddl), "--jobs", _rel(estate.jobs_dir),
+                       "-o", _rel(work / "inventory.json"), "--mermaid", _rel(work / "lineage.mmd"), "-q", mode]),
+        ("plan", ["plan", "init", "--from-inventory", _rel(work / "inventory.json"), "-o",
+                  _rel(work / "plan.generated.yaml"), "--name", "demo_generated", "--force"]),
+        ("plan check", ["plan", "check", plan]),
+        ("run", ["run", plan, mode, "--report", _rel(work / "run-report.json")]),
+        ("translate hive", ["translate", "hive", _rel(estate.jobs_dir / "hive"), "--var", "dt=2024-01-01", "-o",
+                            _rel(work / "translated" / "hive"), "--plan", plan, mode]),
+        ("cutover status", ["cutover", "status", plan, mode]),
+    ]
+    codes: dict[str, int] = {}
     log = open(work / "webhdfs.log", "wb")  # noqa: SIM115 - lives as long as the server
     server = subprocess.Popen(
         [sys.executable, "-m", "migrate.devservers.webhdfs", "--root", str(work / "estate" / "hdfs"),
@@ -72,16 +116,12 @@ def run_demo(fresh: bool = True, prefect: bool | None = None) -> int:
     try:
         _wait_http(DEMO_PORT, server)
         console.print(f"WebHDFS protocol test server (a stand-in for HDFS) on http://127.0.0.1:{DEMO_PORT}")
-        from migrate import runner
-        from migrate.flows import launch
-
-        def flow() -> dict[str, Any]:
-            from migrate.flows.run import run_plan_flow
-
-            return run_plan_flow(str(plan_path))
-
-        result = launch.run(prefect, lambda: runner.run_plan(load_plan(plan_path)).to_dict(), flow,
-                            note=lambda text: console.print(f"note: {text}", markup=False, style="dim"))
+        for n, (name, args) in enumerate(steps, 1):
+            console.rule(f"{n}/{len(steps)} {name}: migrate {' '.join(args)}", style="cyan")
+            codes[name] = _cli(args)
+            if name == "cutover status":  # the checklist as a page too
+                _cli(["cutover", "status", plan, "--no-prefect", "--format", "html", "-o",
+                      _rel(work / "cutover.html")])
     finally:
         server.terminate()
         try:
@@ -89,8 +129,25 @@ def run_demo(fresh: bool = True, prefect: bool | None = None) -> int:
         except subprocess.TimeoutExpired:
             server.kill()
         log.close()
-    console.print(summary_table("demo: source vs target", result["datasets"]))
-    print_outcome_details(result["datasets"], load_plan(plan_path).state_dir)
-    console.print("[green]demo OK[/]: every dataset migrated, counts equal" if result["ok"]
-                  else "[red]demo: some datasets need attention (see above)[/]")
-    return 0 if result["ok"] else 1
+    broken = [name for name, rc in codes.items() if rc != 0 and name != "cutover status"]
+    console.rule("where to look", style="cyan")
+    for what, path in (("inventory (JSON; lineage as Mermaid)", work / "inventory.json"),
+                       ("plan generated from it (the curated one is the demo plan)", work / "plan.generated.yaml"),
+                       ("migrated data (Parquet, Iceberg warehouse)", work / "lake"),
+                       ("run report; ledger and quarantine", work / "run-report.json"),
+                       ("translated Hive jobs and their coverage report",
+                        work / "translated" / "hive" / "translation-report.html"),
+                       ("cutover checklist (also `migrate cutover status PLAN`)", work / "cutover.html")):
+        console.print(f"  {what}: {_rel(path)}", markup=False)
+    console.print(f"  ledger, locks, quarantine, translation records, cutover log: {_rel(state)}", markup=False)
+    if where.prefect:
+        console.print(f"  Prefect UI: {where.ui_url}/runs (flow runs, task runs and their artifacts)", markup=False)
+    if codes.get("cutover status"):
+        console.print("the checklist is not ready yet, as expected on day one: validate, translate the DPark job, "
+                      "sign off (`migrate cutover sign ...`), then `migrate cutover execute PLAN --wave 1 --by NAME`",
+                      markup=False)
+    if broken:
+        console.print(f"[red]demo: step(s) {', '.join(broken)} failed (see above)[/]")
+        return 1
+    console.print("[green]demo OK[/]: every dataset migrated, counts equal; jobs translated; checklist written")
+    return 0

@@ -34,8 +34,26 @@ def hive_options(*, target_format: str = "iceberg", catalog: str | None = None, 
     return options
 
 
-def translate_hive(paths: list[Path], out: Path, options: Any, *, check_spark: bool = False) -> TranslationRun:
-    """HiveQL files/folders -> ``OUT/<relative path>.spark.sql`` plus the coverage report in OUT."""
+def record_for_plan(plan: str | Path, run: TranslationRun) -> Path:
+    """Keep the report as ``STATE_DIR/translations/<kind>.json`` (file paths absolute): the cutover's
+    ``translated`` gate reads it per job file."""
+    import json
+
+    from migrate.commands import write_output
+    from migrate.plan import load_plan
+
+    data = run.report.to_dict()
+    for f in data.get("files", []):
+        f["path"] = str(Path(f["path"]).resolve())
+    path = load_plan(plan).state_dir / "translations" / f"{run.kind}.json"
+    write_output(path, json.dumps(data, indent=2))
+    return path
+
+
+def translate_hive(paths: list[Path], out: Path, options: Any, *, check_spark: bool = False,
+                   plan: str | Path | None = None) -> TranslationRun:
+    """HiveQL files/folders -> ``OUT/<relative path>.spark.sql`` plus the coverage report in OUT (and, for
+    a plan, its copy in the plan's state dir)."""
     from migrate.commands import ensure_dir, write_output
     from migrate.reports.translation import write_reports
     from migrate.translators.hive import HiveTranslator, render_script
@@ -57,4 +75,7 @@ def translate_hive(paths: list[Path], out: Path, options: Any, *, check_spark: b
         dest = (out / rel).with_suffix(".spark.sql")
         write_output(dest, render_script(fr))
         fr.output_path = str(dest)
-    return TranslationRun("hive", report, write_reports(report, out))
+    run = TranslationRun("hive", report, write_reports(report, out))
+    if plan is not None:
+        run.written["plan"] = record_for_plan(plan, run)
+    return run

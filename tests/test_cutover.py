@@ -87,14 +87,12 @@ def validate_now(plan_path: Path, verdict: str = "pass") -> None:
 
 
 def translate_now(plan_path: Path) -> None:
-    """The translation report `migrate translate hive --plan` records under the state dir."""
-    from migrate.reports.translation import to_json
-    from migrate.translators.hive import HiveTranslator, Options
-
-    plan = load_plan(plan_path)
-    report = HiveTranslator(Options()).translate_paths([plan.base_dir / "jobs" / "hive"])
-    (plan.state_dir / "translations").mkdir(parents=True, exist_ok=True)
-    (plan.state_dir / "translations" / "hive.json").write_text(to_json(report))
+    """`migrate translate hive --plan` records its report under the plan's state dir."""
+    base = plan_path.parent
+    res = cli("translate", "hive", base / "jobs" / "hive", "-o", base / "translated", "--plan", plan_path,
+              "--no-prefect")
+    assert res.exit_code == 0, res.output
+    assert (base / "state" / "translations" / "hive.json").is_file()
 
 
 def ready_all_but_signoffs(plan: Path) -> None:

@@ -60,7 +60,8 @@ def hive(
 
         return translate_hive_flow([str(p) for p in paths], str(out), args, check_spark=check_spark)
 
-    run = launch.run(prefect, lambda: translate_hive(list(paths), out, options, check_spark=check_spark), flow,
+    run = launch.run(prefect, lambda: translate_hive(list(paths), out, options, check_spark=check_spark,
+                                                     plan=plan), flow,
                      note=lambda text: typer.echo(f"note: {text}", err=True))
     report, written = run.report, run.written
     s = report.summary()

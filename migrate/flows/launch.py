@@ -143,6 +143,9 @@ def _prefect_loaded() -> bool:
     return "prefect.settings" in sys.modules
 
 
+_told: str | None = None
+
+
 def run(prefect: bool | None, library: Callable[[], T], flow: Callable[[], T],
         note: Callable[[str], None] | None = None) -> T:
     """``flow()`` on the chosen server, or ``library()``; ``note`` hears one line saying which."""
@@ -151,7 +154,9 @@ def run(prefect: bool | None, library: Callable[[], T], flow: Callable[[], T],
         if note is not None and prefect is None:
             note("not shown in the Prefect UI (no server; `migrate server start` keeps one for every command)")
         return library()
-    if note is not None:
+    global _told
+    if note is not None and _told != where.api_url:  # once per process (the demo runs several steps)
+        _told = where.api_url
         note(f"Prefect flow on {where.api_url} ({where.why}); UI: {where.ui_url}")
     with prefect_env(where):
         return flow()

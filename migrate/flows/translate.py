@@ -34,12 +34,14 @@ def coverage_artifacts(run: TranslationRun) -> None:
 
 def _name() -> str:
     paths = param("paths") or []
-    return f"translate hive {', '.join(Path(p).name for p in paths[:3])}" + (" ..." if len(paths) > 3 else "")
+    shown = ", ".join("/".join(Path(p).parts[-2:]) for p in paths[:3])
+    return f"translate hive {shown}" + (" ..." if len(paths) > 3 else "")
 
 
 @flow(name="migrate-translate", flow_run_name=_name, log_prints=True)
 def translate_hive_flow(paths: list[str], out: str, options: dict[str, Any],
                         check_spark: bool = False) -> TranslationRun:
-    run = translate_hive([Path(p) for p in paths], Path(out), hive_options(**options), check_spark=check_spark)
+    run = translate_hive([Path(p) for p in paths], Path(out), hive_options(**options), check_spark=check_spark,
+                         plan=options.get("plan"))
     coverage_artifacts(run)
     return run
