@@ -70,8 +70,22 @@ def _is_prefect_server(pid: int) -> bool:
     return b"prefect" in cmdline and b"server" in cmdline
 
 
+class _Urls:
+    """The API and UI addresses of a server on loopback ``port``."""
+
+    port: int
+
+    @property
+    def api_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/api"
+
+    @property
+    def ui_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
 @dataclass
-class ServerState:
+class ServerState(_Urls):
     """What ``migrate server start`` wrote: enough for any later command to find and stop the server."""
 
     pid: int
@@ -80,20 +94,12 @@ class ServerState:
     started_at: float
     log: str
 
-    @property
-    def api_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/api"
-
-    @property
-    def ui_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
     def alive(self) -> bool:
         return pid_alive(self.pid) and _is_prefect_server(self.pid)
 
 
 @dataclass
-class PrefectServer:
+class PrefectServer(_Urls):
     """``prefect server start`` on 127.0.0.1 (free port unless given), UI pointed at its own API."""
 
     home: Path
@@ -102,14 +108,6 @@ class PrefectServer:
     detach: bool = False  # outlives this process (``migrate server start``); else stopped with us
     proc: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
     started_in: float = field(default=0.0, init=False)
-
-    @property
-    def api_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/api"
-
-    @property
-    def ui_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
 
     @property
     def log_path(self) -> Path:
