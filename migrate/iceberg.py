@@ -24,7 +24,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from migrate.errors import ConfigError
+from migrate.errors import AuthError, ConfigError
 
 KEYS_PROPERTY = "migrate.source-keys"
 FILES_PROPERTY = "migrate.source-files"
@@ -105,7 +105,15 @@ def load_catalog(plan: Any, *, state_dir: str | os.PathLike[str] | None = None, 
         props["credential"] = cred
     if spec.s3_store:
         props.update(s3_properties(plan.location(spec.s3_store, "")[1]))
-    return RestCatalog(name, **props)
+    from pyiceberg.exceptions import OAuthError, UnauthorizedError
+
+    try:
+        return RestCatalog(name, **props)  # exchanges the credential for a token at once
+    except (OAuthError, UnauthorizedError) as exc:
+        # pyiceberg says only "invalid_client": name the catalog and where the credential came from.
+        where = f"from env {spec.credential_env}" if spec.credential_env else "none given (catalog.credential_env)"
+        raise AuthError(f"Iceberg REST catalog {spec.uri} refused the credential ({where}): "
+                        f"{type(exc).__name__}: {exc}", spec.uri) from None
 
 
 @dataclass(frozen=True)

@@ -119,10 +119,12 @@ def test_rest_catalog_changed_source_replaces_rows(rest: Any, generated: Generat
 
 def test_rest_catalog_refuses_a_wrong_credential(rest: Any, generated: Generated, tmp_path: Path,  # noqa: F811
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    from pyiceberg.exceptions import OAuthError
+    from migrate.errors import AuthError
 
     monkeypatch.setenv("MIGRATE_TEST_ICEBERG_BAD", "nobody:wrong")
     plan = rest_plan(tmp_path, generated.folder("parquet"), "parquet", rest, "rest_denied",
                      credential_env="MIGRATE_TEST_ICEBERG_BAD")
-    with pytest.raises(OAuthError):
+    with pytest.raises(AuthError) as err:  # names the catalog and the env var, never the value
         run_dataset(plan, "parquet", options=OPTIONS)
+    assert rest.server.iceberg_rest_url in str(err.value) and "MIGRATE_TEST_ICEBERG_BAD" in str(err.value)
+    assert "nobody:wrong" not in str(err.value)
