@@ -30,14 +30,11 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import hashlib
 import logging
 import os
 import queue as queue_mod
-import re
 import time
 import traceback
-import urllib.parse
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
@@ -48,6 +45,7 @@ from typing import Any
 from migrate import checksums
 from migrate.copy import PartOutcome, PartTask, init_worker, resolve, run_part, run_part_in_worker
 from migrate.errors import MigrateError, NotFound, TerminalError
+from migrate.layout import PART_RE, hidden, part_name, partition_values, rel_path, version_key
 from migrate.ledger import DONE_STATES, FileRecord, Ledger
 from migrate.progress import NullProgress, ProgressSink
 from migrate.storage import Storage, open_storage, scheme_of
@@ -58,7 +56,6 @@ from migrate.writers.parquet import WriterOptions
 
 log = logging.getLogger(__name__)
 
-PART_RE = re.compile(r"^part-[0-9a-f]{16}(-\d{5})?\.parquet$")
 SPLITTABLE = frozenset({"csv", "tsv", "hive_text", "jsonl", "parquet", "orc"})
 
 
@@ -114,38 +111,9 @@ class DatasetReport:
         return asdict(self)
 
 
-def version_key(uri: str, size: int, mtime: float) -> str:
-    """Names a content version; mtime in ns so sub-second rewrites count as changes."""
-    raw = f"{uri}\0{size}\0{round(mtime * 1e9)}".encode()
-    return hashlib.sha256(raw).hexdigest()[:16]
-
-
-def part_name(version: str, index: int, parts: int) -> str:
-    return f"part-{version}.parquet" if parts == 1 else f"part-{version}-{index:05d}.parquet"
-
-
-def _rel(root: str, uri: str) -> str:
-    return uri[len(root.rstrip("/")):].lstrip("/")
-
-
-def partition_values(rel: str, columns: list[str]) -> dict[str, str | None] | None:
-    """Hive ``k=v`` folders of a relative path (``%XX`` unescaped, Hive's default partition is NULL)."""
-    if not columns:
-        return None
-    found: dict[str, str | None] = {}
-    for seg in rel.split("/")[:-1]:
-        k, sep, v = seg.partition("=")
-        if sep and k in columns:
-            found[k] = None if v == "__HIVE_DEFAULT_PARTITION__" else urllib.parse.unquote(v)
-    missing = [c for c in columns if c not in found]
-    if missing:
-        raise TerminalError(f"{rel}: no partition folder for {', '.join(missing)} (want k=v folders)")
-    return found
-
-
-def _hidden(rel: str) -> bool:
-    # Hadoop/Hive bookkeeping (_SUCCESS, _logs, .crc, .hive-staging) and our own temp files.
-    return any(seg.startswith(("_", ".")) for seg in rel.split("/")) or TMP_MARK in rel
+# The on-disk layout lives in migrate.layout (the validators read it back); these names stay importable here.
+_rel = rel_path
+_hidden = hidden
 
 
 @dataclass

@@ -43,6 +43,7 @@ __all__ = [
     "Credentials",
     "CutoverSpec",
     "DatasetSpec",
+    "ExpectationSpec",
     "FormatSpec",
     "JobSpec",
     "JobTarget",
@@ -60,6 +61,7 @@ __all__ = [
     "WebHdfsStore",
     "check_plan",
     "check_plan_text",
+    "duration_us",
     "load_plan",
     "load_plan_text",
     "normalize_column_type",
@@ -417,26 +419,88 @@ class TargetSpec(_Model):
 
 
 _NEEDS_COLUMNS = frozenset({"not_null", "unique", "aggregates"})
+_TAKES_COLUMNS = _NEEDS_COLUMNS | {"tolerance"}
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(us|ms|s|m|h|d)\s*$")
+_DURATION_US = {"us": 1, "ms": 1_000, "s": 1_000_000, "m": 60_000_000, "h": 3_600_000_000, "d": 86_400_000_000}
+
+
+def duration_us(text: str) -> int:
+    """``"250ms"`` -> 250000 (microseconds); ValueError for anything else."""
+    m = _DURATION.match(text)
+    if not m:
+        raise ValueError("expected a duration such as 500us, 10ms, 1s, 5m, 1h or 1d")
+    return round(float(m.group(1)) * _DURATION_US[m.group(2)])
+
+
+class ExpectationSpec(_Model):
+    """One Great Expectations (1.x) expectation, in GE's own shape: ``{type, kwargs, meta}``."""
+
+    type: str = Field(pattern=r"^expect_[a-z0-9_]+$", description="e.g. expect_column_values_to_be_between",
+                      examples=["expect_column_values_to_not_be_null"])
+    kwargs: dict[str, Any] = Field(default_factory=dict, description="the expectation's arguments, e.g. {column: id}")
+    meta: dict[str, Any] | None = Field(default=None, description="free-form notes kept in the report")
 
 
 class ValidationRule(_Model):
-    """A check run after the copy, comparing source and target (or the target alone)."""
+    """A check run by ``migrate validate``, comparing source and target (or the target alone).
 
-    check: Literal["row_count", "not_null", "unique", "aggregates", "expectation_suite"]
-    columns: list[str] = Field(default_factory=list, description="not_null/unique/aggregates: the columns")
+    Files, row counts, schema, column profiles and row checksums are always compared; rules add checks
+    (not_null, unique, aggregates, expectations) and tune the comparison (tolerance, row_checksums).
+    """
+
+    check: Literal["row_count", "not_null", "unique", "aggregates", "expectation_suite", "expectations",
+                   "row_checksums", "tolerance"]
+    columns: list[str] = Field(
+        default_factory=list,
+        description="not_null/unique/aggregates: the columns; tolerance: the columns it applies to "
+        "(default: every float/double and timestamp column)")
     path: str | None = Field(
-        default=None, description="expectation_suite: suite file, relative to the plan file"
+        default=None, description="expectation_suite: suite file (GE 1.x JSON), relative to the plan file"
     )
-    tolerance: float = Field(default=0.0, ge=0, description="aggregates: allowed relative difference")
+    tolerance: float = Field(default=0.0, ge=0, description="aggregates, tolerance: allowed relative difference "
+                             "of float/double values")
+    absolute: float | None = Field(default=None, ge=0, description="tolerance: allowed absolute difference of "
+                                   "float/double values")
+    timestamp: str | None = Field(default=None, description="tolerance: allowed shift of timestamp values, e.g. "
+                                  "1ms, 1s", examples=["1ms"])
+    key_columns: list[str] = Field(default_factory=list, description="row_checksums: columns that identify a "
+                                   "row, so a differing row is shown as one changed row with both sides' values")
+    max_rows: int | None = Field(default=None, ge=1, le=100_000, description="row_checksums, not_null, unique, "
+                                 "expectations: rows listed per finding group (default 20)")
+    max_findings: int | None = Field(default=None, ge=1, le=1_000_000, description="row_checksums: findings "
+                                     "listed per dataset (default 1000); the rest are counted")
+    expectations: list[ExpectationSpec] = Field(default_factory=list,
+                                                description="expectations: GE expectations declared inline")
+
+    @field_validator("timestamp")
+    @classmethod
+    def _duration(cls, v: str | None) -> str | None:
+        if v is not None:
+            duration_us(v)
+        return v
 
     @model_validator(mode="after")
     def _by_check(self) -> ValidationRule:
-        if self.check in _NEEDS_COLUMNS and not self.columns:
-            raise ValueError(f"check {self.check} needs columns")
-        if self.check not in _NEEDS_COLUMNS and self.columns:
-            raise ValueError(f"columns are not used by check {self.check}")
-        if (self.check == "expectation_suite") != (self.path is not None):
+        c = self.check
+        if c in _NEEDS_COLUMNS and not self.columns:
+            raise ValueError(f"check {c} needs columns")
+        if c not in _TAKES_COLUMNS and self.columns:
+            raise ValueError(f"columns are not used by check {c}")
+        if (c == "expectation_suite") != (self.path is not None):
             raise ValueError("path is required by, and only by, check expectation_suite")
+        if (c == "expectations") != bool(self.expectations):
+            raise ValueError("expectations are required by, and only by, check expectations")
+        if c == "tolerance" and not (self.tolerance or self.absolute is not None or self.timestamp):
+            raise ValueError("check tolerance needs tolerance (relative), absolute or timestamp")
+        if c not in ("aggregates", "tolerance") and self.tolerance:
+            raise ValueError(f"tolerance is not used by check {c}")
+        if c != "tolerance" and (self.absolute is not None or self.timestamp is not None):
+            raise ValueError("absolute and timestamp are only for check tolerance")
+        if c != "row_checksums" and (self.key_columns or self.max_findings is not None):
+            raise ValueError("key_columns and max_findings are only for check row_checksums")
+        if self.max_rows is not None and c not in ("row_checksums", "not_null", "unique", "expectations",
+                                                   "expectation_suite"):
+            raise ValueError(f"max_rows is not used by check {c}")
         return self
 
 
@@ -752,15 +816,16 @@ def _dataset_refs(
     known |= {p.lower() for p in parts if isinstance(p, str)} if isinstance(parts, list) else set()
     rules = ds.get("validation")
     for k, rule in enumerate(rules if isinstance(rules, list) else []):
-        cols = rule.get("columns") if isinstance(rule, dict) else None
-        for c in cols if isinstance(cols, list) else []:
-            if isinstance(c, str) and c.lower() not in known:
-                out.append(
-                    (
-                        ("datasets", i, "validation", k, "columns"),
-                        f"column {c!r} is not in schema or partition_columns",
+        for key in ("columns", "key_columns"):
+            cols = rule.get(key) if isinstance(rule, dict) else None
+            for c in cols if isinstance(cols, list) else []:
+                if isinstance(c, str) and c.lower() not in known:
+                    out.append(
+                        (
+                            ("datasets", i, "validation", k, key),
+                            f"column {c!r} is not in schema or partition_columns",
+                        )
                     )
-                )
 
 
 # ---------------------------------------------------------------- literal secrets

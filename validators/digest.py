@@ -1,0 +1,171 @@
+"""Per-row and per-column 64-bit hashes of record batches, and the order-independent row checksum.
+
+Every value is hashed by DuckDB's ``hash()`` over the Arrow batch (vectorised C++, no Python per row),
+after both sides were cast to one canonical schema (so a value hashes alike whether it came from a CSV
+parse or a Parquet column) and tolerant columns were quantized (``tolerance.py``). A row's hash is
+``fmix64(sum_i h_i * K_i)``: position-dependent and non-linear, so values swapped between columns or
+between rows change it. A partition's checksum is the per-bucket count and wrapping sum of its row
+hashes, bucketed by the top 8 bits: order-independent, mergeable across files, and where two sides
+differ the differing buckets already narrow the search to 1/256 of the rows each.
+
+Hashes depend on the DuckDB version (``ENGINE_ID``): cached summaries made by another one are not reused.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+BUCKET_BITS = 8
+BUCKETS = 1 << BUCKET_BITS
+HASH_VERSION = 1
+_MAX_SLICE = 1 << 20  # rows per bincount call: keeps each bucket's 32-bit-half sums exact in float64
+_U64 = np.uint64
+_M1, _M2 = _U64(0xFF51AFD7ED558CCD), _U64(0xC4CEB9FE1A85EC53)
+
+
+def engine_id() -> str:
+    import duckdb
+
+    return f"duckdb-{duckdb.__version__}/h{HASH_VERSION}"
+
+
+def _constants(n: int) -> np.ndarray:
+    """Odd 64-bit multipliers, one per column position (splitmix64 of the position)."""
+    out = []
+    x = 0x9E3779B97F4A7C15
+    for _ in range(n):
+        x = (x + 0x9E3779B97F4A7C15) & 0xFFFFFFFFFFFFFFFF
+        z = x
+        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & 0xFFFFFFFFFFFFFFFF
+        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & 0xFFFFFFFFFFFFFFFF
+        out.append((z ^ (z >> 31)) | 1)
+    return np.array(out, dtype=_U64)
+
+
+def fmix64(x: np.ndarray) -> np.ndarray:
+    """MurmurHash3's 64-bit finalizer (in place on ``x``)."""
+    x ^= x >> _U64(33)
+    x *= _M1
+    x ^= x >> _U64(33)
+    x *= _M2
+    x ^= x >> _U64(33)
+    return x
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+class Digester:
+    """Hashes batches of one canonical schema. One per thread (a DuckDB connection is not shared)."""
+
+    def __init__(self, schema: pa.Schema, tolerances: Any = None, threads: int = 2) -> None:
+        import duckdb
+
+        self.schema = schema
+        self.names = list(schema.names)
+        self.tolerances = tolerances
+        self._con = duckdb.connect(config={"threads": max(1, threads)})
+        self._k = _constants(len(self.names))
+        cols = ", ".join(f"hash({_quote(f'c{i}')}) AS h{i}" for i in range(len(self.names)))
+        self._sql = f"SELECT {cols} FROM batch"
+
+    def close(self) -> None:
+        self._con.close()
+
+    def canonical(self, batch: pa.RecordBatch | pa.Table) -> pa.Table:
+        """``batch`` with the canonical schema's columns, in its order and types (raises if a cast fails)."""
+        table = batch if isinstance(batch, pa.Table) else pa.Table.from_batches([batch])
+        cols = []
+        for f in self.schema:
+            col = table.column(f.name)
+            if col.type != f.type:
+                col = col.cast(f.type)
+            cols.append(col)
+        return pa.Table.from_arrays(cols, schema=self.schema)
+
+    def column_hashes(self, table: pa.Table) -> list[np.ndarray]:
+        """One uint64 array per column (tolerant columns hashed at their tolerance's resolution)."""
+        if table.num_rows == 0:
+            return [np.empty(0, _U64) for _ in self.names]
+        cols = []
+        for i, name in enumerate(self.names):
+            col = table.column(i)
+            if self.tolerances is not None and self.tolerances.get(name) is not None:
+                col = self.tolerances.quantize(name, col.combine_chunks())
+            cols.append(col)
+        view = pa.table(cols, names=[f"c{i}" for i in range(len(cols))])
+        self._con.register("batch", view)
+        try:
+            out = self._con.execute(self._sql).to_arrow_table()
+        finally:
+            self._con.unregister("batch")
+        return [np.asarray(out.column(i).to_numpy(), dtype=_U64) for i in range(len(self.names))]
+
+    def row_hashes(self, col_hashes: list[np.ndarray]) -> np.ndarray:
+        if not col_hashes or not len(col_hashes[0]):
+            return np.empty(0, _U64)
+        acc = col_hashes[0] * self._k[0]
+        for i in range(1, len(col_hashes)):
+            acc += col_hashes[i] * self._k[i]
+        return fmix64(acc)
+
+
+def bucket_of(row_hashes: np.ndarray) -> np.ndarray:
+    return (row_hashes >> _U64(64 - BUCKET_BITS)).astype(np.intp)
+
+
+@dataclass
+class Checksum:
+    """Row count and wrapping sum of row hashes per bucket: the order-independent checksum of some rows."""
+
+    counts: np.ndarray = field(default_factory=lambda: np.zeros(BUCKETS, np.int64))
+    sums: np.ndarray = field(default_factory=lambda: np.zeros(BUCKETS, _U64))
+
+    def add(self, row_hashes: np.ndarray) -> None:
+        for lo in range(0, len(row_hashes), _MAX_SLICE):
+            h = row_hashes[lo:lo + _MAX_SLICE]
+            b = bucket_of(h)
+            self.counts += np.bincount(b, minlength=BUCKETS)
+            # Exact sums in float64: each half is < 2^32 and a slice has < 2^21 rows, so < 2^53.
+            low = np.bincount(b, weights=(h & _U64(0xFFFFFFFF)).astype(np.float64), minlength=BUCKETS)
+            high = np.bincount(b, weights=(h >> _U64(32)).astype(np.float64), minlength=BUCKETS)
+            with np.errstate(over="ignore"):
+                self.sums += low.astype(_U64) + (high.astype(_U64) << _U64(32))
+
+    def merge(self, other: Checksum) -> None:
+        self.counts += other.counts
+        with np.errstate(over="ignore"):
+            self.sums += other.sums
+
+    @property
+    def rows(self) -> int:
+        return int(self.counts.sum())
+
+    def differing_buckets(self, other: Checksum) -> list[int]:
+        return [int(i) for i in np.nonzero((self.counts != other.counts) | (self.sums != other.sums))[0]]
+
+    def digest(self) -> str:
+        """One hex string for the whole checksum (for reports)."""
+        import hashlib
+
+        return hashlib.sha256(self.counts.tobytes() + self.sums.tobytes()).hexdigest()[:16]
+
+
+_local = threading.local()
+
+
+def digester_for(schema: pa.Schema, tolerances: Any, threads: int = 2) -> Digester:
+    """This thread's Digester for ``schema`` (made once per thread and schema)."""
+    cache: dict[Any, Digester] = getattr(_local, "digesters", None) or {}
+    _local.digesters = cache
+    key = (schema, id(tolerances))
+    d = cache.get(key)
+    if d is None:
+        d = cache[key] = Digester(schema, tolerances, threads)
+    return d
