@@ -20,6 +20,7 @@ from migrate.commands import server as server_commands
 from migrate.commands import translate as translate_commands
 from migrate.commands.inventory import inventory_command
 from migrate.commands.run import run_command
+from migrate.commands.validate import validate_command
 from migrate.errors import MigrateError, PlanError
 
 DEBUG_ENV = "MIGRATE_DEBUG"
@@ -91,6 +92,7 @@ app.command("run")(run_command)
 app.command("inventory")(inventory_command)
 app.add_typer(server_commands.app, name="server")
 app.add_typer(cutover_commands.app, name="cutover")
+app.command("validate")(validate_command)
 
 
 @app.command("demo")

@@ -191,7 +191,7 @@ def _pair(src: list[_Row], tgt: list[_Row], keys: list[str], names: list[str], t
 def narrow(ds: Any, partition: str | None, src_side: SourceSide, src_files: list[SourceFile],
            tgt_side: TargetSide, tgt_files: list[TargetFile], declared: Any, canon: Canon,
            buckets: list[int], bucket_rows: dict[int, int], *, keys: list[str], max_rows: int,
-           quarantined: dict[str, int]) -> Diff:
+           quarantined: dict[str, int], suspect: frozenset[str] = frozenset()) -> Diff:
     """The differing rows of one partition (see the module docstring)."""
     diff = Diff()
     chosen: list[int] = []
@@ -208,7 +208,10 @@ def narrow(ds: Any, partition: str | None, src_side: SourceSide, src_files: list
     sh, sf_, so = _collect(_source_hashes(src_side, src_files, ds, declared, canon, wanted))
     th, tf_, to = _collect(_target_hashes(tgt_side, tgt_files, canon, wanted))
     s_idx, s_dup = _excess(sh, sf_ * (1 << 40) + so, th)
-    t_idx, t_dup = _excess(th, tf_ * (1 << 40) + to, sh)
+    # Of equal target rows, the ones in files no copied source accounts for are the surplus.
+    late = np.array([tf.uri in suspect for tf in tgt_files], bool)
+    t_pos = np.where(late[tf_] if len(tf_) else np.empty(0, bool), 1 << 60, 0) + tf_ * (1 << 40) + to
+    t_idx, t_dup = _excess(th, t_pos, sh)
     diff.source_only, diff.target_only = len(s_idx), len(t_idx)
     # The rows to read back: the first ones by file and position on each side. With tolerances every
     # row may be one that differs only within them, so many more are examined.

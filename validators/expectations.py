@@ -275,17 +275,19 @@ def _run_chunked(gx: Any, tgt: TargetSide, canon: Canon, chunked: list[tuple[int
     suite.save()
     vd = ctx.validation_definitions.add(gx.ValidationDefinition(name="migrate-chunked", data=batch_def, suite=suite))
     columns = sorted({c for _, e in chunked for c in _columns_of(e["kwargs"])})
-    # Results come back in another order than the suite's: match them by (type, kwargs).
-    key_of = {_config_key(e["type"], {k: v for k, v in e["kwargs"].items() if k != "mostly"}): i
-              for i, e in chunked}
+    # Results come back in another order than the suite's: match them by the ids the suite gave.
+    ids = [x.id for x in suite.expectations]
+    if len(ids) != len(chunked) or None in ids:
+        raise ConfigError("great_expectations did not keep the suite's expectations in order; cannot merge results")
+    index_of = {eid: i for eid, (i, _) in zip(ids, chunked, strict=True)}
+    answered: set[int] = set()
     for frame, where in _chunks(tgt, canon, columns):
         run = vd.run(batch_parameters={"dataframe": frame}, result_format="SUMMARY")
         for r in run.results:
-            cfg = r.expectation_config
-            kw = {k: v for k, v in dict(cfg.kwargs).items() if k != "batch_id"}
-            i = key_of.get(_config_key(cfg.type, kw))
+            i = index_of.get(r.expectation_config.id)
             if i is None:
                 continue
+            answered.add(i)
             entry = results[i]
             info = r.exception_info or {}
             if info.get("raised_exception"):
@@ -305,16 +307,15 @@ def _run_chunked(gx: Any, tgt: TargetSide, canon: Canon, chunked: list[tuple[int
         entry = results[i]
         if "error" in entry:
             continue
+        if i not in answered and entry["element_count"] == 0 and any(True for _ in tgt.files):
+            entry["error"] = "great_expectations returned no result for it"
+            continue
         nonmissing = entry["element_count"] - entry["missing_count"]
         mostly = e["kwargs"].get("mostly")
         if mostly is None:
             entry["success"] = entry["unexpected_count"] == 0
         else:
             entry["success"] = nonmissing == 0 or entry["unexpected_count"] <= (1 - float(mostly)) * nonmissing
-
-
-def _config_key(kind: str, kwargs: dict[str, Any]) -> str:
-    return kind + json.dumps({k: kwargs[k] for k in sorted(kwargs)}, default=str, sort_keys=True)
 
 
 def _chunks(tgt: TargetSide, canon: Canon, columns: list[str]) -> Any:

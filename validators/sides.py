@@ -23,6 +23,9 @@ from migrate.storage import Storage, open_storage
 from migrate.storage.base import FileInfo
 
 
+PREFETCH_BYTES = 16 << 20
+
+
 def partition_key(values: dict[str, str | None] | None, columns: list[str]) -> str | None:
     """``dt=2024-01-01/country=fr`` (None when the dataset has no partition columns)."""
     if not columns:
@@ -270,5 +273,6 @@ def read_source(side: SourceSide, sf: SourceFile, ds: Any, schema: pa.Schema | N
     """A BatchStream over source file ``sf``: the copy's reader, with the copy's quarantine rules."""
     from migrate.formats import open_batches
 
+    # Parsing one chunk ahead on a thread pays off on big files only; a small file is read at once.
     return open_batches(side.store, sf.uri, ds.format, schema, quarantine=quarantine,
-                        partition_values=sf.pvalues)
+                        partition_values=sf.pvalues, prefetch=sf.info.size > PREFETCH_BYTES)

@@ -20,6 +20,7 @@ import logging
 import os
 import time
 from collections import defaultdict
+from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -177,7 +178,7 @@ def _merge(files: list[Any], summaries: dict[str, UnitSummary], canon: Canon) ->
 
 def validate_dataset(plan: Any, dataset: Any, *, catalog: Any = None, options: Options | None = None,
                      progress: ProgressSink | None = None, write: bool = True,
-                     reports: dict[str, str | None] | None = None) -> dict[str, Any]:
+                     reports: Mapping[str, str | None] | None = None) -> dict[str, Any]:
     """Validate one dataset of ``plan`` (a DatasetSpec or its name); returns the verdict (and writes it)."""
     ds = plan.dataset(dataset) if isinstance(dataset, str) else dataset
     opts = options or Options()
@@ -279,7 +280,6 @@ def _validate(plan: Any, ds: Any, verdict: dict[str, Any], catalog: Any, opts: O
                      "column": None, "message": str(exc)})
             res.check("expectations", "error", str(exc))
     _trace_to_source(ds, src, tgt, declared, sums, res)
-    progress.dataset_finished(ds.name, {"rows": verdict["rows"]})
     _finish(plan, ds, verdict, res, records=files)
 
 
@@ -363,6 +363,7 @@ def _compare(plan: Any, ds: Any, src: SourceSide, tgt: TargetSide, declared: pa.
             res.add({"check": "row_count", "kind": "unreadable", "dataset": ds.name, "partition": tf.partition,
                      "column": None, "target_file": tf.uri, "message": f"cannot read target file: {err}"})
     keys = [c for r in _rules(ds, "row_checksums") for c in r.key_columns]
+    extra = frozenset(f["target_file"] for f in files.findings if f["kind"] == "extra_on_target")
     quarantined = {sf.uri: sums.source[sf.uri].quarantined for sf in src.files}
     totals = {"source": 0, "quarantined": 0, "target": 0, "expected_target": 0}
     partitions = []
@@ -408,7 +409,7 @@ def _compare(plan: Any, ds: Any, src: SourceSide, tgt: TargetSide, declared: pa.
             continue  # a whole partition on one side only: the row count finding says it all
         bucket_rows = {b: int(s.checksum.counts[b] + t.checksum.counts[b]) for b in buckets}
         d = narrow(ds, part, src, sfs, tgt, tfs, declared, canon, buckets, bucket_rows, keys=keys,
-                   max_rows=max_rows, quarantined=quarantined)
+                   max_rows=max_rows, quarantined=quarantined, suspect=extra)
         rows_differ = max(d.source_only, d.target_only)
         if rows_differ <= 0 and not d.not_itemised_buckets:
             differing_parts -= 1  # every difference was within the declared tolerances

@@ -74,18 +74,23 @@ def load_verdict(plan: Any, dataset: str) -> dict[str, Any] | None:
     return data
 
 
-def write_verdict(plan: Any, verdict: dict[str, Any]) -> Path:
-    """Write ``verdict`` atomically as the latest of its dataset (temp file + rename); returns the path."""
-    path = verdict_path(plan, verdict["dataset"])
+def write_text_atomic(path: Path, text: str) -> None:
+    """``text`` to ``path`` through a temp file and a rename: never half-written under the final name."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        tmp.write_text(json.dumps(verdict, indent=2, default=str, ensure_ascii=False) + "\n", encoding="utf-8")
+        tmp.write_text(text, encoding="utf-8")
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
             tmp.unlink()
         raise
+
+
+def write_verdict(plan: Any, verdict: dict[str, Any]) -> Path:
+    """Write ``verdict`` atomically as the latest of its dataset (temp file + rename); returns the path."""
+    path = verdict_path(plan, verdict["dataset"])
+    write_text_atomic(path, json.dumps(verdict, indent=2, default=str, ensure_ascii=False) + "\n")
     return path
 
 
