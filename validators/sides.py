@@ -22,7 +22,6 @@ from migrate.layout import hidden, part_version, partition_values, rel_path, ver
 from migrate.storage import Storage, open_storage
 from migrate.storage.base import FileInfo
 
-
 PREFETCH_BYTES = 16 << 20
 
 

@@ -21,6 +21,10 @@ console = Console(width=None if sys.stdout.isatty() else 140)
 FINDINGS_PRINTED = 10
 
 
+def _note(text: str) -> None:
+    console.print(f"note: {text}", markup=False, highlight=False, soft_wrap=True, style="dim")
+
+
 def _n(v: Any) -> str:
     return "-" if v is None else f"{v:,}" if isinstance(v, int) else str(v)
 
@@ -72,7 +76,10 @@ def validate_command(
                                help="reuse the summaries of files unchanged since the last validation"),
     expectations: bool = typer.Option(True, "--expectations/--no-expectations",
                                       help="run the plan's Great Expectations suites"),
-    prefect: bool = typer.Option(False, "--prefect/--no-prefect", help="run as a Prefect flow (UI visible)"),
+    prefect: bool | None = typer.Option(
+        None, "--prefect/--no-prefect",
+        help="run as a Prefect flow (UI visible) or the library directly; default: a flow when a Prefect "
+             "server is up (PREFECT_API_URL, or `migrate server start`), else directly, without waiting"),
 ) -> None:
     """Compare every selected dataset's source and target: files, row counts, schema, column profiles,
     row checksums that locate differing rows, and the plan's checks and expectations."""
@@ -83,20 +90,26 @@ def validate_command(
         from migrate.validators.run import select
 
         select(loaded, dataset or None, wave or None)  # a typo in --dataset/--wave is an error before anything runs
-        if prefect:
-            from migrate.flows.validate import run_validate_flow
+        from migrate.flows import launch
+        from migrate.progress import RichProgress
+        from migrate.validators.run import validate_plan
+        from migrate.validators.validate import Options
 
-            run = run_validate_flow(str(plan.resolve()), datasets=dataset or None, waves=wave or None,
-                                    out_dir=str(output) if output else None, use_cache=cache,
-                                    expectations=expectations)
-        else:
-            from migrate.progress import RichProgress
-            from migrate.validators.run import validate_plan
-            from migrate.validators.validate import Options
+        with RichProgress(console, transient=True) as progress:
+            def flow() -> dict[str, Any]:
+                from migrate.flows.common import progress_to
+                from migrate.flows.validate import run_validate_flow
 
-            with RichProgress(console, transient=True) as progress:
-                run = validate_plan(loaded, names=dataset or None, waves=wave or None, out_dir=output,
-                                    options=Options(use_cache=cache, expectations=expectations), progress=progress)
+                with progress_to(progress):
+                    return run_validate_flow(str(plan.resolve()), datasets=dataset or None, waves=wave or None,
+                                             out_dir=str(output.resolve()) if output else None, use_cache=cache,
+                                             expectations=expectations)
+
+            run = launch.run(
+                prefect,
+                lambda: validate_plan(loaded, names=dataset or None, waves=wave or None, out_dir=output,
+                                      options=Options(use_cache=cache, expectations=expectations), progress=progress),
+                flow, note=_note)
     except PlanError as exc:
         for p in exc.problems or [str(exc)]:
             console.print(p, markup=False, highlight=False, soft_wrap=True)
