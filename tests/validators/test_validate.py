@@ -273,3 +273,27 @@ def test_expectations_suite_file_and_inline(tmp_path: Path) -> None:
     assert "cannot be decided chunk by chunk" in res["expect_column_median_to_be_between"]["error"]
     located = [f for f in v["findings"] if f["check"] == "expectations" and f.get("target_row") == 6]
     assert located and located[0]["line"] == 8 and located[0]["file"].endswith(".csv")  # traced to the source
+
+
+# -- Prefect ----------------------------------------------------------------------------------------------------
+@pytest.mark.prefect
+def test_validate_runs_as_a_flow_with_its_report_as_artifact(tmp_path: Path, prefect_server: Any) -> None:
+    """With a server up, `migrate validate` is a flow run: one task per dataset, the Markdown report and a
+    verdict table as artifacts; a failing dataset fails the run (and the command)."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId, FlowRunFilter, FlowRunFilterName
+
+    plan = _copied(tmp_path)
+    _rewrite_first(plan, lambda t: _set(t, "day", 1, None))
+    res = CliRunner().invoke(app, ["validate", str(tmp_path / "plan.yaml")])
+    assert res.exit_code == 1, res.output
+    assert f"Prefect flow on {prefect_server.api_url}" in res.output and "row_checksums" in res.output
+    with get_client(sync_client=True) as client:
+        (run,) = client.read_flow_runs(flow_run_filter=FlowRunFilter(name=FlowRunFilterName(
+            any_=["validate vtest (all waves)"])))
+        assert run.state is not None and run.state.is_failed()
+        arts = {a.key: a for a in client.read_artifacts(artifact_filter=ArtifactFilter(
+            flow_run_id=ArtifactFilterFlowRunId(any_=[run.id])))}
+    assert "# Validation of plan vtest" in str(arts["validate-vtest"].data)
+    assert "events" in str(arts["validate-vtest-verdicts"].data) and "fail" in str(arts["validate-vtest-verdicts"].data)
+    assert verdicts.load_verdict(plan, "events")["verdict"] == "fail"  # type: ignore[index]
