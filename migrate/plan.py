@@ -15,6 +15,7 @@ import re
 import types
 import typing
 import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -33,7 +34,7 @@ from pydantic import (
 )
 
 from migrate import checksums
-from migrate.errors import PlanError
+from migrate.errors import PlanError, TerminalError
 from migrate.yamlpos import KeyPath, PositionedYaml, format_path, load_positioned
 
 __all__ = [
@@ -664,6 +665,19 @@ class Plan(_Model):
             return self.targets[name]
         known = ", ".join(sorted({*self.sources, *self.targets})) or "none"
         raise PlanError(f"unknown store {name!r} (known: {known})")
+
+    def select_datasets(self, names: Iterable[str] | None = None,
+                        waves: Iterable[int] | None = None) -> list[DatasetSpec]:
+        """Datasets by name and wave, in wave order (then plan order); an unknown name is a TerminalError."""
+        wanted = set(names or [])
+        unknown = wanted - {d.name for d in self.datasets}
+        if unknown:
+            known = ", ".join(d.name for d in self.datasets) or "none"
+            raise TerminalError(f"unknown dataset(s) {', '.join(sorted(unknown))} in plan {self.name} "
+                            f"(--dataset; known: {known})")
+        wave_set = set(waves or [])
+        chosen = [d for d in self.datasets if (not wanted or d.name in wanted) and (not wave_set or d.wave in wave_set)]
+        return sorted(chosen, key=lambda d: d.wave)
 
     def dataset(self, name: str) -> DatasetSpec:
         for d in self.datasets:

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from migrate.errors import ConfigError, LedgerError, MigrateError, NotFound, TerminalError, TransientError
+from migrate.errors import ConfigError, LedgerError, MigrateError, NotFound, TransientError
 from migrate.plan import DatasetSpec, Plan
 
 log = logging.getLogger(__name__)
@@ -57,16 +57,7 @@ class RunReport:
 
 def select(plan: Plan, names: Iterable[str] | None = None, waves: Iterable[int] | None = None) -> list[DatasetSpec]:
     """Datasets to run, in wave order (then plan order). Unknown names are an error."""
-    wanted = set(names or [])
-    unknown = wanted - {d.name for d in plan.datasets}
-    if unknown:
-        known = ", ".join(d.name for d in plan.datasets) or "none"
-        raise TerminalError(f"unknown dataset(s) {', '.join(sorted(unknown))} in plan {plan.name} "
-                            f"(--dataset; known: {known})")
-    wave_set = set(waves or [])
-    chosen = [d for d in plan.datasets
-              if (not wanted or d.name in wanted) and (not wave_set or d.wave in wave_set)]
-    return sorted(chosen, key=lambda d: d.wave)
+    return plan.select_datasets(names, waves)
 
 
 def _key(plan: Plan, ds: DatasetSpec, key: str) -> str:

@@ -101,33 +101,13 @@ def _excess(h: np.ndarray, pos: np.ndarray, other: np.ndarray) -> tuple[np.ndarr
     return order[keep], found[group][keep]
 
 
-def _take_source(side: SourceSide, sf: SourceFile, ds: Any, declared: Any, canon: Canon,
-                 ordinals: list[int]) -> dict[int, dict[str, Any]]:
-    """{ordinal: row as a dict} of the wanted rows of a source file (read again)."""
+def _take(tables: Iterator[pa.Table], canon: Canon, ordinals: list[int]) -> dict[int, dict[str, Any]]:
+    """{ordinal: row as a dict} of the wanted rows of one file's tables (in file order)."""
     out: dict[int, dict[str, Any]] = {}
     want = np.array(sorted(set(ordinals)), np.int64)
     dig = digester_for(canon.schema, canon.tolerances, canon.threads)
     base = 0
-    stream = read_source(side, sf, ds, declared, CountingQuarantine())
-    with stream:
-        for batch in stream:
-            lo, hi = np.searchsorted(want, [base, base + batch.num_rows])
-            if hi > lo:
-                t = dig.canonical(batch).take(pa.array(want[lo:hi] - base))
-                for k, row in zip(want[lo:hi], t.to_pylist(), strict=True):
-                    out[int(k)] = row
-            base += batch.num_rows
-            if base > want[-1]:
-                break
-    return out
-
-
-def _take_target(side: TargetSide, tf: TargetFile, canon: Canon, ordinals: list[int]) -> dict[int, dict[str, Any]]:
-    out: dict[int, dict[str, Any]] = {}
-    want = np.array(sorted(set(ordinals)), np.int64)
-    dig = digester_for(canon.schema, canon.tolerances, canon.threads)
-    base = 0
-    for table in read_target(side, tf):
+    for table in tables:
         lo, hi = np.searchsorted(want, [base, base + table.num_rows])
         if hi > lo:
             t = dig.canonical(table).take(pa.array(want[lo:hi] - base))
@@ -137,6 +117,13 @@ def _take_target(side: TargetSide, tf: TargetFile, canon: Canon, ordinals: list[
         if base > want[-1]:
             break
     return out
+
+
+def _take_source(side: SourceSide, sf: SourceFile, ds: Any, declared: Any, canon: Canon,
+                 ordinals: list[int]) -> dict[int, dict[str, Any]]:
+    stream = read_source(side, sf, ds, declared, CountingQuarantine())
+    with stream:
+        return _take((pa.Table.from_batches([b]) for b in stream), canon, ordinals)
 
 
 @dataclass
@@ -229,7 +216,7 @@ def narrow(ds: Any, partition: str | None, src_side: SourceSide, src_files: list
             r.values, r.where = values.get(r.ordinal, {}), where.get(r.ordinal, {})
     for fi in sorted({r.file for r in t_rows}):
         rows = [r for r in t_rows if r.file == fi]
-        values = _take_target(tgt_side, tgt_files[fi], canon, [r.ordinal for r in rows])
+        values = _take(read_target(tgt_side, tgt_files[fi]), canon, [r.ordinal for r in rows])
         for r in rows:
             r.values = values.get(r.ordinal, {})
     names = list(canon.schema.names)

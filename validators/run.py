@@ -23,18 +23,12 @@ from .validate import Options, validate_dataset
 
 def select(plan: Any, names: Iterable[str] | None = None, waves: Iterable[int] | None = None) -> list[Any]:
     """Datasets to validate, in wave order (then plan order); unknown names and empty selections are errors."""
-    wanted = set(names or [])
-    unknown = wanted - {d.name for d in plan.datasets}
-    if unknown:
-        known = ", ".join(d.name for d in plan.datasets) or "none"
-        raise TerminalError(f"unknown dataset(s) {', '.join(sorted(unknown))} in plan {plan.name} "
-                            f"(--dataset; known: {known})")
     wave_set = set(waves or [])
-    chosen = [d for d in plan.datasets if (not wanted or d.name in wanted) and (not wave_set or d.wave in wave_set)]
-    if not chosen and (wanted or wave_set):
+    chosen = plan.select_datasets(names, wave_set)
+    if not chosen and (names or wave_set):
         raise TerminalError(f"no dataset of plan {plan.name} is in wave(s) {', '.join(map(str, sorted(wave_set)))} "
                             f"(dataset waves: {', '.join(map(str, plan.waves)) or 'none'})")
-    return sorted(chosen, key=lambda d: d.wave)
+    return chosen
 
 
 def default_report_dir(plan: Any) -> Path:

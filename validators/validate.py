@@ -350,18 +350,14 @@ def _compare(plan: Any, ds: Any, src: SourceSide, tgt: TargetSide, declared: pa.
         by_part_tgt[tf.partition].append(tf)
     # Unreadable files: a finding each; their partitions cannot be compared.
     broken: set[str | None] = set()
-    for sf in src.files:
-        err = sums.source[sf.uri].error
-        if err:
-            broken.add(sf.partition)
-            res.add({"check": "row_count", "kind": "unreadable", "dataset": ds.name, "partition": sf.partition,
-                     "column": None, "file": sf.uri, "message": f"cannot read source file: {err}"})
-    for tf in tgt.files:
-        err = sums.target[tf.uri].error
-        if err:
-            broken.add(tf.partition)
-            res.add({"check": "row_count", "kind": "unreadable", "dataset": ds.name, "partition": tf.partition,
-                     "column": None, "target_file": tf.uri, "message": f"cannot read target file: {err}"})
+    for side, units, summaries, key in (("source", src.files, sums.source, "file"),
+                                        ("target", tgt.files, sums.target, "target_file")):
+        for unit in units:
+            err = summaries[unit.uri].error
+            if err:
+                broken.add(unit.partition)
+                res.add({"check": "row_count", "kind": "unreadable", "dataset": ds.name, "partition": unit.partition,
+                         "column": None, key: unit.uri, "message": f"cannot read {side} file: {err}"})
     keys = [c for r in _rules(ds, "row_checksums") for c in r.key_columns]
     extra = frozenset(f["target_file"] for f in files.findings if f["kind"] == "extra_on_target")
     quarantined = {sf.uri: sums.source[sf.uri].quarantined for sf in src.files}

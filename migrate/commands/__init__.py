@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import os
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
-from migrate.errors import OutputError
+from migrate.errors import MigrateError, OutputError, PlanError
 
 
 def os_reason(exc: OSError) -> str:
@@ -40,3 +42,22 @@ def write_output(path: Path, text: str) -> None:
         if isinstance(exc, OSError):
             raise OutputError(f"{path}: cannot write: {os_reason(exc)}") from None
         raise
+
+
+@contextlib.contextmanager
+def plan_command_errors(plan: Path, console: Any) -> Iterator[None]:
+    """A command over a plan: a broken plan prints every problem and exits 2, another expected failure
+    prints ``error: ...`` and exits 1 (no traceback)."""
+    import typer
+
+    try:
+        yield
+    except PlanError as exc:
+        for p in exc.problems or [str(exc)]:
+            console.print(p, markup=False, highlight=False, soft_wrap=True)
+        console.print(f"error: {plan}: fix the plan (`migrate plan check {plan}` lists every problem)",
+                      markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from exc
+    except MigrateError as exc:
+        console.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from exc

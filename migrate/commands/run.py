@@ -11,8 +11,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from migrate.commands import write_output
-from migrate.errors import MigrateError, PlanError
+from migrate.commands import plan_command_errors, write_output
+from migrate.errors import MigrateError
 
 # Wide when piped (CI logs), so the summary table is not truncated.
 console = Console(width=None if sys.stdout.isatty() else 140)
@@ -91,7 +91,7 @@ def run_command(
     """Copy and convert every selected dataset, wave by wave; print source vs target row counts."""
     from migrate.plan import load_plan
 
-    try:
+    with plan_command_errors(plan, console):
         loaded = load_plan(plan)
         from migrate import runner
 
@@ -116,15 +116,6 @@ def run_command(
                 lambda: runner.run_plan(loaded, names=dataset or None, waves=wave or None, progress=progress,
                                         count=count).to_dict(),
                 flow, note=_note)
-    except PlanError as exc:
-        for p in exc.problems or [str(exc)]:
-            console.print(p, markup=False, highlight=False, soft_wrap=True)
-        console.print(f"error: {plan}: fix the plan (`migrate plan check {plan}` lists every problem)",
-                      markup=False, highlight=False, soft_wrap=True)
-        raise typer.Exit(2) from exc
-    except MigrateError as exc:
-        console.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
-        raise typer.Exit(1) from exc
     console.print(summary_table(f"migrate run {loaded.name}", result["datasets"]))
     print_outcome_details(result["datasets"], loaded.state_dir)
     if report:

@@ -15,7 +15,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from migrate.errors import MigrateError, PlanError
+from migrate.commands import plan_command_errors
 
 console = Console(width=None if sys.stdout.isatty() else 140)
 FINDINGS_PRINTED = 10
@@ -85,7 +85,7 @@ def validate_command(
     row checksums that locate differing rows, and the plan's checks and expectations."""
     from migrate.plan import load_plan
 
-    try:
+    with plan_command_errors(plan, console):
         loaded = load_plan(plan)
         from migrate.validators.run import select
 
@@ -110,15 +110,6 @@ def validate_command(
                 lambda: validate_plan(loaded, names=dataset or None, waves=wave or None, out_dir=output,
                                       options=Options(use_cache=cache, expectations=expectations), progress=progress),
                 flow, note=_note)
-    except PlanError as exc:
-        for p in exc.problems or [str(exc)]:
-            console.print(p, markup=False, highlight=False, soft_wrap=True)
-        console.print(f"error: {plan}: fix the plan (`migrate plan check {plan}` lists every problem)",
-                      markup=False, highlight=False, soft_wrap=True)
-        raise typer.Exit(2) from exc
-    except MigrateError as exc:
-        console.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
-        raise typer.Exit(1) from exc
     console.print(summary_table(run))
     print_details(run)
     reports = run["reports"]
