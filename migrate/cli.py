@@ -19,6 +19,7 @@ from migrate.commands import plan as plan_commands
 from migrate.commands import server as server_commands
 from migrate.commands import translate as translate_commands
 from migrate.commands.inventory import inventory_command
+from migrate.commands.policy import policy_command
 from migrate.commands.run import run_command
 from migrate.commands.validate import validate_command
 from migrate.errors import MigrateError, PlanError
@@ -93,6 +94,7 @@ app.command("inventory")(inventory_command)
 app.add_typer(server_commands.app, name="server")
 app.add_typer(cutover_commands.app, name="cutover")
 app.command("validate")(validate_command)
+app.command("policy")(policy_command)
 
 
 @app.command("demo")

@@ -583,6 +583,11 @@ class S3Storage(Storage):
                 return NotFound(f"bucket {bucket!r} does not exist at {self.endpoint} ({op} {uri})", uri)
             if code in NOT_FOUND_CODES or status == 404:
                 return NotFound(f"not found: {uri}", uri)
+            if code == "AccessDenied":  # valid keys (else InvalidAccessKeyId / SignatureDoesNotMatch): a permission
+                return AuthError(
+                    f"S3 refused the credentials (access key from {self.credential_source}) for {where}: "
+                    f"AccessDenied on {op} {uri}: the identity lacks this permission (`migrate policy PLAN` "
+                    "writes the policy a plan needs)", uri)
             if code in AUTH_CODES or status in (401, 403):
                 return AuthError(
                     f"S3 refused the credentials (access key from {self.credential_source}) for {where}: "
@@ -687,10 +692,15 @@ class S3Storage(Storage):
             head = self.client.head_object(Bucket=bucket, Key=key)
         except be.ClientError as exc:
             err = self._translate(exc, uri, "stat")
-            if not isinstance(err, NotFound):
+            # A policy that grants only ``key/*`` (what `migrate policy` writes) answers HEAD on the folder's
+            # own name with 403, as S3 does for a missing key without an unconditioned ListBucket: list below it.
+            if not isinstance(err, NotFound | AuthError):
                 raise err from exc
-            if self._is_folder(uri, bucket, key):
-                return FileInfo(uri, 0, 0.0, is_dir=True)
+            try:
+                if self._is_folder(uri, bucket, key):
+                    return FileInfo(uri, 0, 0.0, is_dir=True)
+            except AuthError:
+                pass
             raise err from exc
         except Exception as exc:
             self._fail(exc, uri, "stat")
@@ -795,8 +805,11 @@ class S3Storage(Storage):
     # -- multipart housekeeping ----------------------------------------------------------------
 
     def list_multipart_uploads(self, prefix: str) -> builtins.list[MultipartUpload]:
-        """Uploads started and neither completed nor aborted under ``prefix`` (a URI)."""
+        """Uploads started and neither completed nor aborted under ``prefix`` (a folder URI)."""
         bucket, key = self._split(prefix)
+        # A folder: "t" must not match the uploads of a sibling "t2/" (another dataset's live writers), and a
+        # policy granting "t/*" (what `migrate policy` writes) allows listing "t/" but not "t".
+        key = key.rstrip("/") + "/" if key.strip("/") else ""
         kwargs: dict[str, Any] = {"Bucket": bucket, "Prefix": key}
         out: builtins.list[MultipartUpload] = []
         lean = self._lean
