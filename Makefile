@@ -4,6 +4,9 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 EXTRAS ?= test,dev,spark,quality
 STAMP  := $(VENV)/.installed
+# The DPark reference runtime (Python 2.7) for translate dpark --verify and the dpark tests.
+DPARK_VENV  ?= .venv-dpark
+DPARK_STAMP := $(DPARK_VENV)/.installed
 
 export PREFECT_HOME ?= $(CURDIR)/.prefect
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
@@ -22,7 +25,10 @@ $(STAMP): pyproject.toml scripts/setup-system.sh
 	$(BIN)/uv pip install --python $(BIN)/python --compile-bytecode -e '.[$(EXTRAS)]'
 	touch $(STAMP)
 
-setup: $(STAMP)
+$(DPARK_STAMP): scripts/setup-dpark.sh | $(STAMP)
+	bash scripts/setup-dpark.sh $(DPARK_VENV)
+
+setup: $(STAMP) $(DPARK_STAMP)
 	@$(BIN)/python -m compileall -q -j 0 migrate translators validators >/dev/null
 
 demo: setup  ## the main job: generate a legacy estate and migrate it on embedded defaults

@@ -35,19 +35,13 @@ def hive_options(*, target_format: str = "iceberg", catalog: str | None = None, 
 
 
 def record_for_plan(plan: str | Path, run: TranslationRun) -> Path:
-    """Keep the report as ``STATE_DIR/translations/<kind>.json`` (file paths absolute): the cutover's
-    ``translated`` gate reads it per job file."""
-    import json
-
-    from migrate.commands import write_output
+    """Merge the report into ``STATE_DIR/translations/<kind>.json``, one entry per source file (a later
+    translation of a file replaces its entry, other files' entries stay): the cutover's ``translated`` gate
+    reads it per job file. See ``migrate.reports.translation.record_translation`` for the entry's fields."""
     from migrate.plan import load_plan
+    from migrate.reports.translation import record_translation
 
-    data = run.report.to_dict()
-    for f in data.get("files", []):
-        f["path"] = str(Path(f["path"]).resolve())
-    path = load_plan(plan).state_dir / "translations" / f"{run.kind}.json"
-    write_output(path, json.dumps(data, indent=2))
-    return path
+    return record_translation(load_plan(plan).state_dir, run.kind, run.report)
 
 
 def translate_hive(paths: list[Path], out: Path, options: Any, *, check_spark: bool = False,
@@ -76,6 +70,41 @@ def translate_hive(paths: list[Path], out: Path, options: Any, *, check_spark: b
         write_output(dest, render_script(fr))
         fr.output_path = str(dest)
     run = TranslationRun("hive", report, write_reports(report, out))
+    if plan is not None:
+        run.written["plan"] = record_for_plan(plan, run)
+    return run
+
+
+def dpark_options(*, location_map: list[tuple[str, str]] | None = None, s3_scheme: str = "s3a",
+                  plan: str | Path | None = None) -> Any:
+    from migrate.translators.dpark import Options
+
+    options = Options(location_map=[(a, b) for a, b in location_map or []], s3_scheme=s3_scheme)
+    if plan is not None:
+        from migrate.translators.dpark.plan_adapter import options_from_plan
+
+        options_from_plan(Path(plan), options)
+    return options
+
+
+def translate_dpark(paths: list[Path], out: Path, options: Any, *, verify: Path | None = None,
+                    plan: str | Path | None = None, workers: int | None = None) -> TranslationRun:
+    """DPark jobs -> ``OUT/<relative path>.py`` plus ``OUT/dparkcompat.py`` and the coverage report; with
+    ``verify`` (an input folder) each job also runs under DPark and under local Spark, outputs compared
+    (verdicts in ``report.options["verify"]``)."""
+    from migrate.commands import ensure_dir
+    from migrate.reports.translation import write_reports
+    from migrate.translators.dpark import translate_paths
+    from migrate.translators.dpark.output import write_translations
+
+    report, files = translate_paths(paths, options, workers=workers)
+    ensure_dir(out)
+    write_translations(files, paths, out)
+    if verify is not None:
+        from migrate.translators.dpark.verify import verify_translations
+
+        report.options["verify"] = [v.to_dict() for v in verify_translations(files, paths, out, verify)]
+    run = TranslationRun("dpark", report, write_reports(report, out))
     if plan is not None:
         run.written["plan"] = record_for_plan(plan, run)
     return run

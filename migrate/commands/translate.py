@@ -1,6 +1,9 @@
-"""``migrate translate``: legacy jobs -> Spark. ``hive`` translates HiveQL scripts to Spark SQL.
+"""``migrate translate``: legacy jobs -> Spark. ``hive`` translates HiveQL scripts to Spark SQL, ``dpark``
+DPark jobs to PySpark, ``jobs`` Mesos-era job specs (Marathon, Chronos, Aurora, crontab) to Kubernetes manifests
+and Prefect deployments.
 
-Other translators (dpark, mesos) register their commands on this same group.
+With ``--plan PLAN`` every subcommand also records its report under the plan's state folder
+(``STATE_DIR/translations/<kind>.json``, see ``migrate.reports.translation.record_translation``).
 """
 
 from __future__ import annotations
@@ -74,4 +77,58 @@ def hive(
             typer.echo(f"{st.where}: unsupported ({f.rule}): {f.message}", err=True)
     typer.echo(f"report: {written['html']}")
     if strict and s["unsupported"]:
+        raise typer.Exit(1)
+
+
+@app.command("dpark")
+def dpark(
+    paths: list[Path] = typer.Argument(..., help="DPark jobs: .py files or folders", exists=True, metavar="PATH"),
+    out: Path = typer.Option(Path("translated"), "-o", "--out", help="folder for PySpark jobs and reports"),
+    plan: Path | None = typer.Option(None, "--plan", help="migration plan: where legacy paths went"),
+    location_map: list[str] = typer.Option([], "--location-map", help="legacy path prefix = target URI"),
+    s3_scheme: str = typer.Option("s3a", "--s3-scheme", help="scheme Spark uses for S3 targets (s3a or s3)"),
+    strict: bool = typer.Option(False, "--strict", help="exit 1 when any construct is unsupported"),
+    verify: Path | None = typer.Option(None, "--verify", metavar="INPUT_DIR", exists=True, file_okay=False,
+                                       help="run each job with DPark and its translation with local Spark on "
+                                            "INPUT_DIR and compare the outputs (exit 1 when any differs)"),
+    workers: int | None = typer.Option(None, "--workers", help="processes to translate with (default: by count)"),
+    prefect: bool | None = typer.Option(None, "--prefect/--no-prefect",
+                                        help="run as a Prefect flow (default: when a server is up)"),
+) -> None:
+    """Translate DPark jobs (Python 2) to PySpark; write them with dparkcompat.py and a coverage report."""
+    from migrate.flows import launch
+    from migrate.translation import dpark_options, translate_dpark
+    from migrate.translators.dpark import file_status
+
+    args: dict[str, Any] = {"location_map": _pairs(location_map, "--location-map"), "s3_scheme": s3_scheme,
+                            "plan": str(plan) if plan is not None else None}
+    options = dpark_options(**args)
+
+    def flow() -> Any:
+        from migrate.flows.translate import translate_dpark_flow
+
+        return translate_dpark_flow([str(p) for p in paths], str(out), args,
+                                    verify=str(verify) if verify is not None else None)
+
+    run = launch.run(prefect, lambda: translate_dpark(list(paths), out, options, verify=verify, plan=plan,
+                                                      workers=workers), flow,
+                     note=lambda text: typer.echo(f"note: {text}", err=True))
+    report, written = run.report, run.written
+    s = report.to_dict()["summary"]
+    fs = s["files_by_status"]
+    typer.echo(f"{s['files']} files ({s['files_per_second']} files/s): {fs['translated']} translated, "
+               f"{fs['translated_with_notes']} with notes, {fs['unsupported']} unsupported; {s['statements']} "
+               f"constructs: {s['translated']} translated, {s['translated_with_notes']} with notes, "
+               f"{s['unsupported']} unsupported")
+    for st in report.statements:
+        for f in st.failures:
+            typer.echo(f"{st.where}: unsupported ({f.rule}): {f.message}", err=True)
+    verdicts = report.options.get("verify")
+    for v in verdicts or []:
+        typer.echo(f"verify {v['job']}: {v['verdict']}" + (f" ({v['detail']})" if v["detail"] else ""))
+    typer.echo(f"report: {written['html']}")
+    if "plan" in written:
+        typer.echo(f"recorded: {written['plan']}")
+    unsupported = s["unsupported"] or any(file_status(f) == "unsupported" for f in report.files)
+    if (strict and unsupported) or any(v["verdict"] != "equal" for v in verdicts or []):
         raise typer.Exit(1)

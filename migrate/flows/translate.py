@@ -10,7 +10,7 @@ from prefect import flow
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
 from migrate.flows.common import key, param
-from migrate.translation import TranslationRun, hive_options, translate_hive
+from migrate.translation import TranslationRun, dpark_options, hive_options, translate_dpark, translate_hive
 
 
 def coverage_artifacts(run: TranslationRun) -> None:
@@ -43,5 +43,20 @@ def translate_hive_flow(paths: list[str], out: str, options: dict[str, Any],
                         check_spark: bool = False) -> TranslationRun:
     run = translate_hive([Path(p) for p in paths], Path(out), hive_options(**options), check_spark=check_spark,
                          plan=options.get("plan"))
+    coverage_artifacts(run)
+    return run
+
+
+def _dpark_name() -> str:
+    paths = param("paths") or []
+    shown = ", ".join("/".join(Path(p).parts[-2:]) for p in paths[:3])
+    return f"translate dpark {shown}" + (" ..." if len(paths) > 3 else "")
+
+
+@flow(name="migrate-translate-dpark", flow_run_name=_dpark_name, log_prints=True)
+def translate_dpark_flow(paths: list[str], out: str, options: dict[str, Any],
+                         verify: str | None = None) -> TranslationRun:
+    run = translate_dpark([Path(p) for p in paths], Path(out), dpark_options(**options),
+                          verify=Path(verify) if verify else None, plan=options.get("plan"))
     coverage_artifacts(run)
     return run
