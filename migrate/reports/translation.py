@@ -186,7 +186,8 @@ def record_translation(state_dir: str | Path, kind: str, report: Any, base: str 
     root = Path(base) if base is not None else Path.cwd()
     for f in data["files"]:
         abs_path = str((root / f["path"]).resolve())
-        entries[abs_path] = {"path": abs_path, "abs_path": abs_path, "given_path": f["path"], "status": _file_status(f),
+        entries[abs_path] = {"path": abs_path, "abs_path": abs_path, "given_path": f["path"],
+                             "status": _file_status(f),
                              "counts": f["counts"], "output_path": f.get("output_path"), "translated_at": now}
     doc = {"kind": kind, "version": 1, "files": sorted(entries.values(), key=lambda e: e["abs_path"])}
     fd, tmp = tempfile.mkstemp(prefix=f".{kind}.", suffix=".json", dir=target.parent)

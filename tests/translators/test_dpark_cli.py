@@ -89,7 +89,8 @@ def test_hive_with_plan_records_too(tmp_path: Path) -> None:
     res = CliRunner().invoke(app, ["translate", "hive", str(script), "-o", str(tmp_path / "o"), "--plan", str(plan)])
     assert res.exit_code == 0, res.output
     [entry] = json.loads((tmp_path / "state" / "translations" / "hive.json").read_text())["files"]
-    assert entry["path"] == str(script) and entry["status"] == "unsupported"
+    assert entry["given_path"] == str(script) and entry["path"] == str(script.resolve())
+    assert entry["status"] == "unsupported"
     assert entry["counts"] == {"translated": 1, "translated_with_notes": 0, "unsupported": 1}
 
 

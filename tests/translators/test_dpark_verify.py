@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from migrate.translators.dpark import translate_paths
 from migrate.translators.dpark.output import write_translations
 from migrate.translators.dpark.verify import Verdict, compare, dpark_python, is_job, verify_translations

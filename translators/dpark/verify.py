@@ -262,6 +262,7 @@ def verify_translations(files: Iterable[Any], roots: Iterable[Path], out: Path, 
     with tempfile.TemporaryDirectory(prefix="migrate-verify-") as tmp:
         works = [Path(tmp) / f"{i:03d}-{legacy.stem}" for i, (legacy, _) in enumerate(jobs)]
         with ThreadPoolExecutor(max(1, dpark_workers)) as pool:
-            refs = list(pool.map(lambda j: reference_run(j[0][0], input_dir, j[1], python), zip(jobs, works)))
+            refs = list(pool.map(lambda j: reference_run(j[0][0], input_dir, j[1], python),
+                                 zip(jobs, works, strict=True)))
         return [spark_run_and_compare(legacy, translated, input_dir, work, ref)
                 for (legacy, translated), work, ref in zip(jobs, works, refs, strict=True)]
