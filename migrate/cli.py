@@ -18,6 +18,7 @@ from migrate.commands import cutover as cutover_commands
 from migrate.commands import plan as plan_commands
 from migrate.commands import server as server_commands
 from migrate.commands import translate as translate_commands
+from migrate.commands.deploy import deploy_command, worker_command
 from migrate.commands.inventory import inventory_command
 from migrate.commands.policy import policy_command
 from migrate.commands.run import run_command
@@ -95,6 +96,8 @@ app.add_typer(server_commands.app, name="server")
 app.add_typer(cutover_commands.app, name="cutover")
 app.command("validate")(validate_command)
 app.command("policy")(policy_command)
+app.command("deploy")(deploy_command)
+app.command("worker")(worker_command)
 
 
 @app.command("demo")
