@@ -15,8 +15,8 @@ Gates (``plan.cutover.gates`` chooses which count; all by default), each compute
 
 A gate can be waived (``waive``, with a reason) except ``signoff``; waivers and signatures live in the
 append-only log (``migrate.cutover_log``). ``execute`` refuses while any gate fails; it syncs the wave once
-more, re-checks what that sync could change, then writes a switch record: which legacy location now lives at
-which target URI / table. ``rollback`` makes the previous switch record current again.
+more, re-validates what that sync changed, re-checks every gate, then writes a switch record: which legacy
+location now lives at which target URI / table. ``rollback`` makes the previous switch record current again.
 """
 
 from __future__ import annotations
@@ -530,15 +530,10 @@ def refuse_unless_ready(cl: Checklist) -> None:
                             f"{lines}{more}")
 
 
-def execute(plan: Plan, wave: int, by: str, *, progress: Any = None,
-            revalidate: Any = None) -> ExecuteResult:
-    """Refuse unless every gate of ``wave`` passes; sync once more; re-validate what that sync changed;
-    re-check; then write the switch record and make it current.
-
-    ``revalidate(plan, dataset_name)`` runs ``migrate validate`` for one dataset (the caller passes the
-    validation library's entry point); without it a dataset whose data changed in the final sync stops the
-    cutover, naming the command to run.
-    """
+def execute(plan: Plan, wave: int, by: str, *, progress: Any = None) -> ExecuteResult:
+    """Refuse unless every gate of ``wave`` passes; sync once more; re-validate what that sync changed
+    (``migrate validate`` of those datasets); re-check every gate; then write the switch record and make it
+    current."""
     from migrate import runner
 
     if not by.strip():
@@ -550,13 +545,12 @@ def execute(plan: Plan, wave: int, by: str, *, progress: Any = None,
         raise TerminalError(f"cutover of wave {wave} stopped: the final sync failed ({errors}); nothing switched")
     changed = [o.dataset for o in sync.outcomes if (o.report or {}).get("files_processed")
                or (o.report or {}).get("files_missing")]
-    revalidated = []
-    for name in changed:
-        if revalidate is None:
-            raise TerminalError(f"cutover of wave {wave} stopped: the final sync copied new data for {name}; "
-                                f"validate it (`migrate validate PLAN --dataset {name}`) and execute again")
-        revalidate(plan, name)
-        revalidated.append(name)
+    revalidated: list[str] = []
+    if changed and "validated" in plan.cutover.gates:
+        from migrate.validators.run import validate_plan
+
+        validate_plan(plan, names=changed, progress=progress)
+        revalidated = changed
     refuse_unless_ready(checklist(plan, wave))  # the sync and re-validation may have changed a verdict
     ev = _Evidence(plan, [])
     previous = current_switch(plan, wave)

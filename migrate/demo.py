@@ -1,9 +1,10 @@
 """The main job on embedded defaults: generate a legacy estate, serve its HDFS part over WebHDFS, then run the
-whole story on ``plans/examples/demo.yaml`` as a user would type it (inventory -> plan -> run -> translate ->
-cutover status; as Prefect flows when a server is up) and say where to look."""
+whole story on ``plans/examples/demo.yaml`` as a user would type it (inventory -> plan -> run -> validate ->
+translate -> cutover status; as Prefect flows when a server is up) and say where to look."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
@@ -14,6 +15,21 @@ from pathlib import Path
 from migrate.errors import MigrateError
 
 DEMO_PORT = 9870  # the plan names http://127.0.0.1:9870 (Hadoop 3's NameNode HTTP port)
+# Another port for the WebHDFS server (tests that run demos side by side, each in a scratch copy): the demo
+# then runs a copy of the plan naming that port, beside the original (same relative paths).
+PORT_ENV = "MIGRATE_DEMO_PORT"
+
+
+def demo_port() -> int:
+    return int(os.environ.get(PORT_ENV) or DEMO_PORT)
+
+
+def plan_for_port(plan_path: Path, port: int) -> Path:
+    if port == DEMO_PORT:
+        return plan_path
+    copy = plan_path.with_name(f".demo-{port}.yaml")
+    copy.write_text(plan_path.read_text().replace(f"127.0.0.1:{DEMO_PORT}", f"127.0.0.1:{port}"))
+    return copy
 
 
 def _port_free(port: int) -> bool:
@@ -73,17 +89,20 @@ def _rel(path: Path) -> str:
 
 
 def run_demo(fresh: bool = True, prefect: bool | None = None) -> int:
-    """inventory -> plan -> run -> translate -> cutover status on a generated estate; says where to look."""
+    """inventory -> plan -> run -> validate -> translate -> cutover status on a generated estate; says where to
+    look."""
     from migrate.commands.run import console
     from migrate.estate import generate_estate
     from migrate.flows import launch
 
+    port = demo_port()
     plan_path = find_demo_plan()
     work = plan_path.parent.parent.parent / ".demo"
     # Before anything is generated or deleted: a second demo (or a real NameNode) may hold the port.
-    if not _port_free(DEMO_PORT):
-        raise MigrateError(f"port 127.0.0.1:{DEMO_PORT} is taken: the demo's WebHDFS server needs it "
-                           f"(another `migrate demo` running? `ss -ltnp 'sport = :{DEMO_PORT}'` shows who holds it)")
+    if not _port_free(port):
+        raise MigrateError(f"port 127.0.0.1:{port} is taken: the demo's WebHDFS server needs it "
+                           f"(another `migrate demo` running? `ss -ltnp 'sport = :{port}'` shows who holds it)")
+    plan_path = plan_for_port(plan_path, port)
     where = launch.decide(prefect)  # once for every step (each step is told --prefect / --no-prefect)
     mode = "--prefect" if where.prefect else "--no-prefect"
     if fresh and work.exists():
@@ -102,6 +121,7 @@ def run_demo(fresh: bool = True, prefect: bool | None = None) -> int:
                   _rel(work / "plan.generated.yaml"), "--name", "demo_generated", "--force"]),
         ("plan check", ["plan", "check", plan]),
         ("run", ["run", plan, mode, "--report", _rel(work / "run-report.json")]),
+        ("validate", ["validate", plan, mode]),
         ("translate hive", ["translate", "hive", _rel(estate.jobs_dir / "hive"), "--var", "dt=2024-01-01", "-o",
                             _rel(work / "translated" / "hive"), "--plan", plan, mode]),
         ("cutover status", ["cutover", "status", plan, mode]),
@@ -110,12 +130,12 @@ def run_demo(fresh: bool = True, prefect: bool | None = None) -> int:
     log = open(work / "webhdfs.log", "wb")  # noqa: SIM115 - lives as long as the server
     server = subprocess.Popen(
         [sys.executable, "-m", "migrate.devservers.webhdfs", "--root", str(work / "estate" / "hdfs"),
-         "--host", "127.0.0.1", "--port", str(DEMO_PORT)],
+         "--host", "127.0.0.1", "--port", str(port)],
         stdout=log, stderr=subprocess.STDOUT,
     )
     try:
-        _wait_http(DEMO_PORT, server)
-        console.print(f"WebHDFS protocol test server (a stand-in for HDFS) on http://127.0.0.1:{DEMO_PORT}")
+        _wait_http(port, server)
+        console.print(f"WebHDFS protocol test server (a stand-in for HDFS) on http://127.0.0.1:{port}")
         for n, (name, args) in enumerate(steps, 1):
             console.rule(f"{n}/{len(steps)} {name}: migrate {' '.join(args)}", style="cyan")
             codes[name] = _cli(args)
@@ -129,12 +149,16 @@ def run_demo(fresh: bool = True, prefect: bool | None = None) -> int:
         except subprocess.TimeoutExpired:
             server.kill()
         log.close()
-    broken = [name for name, rc in codes.items() if rc != 0 and name != "cutover status"]
+    # `validate` and `cutover status` are verdicts: exit 1 means "not passed yet" (shown above), not a broken step.
+    verdicts = ("validate", "cutover status")
+    broken = [name for name, rc in codes.items() if rc != 0 and not (name in verdicts and rc == 1)]
     console.rule("where to look", style="cyan")
     for what, path in (("inventory (JSON; lineage as Mermaid)", work / "inventory.json"),
                        ("plan generated from it (the curated one is the demo plan)", work / "plan.generated.yaml"),
                        ("migrated data (Parquet, Iceberg warehouse)", work / "lake"),
                        ("run report; ledger and quarantine", work / "run-report.json"),
+                       ("validation report (verdicts per dataset in state/validation/)",
+                        state / "validation" / "report" / "validation.html"),
                        ("translated Hive jobs and their coverage report",
                         work / "translated" / "hive" / "translation-report.html"),
                        ("cutover checklist (also `migrate cutover status PLAN`)", work / "cutover.html")):
@@ -143,11 +167,14 @@ def run_demo(fresh: bool = True, prefect: bool | None = None) -> int:
     if where.prefect:
         console.print(f"  Prefect UI: {where.ui_url}/runs (flow runs, task runs and their artifacts)", markup=False)
     if codes.get("cutover status"):
-        console.print("the checklist is not ready yet, as expected on day one: validate, translate the DPark job, "
-                      "sign off (`migrate cutover sign ...`), then `migrate cutover execute PLAN --wave 1 --by NAME`",
-                      markup=False)
+        console.print("the checklist is not ready yet, as expected on day one: translate the DPark job, compare "
+                      "shadow runs (`migrate cutover shadow`), sign off (`migrate cutover sign ...`), then "
+                      "`migrate cutover execute PLAN --wave 1 --by NAME`", markup=False)
     if broken:
         console.print(f"[red]demo: step(s) {', '.join(broken)} failed (see above)[/]")
         return 1
-    console.print("[green]demo OK[/]: every dataset migrated, counts equal; jobs translated; checklist written")
+    validated = "every dataset validated" if codes.get("validate") == 0 else \
+        "validation found differences (above; the checklist holds those datasets back)"
+    console.print(f"[green]demo OK[/]: every step ran; every dataset migrated, counts equal; {validated}; "
+                  "jobs translated; checklist written")
     return 0

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import textwrap
-import time
 from pathlib import Path
 
 import pytest
@@ -13,7 +12,6 @@ from typer.testing import CliRunner, Result
 
 from migrate import cutover
 from migrate.cli import app
-from migrate.plan import load_plan
 
 HQL = "INSERT OVERWRITE TABLE reports.daily SELECT dt, count(*) FROM web.users GROUP BY dt;\n"
 
@@ -71,19 +69,19 @@ def gates(plan: Path) -> dict[str, str]:
     return {f"{i['name']}.{g['gate']}": g["status"] for i in data["items"] for g in i["gates"]}
 
 
-def validate_now(plan_path: Path, verdict: str = "pass") -> None:
-    """What `migrate validate` leaves for the gates: the verdict of the ledger's current copy."""
-    from migrate.validators.verdicts import current_fingerprint, write_verdict
+def validate_now(plan_path: Path, ok: bool = True) -> None:
+    """`migrate validate`: the verdict the gates read."""
+    res = cli("validate", plan_path, "--no-prefect")
+    assert res.exit_code == (0 if ok else 1), res.output
 
-    plan = load_plan(plan_path)
-    write_verdict(plan, {
-        "schema_version": 1, "plan": plan.name, "dataset": "users", "verdict": verdict,
-        "reasons": [] if verdict == "pass" else ["row_count: 4 source rows, 3 target rows"],
-        "checked_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "ledger_fingerprint": current_fingerprint(plan, "users"), "checks": [],
-        "expectations": {"status": "none"}, "findings": [],
-        "reports": {"html": str(plan.state_dir / "validation" / "users.html"), "json": None, "md": None},
-        "quarantine": {"rows": 0, "files": 0, "folder": str(plan.state_dir / "quarantine" / "users")}})
+
+def corrupt_target(base: Path) -> None:
+    """One row of the migrated users dropped (a Parquet file rewritten without it)."""
+    import pyarrow.parquet as pq
+
+    part = sorted((base / "out" / "users").glob("*.parquet"))[0]
+    table = pq.read_table(part)
+    pq.write_table(table.slice(0, table.num_rows - 1), part)
 
 
 def translate_now(plan_path: Path) -> None:
@@ -148,9 +146,10 @@ def test_gates_follow_the_evidence(tmp_path: Path) -> None:
     assert after["users.final_delta"] == "pass" and after["users.copied"] == "pass"
     assert after["users.validated"] == "fail" and after["users.expectations"] == "fail"
     assert "stale" in cli("cutover", "status", plan, "--no-prefect").output
-    validate_now(plan, "fail")
+    corrupt_target(tmp_path)
+    validate_now(plan, ok=False)
     res = cli("cutover", "status", plan, "--format", "markdown", "--no-prefect")
-    assert res.exit_code == 1 and "fail at" in res.output and "row_count: 4 source rows" in res.output
+    assert res.exit_code == 1 and "fail at" in res.output and "validation.html" in res.output, res.output
 
     # A waiver needs a reason and is shown as such; sign-offs cannot be waived; computed gates cannot be signed.
     assert cli("cutover", "waive", plan, "users", "--gate", "validated", "--by", "Bob", "--reason", " ").exit_code == 1
@@ -199,16 +198,19 @@ def test_execute_refuses_then_switches_and_rollback_restores(tmp_path: Path) -> 
     assert published["location_map"] == [{"legacy": f"file://{tmp_path}/legacy/users",
                                           "target": f"file://{tmp_path}/out/users"}]
 
-    # A second cutover after a re-sync and a fresh validation; it records the first as its previous.
+    # A file arriving at the last minute: refused until the delta is synced, or waived because execute's own
+    # final sync copies it and re-validates the dataset before switching (the first record is its previous).
     (tmp_path / "legacy" / "users" / "part-2.csv").write_text("id,name,score\n5,eve,1.0\n")
     res = cli("cutover", "execute", plan, "--wave", "1", "--by", "Alice", "--no-prefect")
     assert res.exit_code == 1 and "final delta synced" in res.output
-    assert cli("run", plan, "--no-prefect").exit_code == 0
-    validate_now(plan)
+    assert cli("cutover", "waive", plan, "users", "--gate", "final_delta", "--by", "Bob",
+               "--reason", "part-2 lands at cutover; execute syncs it").exit_code == 0
     res = cli("cutover", "execute", plan, "--wave", "1", "--by", "Bob", "--no-prefect")
     assert res.exit_code == 0, res.output
+    assert "final sync copied 1 file(s), re-validated users" in res.output
     second = json.loads((sdir / "switches" / "wave-1" / "current.json").read_text())
     assert second["id"] == "wave-1-switch-0002" and second["previous"] == "wave-1-switch-0001"
+    assert json.loads((tmp_path / "state" / "validation" / "users.json").read_text())["verdict"] == "pass"
 
     res = cli("cutover", "rollback", plan, "--wave", "1", "--by", "Bob", "--reason", "consumer broke")
     assert res.exit_code == 0 and "wave-1-switch-0001" in res.output
@@ -221,7 +223,7 @@ def test_execute_refuses_then_switches_and_rollback_restores(tmp_path: Path) -> 
 
     log = json.loads(cli("cutover", "log", plan, "--format", "json").output)
     actions = [e["action"] for e in log]
-    assert actions[-4:] == ["execute", "execute", "rollback", "rollback"] and actions.count("sign") == 4
+    assert actions[-5:] == ["execute", "waive", "execute", "rollback", "rollback"] and actions.count("sign") == 4
     assert all(e["by"] and e["at"].endswith("Z") and e["os_user"] for e in log)
 
 

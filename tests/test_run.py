@@ -100,7 +100,10 @@ def test_run_as_prefect_flow(tmp_path: Path, prefect_server: None) -> None:
 def test_demo_main_job(tmp_path: Path) -> None:
     """`migrate demo` end to end, as `make demo` runs it, in a scratch copy of the project folder."""
     shutil.copytree(ROOT / "plans", tmp_path / "plans")
-    env = dict(os.environ, PREFECT_HOME=str(tmp_path / ".prefect"))
+    from migrate.devservers.seaweedfs import free_ports
+
+    # A free port for the demo's WebHDFS server: other demos may run on this machine at the same time.
+    env = dict(os.environ, PREFECT_HOME=str(tmp_path / ".prefect"), MIGRATE_DEMO_PORT=str(free_ports(1)[0]))
     env.pop("PREFECT_API_URL", None)
     proc = subprocess.run([sys.executable, "-m", "migrate.cli", "demo"], cwd=tmp_path, env=env,
                           capture_output=True, text=True, timeout=600)
