@@ -108,3 +108,33 @@ def translate_dpark(paths: list[Path], out: Path, options: Any, *, verify: Path 
     if plan is not None:
         run.written["plan"] = record_for_plan(plan, run)
     return run
+
+
+def translate_jobs(paths: list[Path], out: Path, *, target: Any = None,
+                   location_map: list[tuple[str, str]] | None = None,
+                   dpark_scripts: list[Path] | None = None, work_pool: str = "kubernetes",
+                   plan: str | Path | None = None) -> TranslationRun:
+    """Marathon / Chronos / Aurora / crontab specs -> ``OUT/kubernetes/*.yaml`` (self-scheduled) and
+    ``OUT/prefect/`` (prefect.yaml deployments, run-once manifests, the flow they run), plus the report."""
+    from migrate.commands import ensure_dir
+    from migrate.reports.translation import write_reports
+    from migrate.translators.dpark.translate import iter_py_files
+    from migrate.translators.jobs import Settings, translate_specs, write_outputs
+
+    settings = Settings(paths=dpark_options(location_map=location_map, plan=plan))
+    if target is not None:
+        settings.target = target
+    if dpark_scripts:
+        from migrate.inventory.jobs_dpark import DPARK_MARKERS
+
+        settings.dpark_scripts = {f.name for f in iter_py_files(dpark_scripts)
+                                  if DPARK_MARKERS.search(f.read_text(encoding="utf-8", errors="replace"))}
+    report, jobs = translate_specs(paths, settings)
+    ensure_dir(out)
+    write_outputs(jobs, out, work_pool)
+    for fr in report.files:
+        fr.output_path = str(out)
+    run = TranslationRun("jobs", report, write_reports(report, out))
+    if plan is not None:
+        run.written["plan"] = record_for_plan(plan, run)
+    return run

@@ -132,3 +132,48 @@ def dpark(
     unsupported = s["unsupported"] or any(file_status(f) == "unsupported" for f in report.files)
     if (strict and unsupported) or any(v["verdict"] != "equal" for v in verdicts or []):
         raise typer.Exit(1)
+
+
+@app.command("jobs")
+def jobs(
+    paths: list[Path] = typer.Argument(..., help="Marathon/Chronos JSON, Aurora configs, crontabs, or folders",
+                                       exists=True, metavar="PATH"),
+    out: Path = typer.Option(Path("translated-jobs"), "-o", "--out", help="folder for manifests and reports"),
+    plan: Path | None = typer.Option(None, "--plan", help="migration plan: where legacy paths in arguments went"),
+    location_map: list[str] = typer.Option([], "--location-map", help="legacy path prefix = target URI"),
+    dpark_scripts: list[Path] = typer.Option([], "--dpark-scripts", exists=True,
+                                             help="folder of DPark jobs: `python x.py` of these is a Spark job"),
+    namespace: str = typer.Option("data-jobs", "--namespace", help="Kubernetes namespace of the manifests"),
+    spark_image: str = typer.Option("apache/spark:4.0.0-python3", "--spark-image", help="image of Spark jobs"),
+    spark_version: str = typer.Option("4.0.0", "--spark-version", help="sparkVersion of SparkApplications"),
+    image: str = typer.Option("debian:12-slim", "--image", help="image for commands whose spec names none"),
+    jobs_uri: str = typer.Option("local:///opt/migrate/jobs", "--jobs-uri",
+                                 help="where the translated jobs and dparkcompat.py are (local:// in the image, "
+                                      "s3a://...)"),
+    secret_name: str = typer.Option("legacy-job-secrets", "--secret-name",
+                                    help="Secret that credentials in job environments are referenced from"),
+    work_pool: str = typer.Option("kubernetes", "--work-pool", help="Prefect work pool of the deployments"),
+    strict: bool = typer.Option(False, "--strict", help="exit 1 when any job is unsupported"),
+) -> None:
+    """Translate Mesos-era job specs to Kubernetes manifests (SparkApplication, CronJob...) and Prefect
+    deployments, with a coverage report."""
+    from migrate.translation import translate_jobs
+    from migrate.translators.jobs import Target
+
+    target = Target(namespace=namespace, spark_image=spark_image, spark_version=spark_version, image=image,
+                    jobs_uri=jobs_uri, secret_name=secret_name)
+    run = translate_jobs(list(paths), out, target=target, location_map=_pairs(location_map, "--location-map"),
+                         dpark_scripts=list(dpark_scripts), work_pool=work_pool, plan=plan)
+    report, written = run.report, run.written
+    s = report.to_dict()["summary"]
+    typer.echo(f"{s['statements']} jobs in {s['files']} files: {s['translated']} translated, "
+               f"{s['translated_with_notes']} with notes, {s['unsupported']} unsupported")
+    for st in report.statements:
+        for f in st.failures:
+            typer.echo(f"{st.where}: unsupported ({f.rule}): {f.message}", err=True)
+    typer.echo(f"manifests: {out / 'kubernetes'}; Prefect: {out / 'prefect' / 'prefect.yaml'}")
+    typer.echo(f"report: {written['html']}")
+    if "plan" in written:
+        typer.echo(f"recorded: {written['plan']}")
+    if strict and s["unsupported"]:
+        raise typer.Exit(1)
