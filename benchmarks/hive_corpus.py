@@ -2,14 +2,24 @@
 
 Corpora: TPC-DS (99) and TPC-H (22) queries shipped by the duckdb-extension-tpcds/-tpch wheels, the
 project's own ETL scripts (tests/translators/etl), hand-written HiveQL covering Hive's features broadly
-(tests/translators/unseen), and optionally a local copy of hortonworks/hive-testbench
-(``--testbench DIR``; DDL, settings and Hive-dialect queries; not committed here).
+(tests/translators/unseen), optionally a local copy of hortonworks/hive-testbench (``--testbench DIR``; DDL,
+settings and Hive-dialect queries) and any folder of HiveQL scripts (``--corpus DIR``, repeatable: every
+*.q / *.hql / *.sql / *.hive below it, e.g. scripts in the style of Hive's own clientpositive tests, which
+read Hive's standard test tables: their DDL is given to the translator as a DDL dump would). None of the
+external corpora is committed here.
+
+Figures per corpus: statements; those with a data effect (SET, EXPLAIN, SHOW/DESCRIBE, ADD JAR, dfs and other
+admin statements are not counted against the translator); among those, how many come out as Spark SQL that
+Spark's parser accepts, how many are refused with a reason, and how many are *silent* (reported translated
+but rejected by Spark's parser: must be 0). With Spark, Hive's own parser (hive-exec from pyspark's jars)
+tells invalid Hive input apart; such statements are counted separately, not against the translator.
 
 Both pipelines get the same statements (our splitter, with variables substituted, since sqlglot has no
 notion of Hive variables). A statement counts as translated when the pipeline produced Spark SQL without
 error, fallback or warning, and (with Spark) Spark's own parser accepts every output statement.
 
-    python benchmarks/hive_corpus.py [--testbench DIR] [--no-spark] [--repeat 3] [--json OUT]
+    python benchmarks/hive_corpus.py [--testbench DIR] [--corpus DIR ...] [--var NAME=VALUE ...]
+        [--location-map OLD=NEW ...] [--no-spark] [--repeat 3] [--json OUT]
 """
 
 from __future__ import annotations
@@ -32,7 +42,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from migrate.translators.hive import HiveTranslator, Options, TranslationReport, Variables  # noqa: E402
+from migrate.translators.hive.catalog import tables_from_ddl  # noqa: E402
 from migrate.translators.hive.report import UNSUPPORTED  # noqa: E402
+from migrate.translators.hive.spark_check import SparkParsers  # noqa: E402
 from migrate.translators.hive.splitter import split_statements  # noqa: E402
 from migrate.translators.hive.variables import substitute  # noqa: E402
 
@@ -52,7 +64,43 @@ def duckdb_queries(name: str) -> list[tuple[str, str]]:
     return [(f"{name}/q{nr:02d}.sql", q) for nr, q in rows]
 
 
-def load_corpora(testbench: str | None) -> dict[str, list[tuple[str, str]]]:
+# Variables Hive's own test driver (QTestUtil) defines, and where a migration would map its paths.
+HIVE_TEST_VARS = ["system:test.tmp.dir=hdfs://nn:8020/tmp/hive-test", "system:hive.root=hdfs://nn:8020/hive",
+                  "system:test.warehouse.dir=hdfs://nn:8020/warehouse", "system:test.dfs.mkdir=-mkdir -p",
+                  "system:test.local.warehouse.dir=hdfs://nn:8020/warehouse",
+                  "system:maven.local.repository=hdfs://nn:8020/maven", "system:hive.version=2.3.10",
+                  "system:test.src.tables=src", "system:build.dir=hdfs://nn:8020/build"]
+HIVE_TEST_LOCATIONS = ["hdfs://nn:8020/=s3://lake/", "../../data/files=s3://lake/data/files",
+                       "../data/files=s3://lake/data/files"]
+SUFFIXES = (".q", ".hql", ".sql", ".hive")
+# The tables Hive's test driver creates before every clientpositive script (qt:dataset), as a DDL dump would
+# declare them: scripts in that style read them without creating them.
+HIVE_TEST_DDL = """
+CREATE TABLE default.src (key STRING, value STRING);
+CREATE TABLE default.src1 (key STRING, value STRING);
+CREATE TABLE default.srcpart (key STRING, value STRING) PARTITIONED BY (ds STRING, hr STRING);
+CREATE TABLE default.srcbucket (key INT, value STRING) CLUSTERED BY (key) INTO 2 BUCKETS;
+CREATE TABLE default.srcbucket2 (key INT, value STRING) CLUSTERED BY (key) INTO 4 BUCKETS;
+CREATE TABLE default.src_thrift (aint INT, astring STRING, lint ARRAY<INT>, lstring ARRAY<STRING>,
+  lintstring ARRAY<STRUCT<myint:INT, mystring:STRING, underscore_int:INT>>, mstringstring MAP<STRING, STRING>);
+CREATE TABLE default.part (p_partkey INT, p_name STRING, p_mfgr STRING, p_brand STRING, p_type STRING,
+  p_size INT, p_container STRING, p_retailprice DOUBLE, p_comment STRING);
+CREATE TABLE default.lineitem (l_orderkey INT, l_partkey INT, l_suppkey INT, l_linenumber INT, l_quantity DOUBLE,
+  l_extendedprice DOUBLE, l_discount DOUBLE, l_tax DOUBLE, l_returnflag STRING, l_linestatus STRING,
+  l_shipdate STRING, l_commitdate STRING, l_receiptdate STRING, l_shipinstruct STRING, l_shipmode STRING,
+  l_comment STRING) ROW FORMAT DELIMITED FIELDS TERMINATED BY '|';
+CREATE TABLE default.alltypesorc (ctinyint TINYINT, csmallint SMALLINT, cint INT, cbigint BIGINT, cfloat FLOAT,
+  cdouble DOUBLE, cstring1 STRING, cstring2 STRING, ctimestamp1 TIMESTAMP, ctimestamp2 TIMESTAMP,
+  cboolean1 BOOLEAN, cboolean2 BOOLEAN) STORED AS ORC;
+CREATE TABLE default.cbo_t1 (key STRING, value STRING, c_int INT, c_float FLOAT, c_boolean BOOLEAN)
+  PARTITIONED BY (dt STRING);
+CREATE TABLE default.cbo_t2 (key STRING, value STRING, c_int INT, c_float FLOAT, c_boolean BOOLEAN)
+  PARTITIONED BY (dt STRING);
+CREATE TABLE default.cbo_t3 (key STRING, value STRING, c_int INT, c_float FLOAT, c_boolean BOOLEAN);
+"""
+
+
+def load_corpora(testbench: str | None, folders: list[str] | None = None) -> dict[str, list[tuple[str, str]]]:
     corpora: dict[str, list[tuple[str, str]]] = {}
     for name in ("tpcds", "tpch"):
         try:
@@ -68,6 +116,10 @@ def load_corpora(testbench: str | None) -> dict[str, list[tuple[str, str]]]:
         tb = Path(testbench)
         files = sorted(p for p in tb.rglob("*.sql") if "spark-queries" not in p.parts and "tpch-gen" not in p.parts)
         corpora["hive_testbench"] = [(str(p.relative_to(tb)), p.read_text()) for p in files]
+    for folder in folders or []:
+        root = Path(folder)
+        files = sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES)
+        corpora[root.name or str(root)] = [(str(p.relative_to(root)), p.read_text(errors="replace")) for p in files]
     return corpora
 
 
@@ -99,30 +151,24 @@ def raw_sqlglot(text: str) -> tuple[list[str], str | None]:
     return out, None
 
 
-def run(corpora: dict[str, list[tuple[str, str]]], variables: list[str], spark: Any, repeat: int,
-        target_format: str) -> dict[str, Any]:
+def run(corpora: dict[str, list[tuple[str, str]]], variables: list[str], locations: list[tuple[str, str]],
+        spark: Any, repeat: int, target_format: str, ddl: str = "") -> dict[str, Any]:
     results: dict[str, Any] = {}
-    parser = spark._jsparkSession.sessionState().sqlParser() if spark is not None else None
+    parsers = SparkParsers(spark) if spark is not None else None
 
     def spark_ok(sql: str) -> bool:
-        if parser is None:
-            return True
-        try:
-            parser.parsePlan(sql)
-            return True
-        except Exception:
-            return False
+        return parsers is None or parsers.spark_error(sql) is None
 
     all_stmts = 0
     all_secs = 0.0
     for name, files in corpora.items():
-        opts = Options(target_format=target_format, catalog="lake",
-                       variables=Variables.from_assignments(variables))
+        opts = Options(target_format=target_format, catalog="lake", location_map=list(locations),
+                       variables=Variables.from_assignments(variables), known_tables=tables_from_ddl(ddl))
         best = float("inf")
         report = TranslationReport()
         for _ in range(repeat):
             translator = HiveTranslator(Options(**{**opts.__dict__, "variables": opts.variables.copy(),
-                                                   "table_map": {}}))
+                                                   "table_map": {}, "known_tables": tables_from_ddl(ddl)}))
             start = time.perf_counter()
             report = TranslationReport(files=[translator.translate_script(text, path) for path, text in files])
             best = min(best, time.perf_counter() - start)
@@ -131,6 +177,7 @@ def run(corpora: dict[str, list[tuple[str, str]]], variables: list[str], spark: 
         all_stmts += n
         all_secs += best
         ours_ok = ours_parse_fail = 0
+        silent: list[str] = []
         for s in stmts:
             if s.status == UNSUPPORTED:
                 continue
@@ -138,7 +185,25 @@ def run(corpora: dict[str, list[tuple[str, str]]], variables: list[str], spark: 
                 ours_ok += 1
             else:
                 ours_parse_fail += 1
-                print(f"  translator output rejected by Spark: {s.where}", file=sys.stderr)
+                silent.append(f"{s.where}: {next(e for e in map(parsers.spark_error, s.outputs) if e)}"
+                              if parsers else s.where)
+        # statements with a data effect; invalid Hive input (Hive's own parser rejects it) counted apart
+        data = [s for s in stmts if s.has_data_effect]
+        invalid: list[str] = []
+        if parsers is not None:
+            vars_ = Variables.from_assignments(variables)
+            for s in data:
+                if s.status == UNSUPPORTED and not any(f.rule == "variables" for f in s.failures):
+                    err = parsers.hive_error(substitute(s.source, vars_).text)
+                    if err:
+                        invalid.append(f"{s.where}: {err[:160]}")
+        invalid_where = {w.split(": ", 1)[0] for w in invalid}
+        counted = [s for s in data if s.where not in invalid_where]
+        data_ok = sum(1 for s in counted if s.status != UNSUPPORTED and all(spark_ok(o) for o in s.outputs))
+        refused = [s for s in counted if s.status == UNSUPPORTED]
+        by_rule: dict[str, int] = {}
+        for s in refused:
+            by_rule[s.failures[0].rule] = by_rule.get(s.failures[0].rule, 0) + 1
         unsupported = [s for s in stmts if s.status == UNSUPPORTED]
         # raw sqlglot on the same statements (variables substituted the same way)
         raw_ok = 0
@@ -160,6 +225,13 @@ def run(corpora: dict[str, list[tuple[str, str]]], variables: list[str], spark: 
             "statements": n,
             "translator_ok": ours_ok,
             "translator_ok_pct": round(100 * ours_ok / n, 2) if n else 100.0,
+            "data_statements": len(counted),
+            "data_ok": data_ok,
+            "data_ok_pct": round(100 * data_ok / len(counted), 2) if counted else 100.0,
+            "data_refused": len(refused),
+            "data_refused_by_rule": dict(sorted(by_rule.items(), key=lambda kv: -kv[1])),
+            "invalid_hive": len(invalid),
+            "silent": len(silent),
             "translator_with_notes": sum(1 for s in stmts if s.status == "translated_with_notes"),
             "translator_unsupported": len(unsupported),
             "translator_unsupported_with_reason": sum(1 for s in unsupported if s.failures),
@@ -171,56 +243,83 @@ def run(corpora: dict[str, list[tuple[str, str]]], variables: list[str], spark: 
             "statements_per_second": round(n / best, 1) if best > 0 else None,
             "raw_seconds_incl_spark_check": round(raw_secs, 3),
             "unsupported": [f"{s.where}: {s.failures[0].rule}: {s.failures[0].message}" for s in unsupported],
+            "silent_list": silent,
+            "invalid_hive_list": invalid,
         }
     results["_total"] = {
         "statements": all_stmts,
         "translator_ok": sum(r["translator_ok"] for r in results.values()),
         "raw_sqlglot_ok": sum(r["raw_sqlglot_ok"] for r in results.values()),
+        "data_statements": sum(r["data_statements"] for r in results.values()),
+        "data_ok": sum(r["data_ok"] for r in results.values()),
+        "silent": sum(r["silent"] for r in results.values()),
         "statements_per_second": round(all_stmts / all_secs, 1) if all_secs else None,
     }
     t = results["_total"]
     t["translator_ok_pct"] = round(100 * t["translator_ok"] / all_stmts, 2) if all_stmts else 100.0
     t["raw_sqlglot_ok_pct"] = round(100 * t["raw_sqlglot_ok"] / all_stmts, 2) if all_stmts else 100.0
+    t["data_ok_pct"] = round(100 * t["data_ok"] / t["data_statements"], 2) if t["data_statements"] else 100.0
     return results
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--testbench", help="local copy of hortonworks/hive-testbench")
-    ap.add_argument("--no-spark", action="store_true", help="skip Spark's parser check")
+    ap.add_argument("--corpus", action="append", default=[], help="a folder of HiveQL scripts (repeatable)")
+    ap.add_argument("--var", action="append", default=[], help="NAME=VALUE, as for migrate translate hive --var")
+    ap.add_argument("--location-map", action="append", default=[], help="OLD=NEW location prefix")
+    ap.add_argument("--ddl", action="append", default=[], help="a Hive DDL dump the scripts' tables come from")
+    ap.add_argument("--no-spark", action="store_true", help="skip Spark's (and Hive's) parser check")
     ap.add_argument("--repeat", type=int, default=3, help="translation timing: best of N")
     ap.add_argument("--format", default="iceberg", choices=["iceberg", "parquet"])
     ap.add_argument("--json", help="write the full results here")
+    ap.add_argument("--verbose", action="store_true", help="list every refusal, silent and invalid statement")
     args = ap.parse_args(argv)
-    corpora = load_corpora(args.testbench)
-    variables = [*TESTBENCH_VARS, "dt=2024-01-02", "run_date=2024-01-02", "target_db=dw", "suffix=20240315",
-                 "old_dt=2024-03-08", "hiveconf:end_dt=2024-02-01"]
+    corpora = load_corpora(args.testbench, args.corpus)
+    variables = [*TESTBENCH_VARS, *HIVE_TEST_VARS, "dt=2024-01-02", "run_date=2024-01-02", "target_db=dw",
+                 "suffix=20240315", "old_dt=2024-03-08", "hiveconf:end_dt=2024-02-01", *args.var]
+    locations = [tuple(x.split("=", 1)) for x in [*HIVE_TEST_LOCATIONS, *args.location_map]]
     spark = None
     if not args.no_spark:
         from migrate.translators.hive.spark_check import local_spark_session
 
         spark = local_spark_session("hive-corpus")
     try:
-        results = run(corpora, variables, spark, args.repeat, args.format)
+        ddl = "\n".join([HIVE_TEST_DDL if args.corpus else "", *(Path(d).read_text() for d in args.ddl)])
+        results = run(corpora, variables, [(a, b) for a, b in locations], spark, args.repeat, args.format, ddl)
     finally:
         if spark is not None:
             spark.stop()
     check = "accepted by Spark's parser" if spark is not None else "(no Spark check)"
-    print(f"{'corpus':<16}{'stmts':>7}{'translator ok':>16}{'raw sqlglot ok':>17}{'unsupported':>13}"
-          f"{'w/ reason':>11}{'stmts/s':>10}")
+    print(f"{'corpus':<16}{'stmts':>7}{'translator ok':>16}{'raw sqlglot ok':>17}{'data stmts':>11}"
+          f"{'data ok':>15}{'refused':>9}{'silent':>8}{'invalid':>8}{'stmts/s':>10}")
     for name, r in results.items():
         if name == "_total":
             continue
         print(f"{name:<16}{r['statements']:>7}{r['translator_ok']:>8} {r['translator_ok_pct']:>6.2f}%"
-              f"{r['raw_sqlglot_ok']:>9} {r['raw_sqlglot_ok_pct']:>6.2f}%{r['translator_unsupported']:>13}"
-              f"{r['translator_unsupported_with_reason']:>11}{r['statements_per_second']:>10}")
+              f"{r['raw_sqlglot_ok']:>9} {r['raw_sqlglot_ok_pct']:>6.2f}%{r['data_statements']:>11}"
+              f"{r['data_ok']:>7} {r['data_ok_pct']:>6.2f}%{r['data_refused']:>9}{r['silent']:>8}"
+              f"{r['invalid_hive']:>8}{r['statements_per_second']:>10}")
     t = results["_total"]
     print(f"{'TOTAL':<16}{t['statements']:>7}{t['translator_ok']:>8} {t['translator_ok_pct']:>6.2f}%"
-          f"{t['raw_sqlglot_ok']:>9} {t['raw_sqlglot_ok_pct']:>6.2f}%{'':>24}{t['statements_per_second']:>10}")
-    print(f"ok = translated {check}; stmts/s = translator alone, best of {args.repeat}")
+          f"{t['raw_sqlglot_ok']:>9} {t['raw_sqlglot_ok_pct']:>6.2f}%{t['data_statements']:>11}"
+          f"{t['data_ok']:>7} {t['data_ok_pct']:>6.2f}%{'':>9}{t['silent']:>8}{'':>8}"
+          f"{t['statements_per_second']:>10}")
+    print(f"ok = translated {check}; data = statements with a data effect (no SET/EXPLAIN/SHOW/dfs/ADD ...), "
+          "valid Hive; silent = reported translated, rejected by Spark's parser; invalid = Hive's own parser "
+          f"rejects it; stmts/s = translator alone, best of {args.repeat}")
     for name, r in results.items():
-        for line in r.get("unsupported", []):
-            print(f"  [{name}] {line}")
+        if name == "_total":
+            continue
+        if r.get("data_refused_by_rule"):
+            print(f"  [{name}] refused by rule: {r['data_refused_by_rule']}")
+        for line in r.get("silent_list", []):
+            print(f"  [{name}] SILENT {line}")
+        if args.verbose:
+            for line in r.get("unsupported", []):
+                print(f"  [{name}] {line}")
+            for line in r.get("invalid_hive_list", []):
+                print(f"  [{name}] invalid Hive: {line}")
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2))
     return 0

@@ -19,14 +19,21 @@ class TranslationRun:
 
 def hive_options(*, target_format: str = "iceberg", catalog: str | None = None, variables: list[str] | None = None,
                  table_map: list[tuple[str, str]] | None = None, location_map: list[tuple[str, str]] | None = None,
-                 ansi_rewrites: bool = True, plan: str | Path | None = None) -> Any:
-    """The Hive translator's options from the command's arguments (ValueError names a bad --var)."""
+                 ansi_rewrites: bool = True, plan: str | Path | None = None, ddl: list[str] | None = None) -> Any:
+    """The Hive translator's options from the command's arguments (ValueError names a bad --var); ``ddl``: Hive
+    DDL dumps declaring the tables the scripts read without creating them."""
     from migrate.translators.hive import Options, Variables
 
     options = Options(target_format=target_format, catalog=catalog,
                       variables=Variables.from_assignments(variables or []),
                       table_map={k.lower(): v for k, v in table_map or []},
                       location_map=[(a, b) for a, b in location_map or []], ansi_rewrites=ansi_rewrites)
+    if ddl:
+        from migrate.translators.hive.catalog import tables_from_ddl
+
+        for dump in ddl:
+            options.known_tables.update(tables_from_ddl(Path(dump).read_text(encoding="utf-8", errors="replace"),
+                                                        str(dump)))
     if plan is not None:
         from migrate.translators.hive.plan_adapter import options_from_plan
 

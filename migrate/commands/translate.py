@@ -32,6 +32,8 @@ def hive(
                                        metavar="PATH"),
     out: Path = typer.Option(Path("translated"), "-o", "--out", help="folder for Spark SQL and reports"),
     plan: Path | None = typer.Option(None, "--plan", help="migration plan: locations and table names"),
+    ddl: list[Path] = typer.Option([], "--ddl", exists=True, help="Hive DDL dump (SHOW CREATE TABLE outputs): "
+                                   "shapes of tables the scripts use but do not create"),
     var: list[str] = typer.Option([], "--var", help="variable NAME=VALUE (hivevar; or hiveconf:NAME=VALUE)"),
     table_map: list[str] = typer.Option([], "--table-map", help="legacy db or db.table = target name"),
     location_map: list[str] = typer.Option([], "--location-map", help="legacy location prefix = target URI"),
@@ -52,7 +54,8 @@ def hive(
         raise typer.BadParameter("--format must be iceberg or parquet")
     args: dict[str, Any] = {"target_format": target_format, "catalog": catalog, "variables": list(var),
             "table_map": _pairs(table_map, "--table-map"), "location_map": _pairs(location_map, "--location-map"),
-            "ansi_rewrites": not no_ansi_rewrites, "plan": str(plan) if plan is not None else None}
+            "ansi_rewrites": not no_ansi_rewrites, "plan": str(plan) if plan is not None else None,
+            "ddl": [str(d) for d in ddl]}
     try:
         options = hive_options(**args)
     except ValueError as e:

@@ -1,7 +1,7 @@
 """HiveQL -> Spark SQL translator (sqlglot based) with a coverage report that hides nothing."""
 
+from .context import Note, Options
 from .report import CLASSES, TRANSLATED, UNSUPPORTED, WITH_NOTES, FileResult, StatementResult, TranslationReport
-from .rules import Note, Options
 from .splitter import split_statements
 from .translate import HiveTranslator, render_script
 from .variables import Variables

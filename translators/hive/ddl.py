@@ -11,8 +11,9 @@ import re
 
 from sqlglot import exp
 
+from . import catalog
+from .context import Context, TableInfo
 from .rules import (
-    Context,
     is_legacy_location,
     map_database,
     map_location,
@@ -65,14 +66,28 @@ def create_table(tree: exp.Create, ctx: Context) -> list[Output]:
     """``CREATE [EXTERNAL|TEMPORARY] TABLE ... ROW FORMAT ... STORED AS ... LOCATION`` -> target table."""
     props = tree.args.get("properties")
     plist = list(props.expressions) if props else []
-    fmt = ctx.options.target_format
     temporary = any(isinstance(p, exp.TemporaryProperty) for p in plist)
+    like = next((p for p in plist if isinstance(p, exp.LikeProperty)), None)
+    if (tree.kind or "").upper() == "TABLE":
+        info = catalog.from_create(tree, ctx)
+        if info is not None:
+            catalog.remember(info, ctx)
+        if like is not None and not temporary:
+            return _create_like(tree, like, info, ctx)
     if temporary or (tree.kind or "").upper() == "VIEW":
         if temporary:
             ctx.construct("temporary_table")
             ctx.note("temporary_table", "temporary table becomes a temporary view: it is recomputed on each use "
                                         "(use CACHE TABLE name AS SELECT ... to materialize it once)")
         return [tree]
+    return create_table_columns(tree, ctx)
+
+
+def create_table_columns(tree: exp.Create, ctx: Context) -> list[Output]:
+    """A Hive table with its own column list (or CTAS) -> an Iceberg / Parquet table."""
+    props = tree.args.get("properties")
+    plist = list(props.expressions) if props else []
+    fmt = ctx.options.target_format
     external = any(isinstance(p, exp.ExternalProperty) for p in plist)
     ctx.construct("create_external_table" if external else "create_table")
     if tree.expression is not None:
@@ -143,11 +158,75 @@ def create_table(tree: exp.Create, ctx: Context) -> list[Output]:
     if external:
         ctx.note("ddl", f"EXTERNAL table becomes a {fmt} table: its data must be copied by a plan dataset, "
                         "and DROP TABLE may now delete data")
-    if any(isinstance(p, exp.LikeProperty) for p in keep) and fmt == "iceberg":
-        ctx.fail("ddl", "CREATE TABLE ... LIKE is not supported for Iceberg tables: write the column list")
     tree.set("properties", exp.Properties(expressions=keep))
     ctx.hit("ddl")
     return [tree]
+
+
+def _create_like(tree: exp.Create, like: exp.LikeProperty, info: TableInfo | None, ctx: Context) -> list[Output]:
+    """``CREATE TABLE t LIKE s``: Spark's own ``CREATE TABLE t LIKE s USING parquet`` for Parquet targets; for
+    Iceberg (whose Spark catalog has no LIKE) the explicit column list and partitioning of ``s``, known from
+    earlier statements, the DDL dump or the plan."""
+    ctx.construct("create_table_like")
+    plist = list(tree.args["properties"].expressions)
+    target = tree.this.this if isinstance(tree.this, exp.Schema) else tree.this
+    if ctx.options.target_format == "iceberg":
+        if info is None or not info.columns_known or not info.columns:
+            ctx.fail("ddl", f"CREATE TABLE ... LIKE {like.this.sql('hive')}: an Iceberg table needs its column "
+                            "list, and the columns of the source table are not known (not created earlier in the "
+                            "script, nor in the DDL dump or the plan): write the column list")
+            return []
+        cols = [exp.ColumnDef(this=exp.to_identifier(n), kind=exp.DataType.build(t, dialect="hive"))
+                for n, t in info.columns]
+        parts = [exp.ColumnDef(this=exp.to_identifier(n), kind=exp.DataType.build(t, dialect="hive"))
+                 for n, t in info.partitions]
+        rest = [p for p in plist if not isinstance(p, exp.LikeProperty | exp.PartitionedByProperty)]
+        if parts:
+            rest.append(exp.PartitionedByProperty(this=exp.Schema(expressions=parts)))
+        new = tree.copy()
+        new.set("this", exp.Schema(this=target.copy(), expressions=cols))
+        new.set("properties", exp.Properties(expressions=rest))
+        src = like.this.sql("hive")
+        origin = catalog.lookup(like.this, ctx) if isinstance(like.this, exp.Table) else None
+        where = {"script": "declared earlier in the script"}.get(origin.source if origin else "", "known")
+        if origin is not None and origin.source not in ("", "script"):
+            where = origin.source
+        ctx.note("ddl", f"CREATE TABLE ... LIKE {src} -> the column list and partitioning of {src} ({where}); "
+                        "later changes to it are not followed")
+        return create_table_columns(new, ctx)
+    # Spark: CREATE TABLE [IF NOT EXISTS] t LIKE s USING fmt [LOCATION ...] [TBLPROPERTIES (...)]
+    parts_sql = [f"CREATE TABLE {'IF NOT EXISTS ' if tree.args.get('exists') else ''}"
+                 f"{_mapped(target, ctx)} LIKE {_mapped(like.this, ctx)} USING {ctx.options.target_format}"]
+    kept_props = []
+    for p in plist:
+        if isinstance(p, exp.LocationProperty):
+            lit = _location_literal(p.this, ctx, "table")
+            if lit is not None:
+                parts_sql.append(f"LOCATION {lit.sql('spark')}")
+        elif isinstance(p, exp.ExternalProperty):
+            ctx.note("ddl", "EXTERNAL dropped: Spark's CREATE TABLE ... LIKE makes an external table when it has "
+                            "a LOCATION")
+        elif isinstance(p, exp.Property) and type(p) is exp.Property:
+            key = p.name.lower()
+            if key not in _HIVE_PROPS and not key.startswith(("hive.", "orc.", "avro.", "serialization.")):
+                kept_props.append(p.sql("spark"))
+        elif isinstance(p, exp.FileFormatProperty | exp.RowFormatSerdeProperty | exp.RowFormatDelimitedProperty):
+            ctx.note("ddl", f"{p.sql('hive')} dropped: the new table is a {ctx.options.target_format} table")
+    if kept_props:
+        parts_sql.append(f"TBLPROPERTIES ({', '.join(kept_props)})")
+    ctx.hit("ddl")
+    return [" ".join(parts_sql)]
+
+
+def _mapped(table: exp.Expression, ctx: Context) -> str:
+    """A legacy table name as the target names it, in Spark SQL."""
+    if not isinstance(table, exp.Table):
+        return table.sql("spark")
+    parts = map_table_parts(table.db or None, table.name, ctx)
+    if parts is None:
+        return table.sql("spark")
+    ctx.hit("table_names")
+    return ".".join(exp.to_identifier(p).sql("spark") for p in parts)
 
 
 def _adopt_plan_table(tree: exp.Create, uri: str, ctx: Context) -> None:
@@ -237,15 +316,6 @@ def analyze(tree: exp.Analyze, ctx: Context) -> list[Output]:
     return [tree]
 
 
-def load_data(tree: exp.LoadData, ctx: Context) -> list[Output]:
-    ctx.construct("load_data")
-    ctx.fail("load_data", f"LOAD DATA {'LOCAL ' if tree.args.get('local') else ''}INPATH "
-                          f"{tree.args['inpath'].sql()} moves raw files into a Hive table; a Parquet/Iceberg "
-                          "table cannot adopt them: copy them with a plan dataset, or INSERT INTO ... SELECT "
-                          "from a temporary view over the files")
-    return []
-
-
 def alter(tree: exp.Alter, ctx: Context) -> list[Output]:
     ctx.construct("alter_table")
     iceberg = ctx.options.target_format == "iceberg"
@@ -276,11 +346,14 @@ def alter(tree: exp.Alter, ctx: Context) -> list[Output]:
                                        "data files when the filter matches partitions)")
                 continue
             keep.append(action)
-        elif isinstance(action, exp.AlterSet) and (action.args.get("location") is not None
-                                                     or action.args.get("file_format")
-                                                     or action.args.get("serde")):
-            ctx.fail("alter", "ALTER TABLE SET LOCATION/FILEFORMAT/SERDE changes the physical layout of a legacy "
-                              "table; the target layout is owned by the migration plan")
+        elif isinstance(action, exp.AlterSet) and action.args.get("location") is not None:
+            ctx.fail("alter", "ALTER TABLE SET LOCATION points a legacy table at other files; the target table's "
+                              "files are written by the migration (a plan dataset for the new location)")
+        elif isinstance(action, exp.AlterSet) and (action.args.get("file_format") or action.args.get("serde")):
+            what = "FILEFORMAT" if action.args.get("file_format") else "SERDE"
+            ctx.note("alter", f"ALTER TABLE SET {what} dropped: it tells Hive how to read the legacy files; the target "
+                              f"table is {ctx.options.target_format} whatever the legacy storage was")
+            _alter_storage(tree, action, ctx)
         elif isinstance(action, exp.AlterColumn) and action.args.get("rename_to") is not None \
                 and action.args.get("dtype") is not None:
             if action.args["rename_to"].name.lower() == action.name.lower():
@@ -313,6 +386,23 @@ def alter(tree: exp.Alter, ctx: Context) -> list[Output]:
         tree.set("actions", keep)
         out.insert(0, tree)
     return out
+
+
+def _alter_storage(tree: exp.Alter, action: exp.AlterSet, ctx: Context) -> None:
+    """Keep the catalog's view of the legacy files in step (a later LOAD DATA reads them this way)."""
+    info = catalog.lookup(tree.this, ctx) if isinstance(tree.this, exp.Table) else None
+    if info is None:
+        return
+    fmt = action.args.get("file_format")
+    if fmt:
+        info.storage = catalog.storage_keyword(fmt[0].name if isinstance(fmt, list) else fmt.name)
+    serde = action.args.get("serde")
+    if serde is not None:
+        info.serde = serde.name
+        for props in action.expressions or []:
+            for p in props.find_all(exp.Property) if props is not None else []:
+                info.serde_properties[p.name] = p.text("value")
+        catalog.refresh_storage(info)
 
 
 _MSCK = re.compile(r"^\s*msck\s+(?:repair\s+)?table\s+([`\w.]+)(.*)$", re.I | re.S)

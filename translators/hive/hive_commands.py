@@ -11,7 +11,12 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from .rules import Context, map_table_parts
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import SqlglotError
+
+from .context import Context
+from .rules import map_table_parts
 
 _NAME = r"(`[^`]+`|[\w$]+)(\.(`[^`]+`|[\w$]+))?"
 
@@ -73,6 +78,37 @@ def show_describe(m: re.Match[str], text: str, ctx: Context) -> Handled:
     return Handled("show", [text[:m.start("name")] + new + text[m.end("name"):] if name else text])
 
 
+def describe_partition_column(m: re.Match[str], text: str, ctx: Context) -> Handled:
+    """``DESCRIBE [FORMATTED] t PARTITION (...) col``: Spark describes a column or a partition, not a column
+    of one partition: the column is dropped (Spark keeps column statistics per table, not per partition)."""
+    ctx.construct("show")
+    ctx.note("show", f"DESCRIBE ... PARTITION (...) {m.group('col')}: Spark cannot describe a column of one "
+                     "partition; the partition is described instead")
+    return show_describe(m, text[:m.start("col")].rstrip(), ctx)
+
+
+def show_table_extended(m: re.Match[str], text: str, ctx: Context) -> Handled:
+    """``SHOW TABLE EXTENDED [IN db] LIKE name``: Spark wants the pattern as a string literal."""
+    ctx.construct("show")
+    ctx.hit("show")
+    return Handled("show", [f"{text[:m.start('pat')]}'{m.group('pat').strip(chr(96))}'{text[m.end('pat'):]}"])
+
+
+def drop_macro(m: re.Match[str], text: str, ctx: Context) -> Handled:
+    """``DROP TEMPORARY MACRO f``: macros became temporary SQL functions (``macro``)."""
+    ctx.construct("macro")
+    ctx.hit("macro")
+    return Handled("create_function", [f"DROP TEMPORARY FUNCTION IF EXISTS {m.group('name')}"])
+
+
+def partition_column_type(m: re.Match[str], text: str, ctx: Context) -> Handled:
+    ctx.construct("alter_table")
+    ctx.fail("alter", "ALTER TABLE ... PARTITION COLUMN (c type) retypes a partition column in Hive's metastore "
+                      "only; Iceberg allows only widening a column (ALTER COLUMN c TYPE), Spark's Parquet tables no "
+                      "change at all: rewrite the table with the new type (CREATE TABLE ... AS SELECT CAST(...))")
+    return Handled("alter")
+
+
 def unset_tblproperties(m: re.Match[str], text: str, ctx: Context) -> Handled:
     ctx.construct("alter_table")
     ctx.hit("ddl")
@@ -123,11 +159,33 @@ def change_column_position(m: re.Match[str], text: str, ctx: Context) -> Handled
 def rename_partition(m: re.Match[str], text: str, ctx: Context) -> Handled:
     ctx.construct("alter_table")
     if ctx.options.target_format == "iceberg":
-        ctx.fail("partitions", "ALTER TABLE ... PARTITION RENAME TO PARTITION: Iceberg partition values are row "
-                               "values: UPDATE the partition column instead (UPDATE t SET p = new WHERE p = old)")
-        return Handled("alter")
+        specs = re.match(r"partition\s*\((?P<old>.*)\)\s*rename\s+to\s+partition\s*\((?P<new>.*)\)\s*$",
+                         m.group("rest").strip(), re.I | re.S)
+        old, new = (_partition_spec(specs.group(g)) for g in ("old", "new")) if specs else (None, None)
+        if not old or not new:
+            ctx.fail("partitions", "ALTER TABLE ... PARTITION RENAME TO PARTITION: partition specs not understood")
+            return Handled("alter")
+        # Iceberg partition values are row values: renaming the partition is updating them.
+        ctx.hit("partitions")
+        ctx.note("partitions", "ALTER TABLE ... PARTITION (...) RENAME TO PARTITION (...) -> UPDATE ... SET the "
+                               "partition columns WHERE they hold the old values (Iceberg partitions are row values)")
+        sets = ", ".join(e.sql("hive") for e in new)
+        where = " AND ".join(e.sql("hive") for e in old)
+        return Handled("alter", reparse=[f"UPDATE {m.group('name')} SET {sets} WHERE {where}"])
     ctx.hit("partitions")
     return Handled("alter", [f"ALTER TABLE {mapped_name(m.group('name'), ctx)} {m.group('rest').strip()}"])
+
+
+def _partition_spec(spec: str) -> list[exp.Expression] | None:
+    """``k='v', k2=3`` -> the equalities, read by sqlglot (quotes, escapes and commas in values as Hive has them)."""
+    try:
+        tree = sqlglot.parse_one(f"INSERT OVERWRITE TABLE t PARTITION ({spec}) SELECT 1", read="hive")
+    except SqlglotError:
+        return None
+    part = tree.this.args.get("partition") if isinstance(tree, exp.Insert) and isinstance(tree.this, exp.Table) \
+        else None
+    eqs = list(part.expressions) if part is not None else []
+    return eqs if eqs and all(isinstance(e, exp.EQ) for e in eqs) else None
 
 
 def skewed_by(m: re.Match[str], text: str, ctx: Context) -> Handled:
@@ -149,10 +207,16 @@ def db_properties(m: re.Match[str], text: str, ctx: Context) -> Handled:
 
 
 def insert_if_not_exists(m: re.Match[str], text: str, ctx: Context) -> Handled:
+    """``INSERT OVERWRITE TABLE t PARTITION (p='x') IF NOT EXISTS SELECT ...`` writes only when the partition does
+    not exist yet: ``INSERT INTO t PARTITION (p='x') SELECT * FROM (...) WHERE NOT EXISTS (SELECT 1 FROM t WHERE
+    p = 'x')`` (translate.py adds the condition). Without a partition spec Hive ignores IF NOT EXISTS."""
     ctx.construct("insert_overwrite")
-    ctx.fail("insert", "INSERT OVERWRITE ... IF NOT EXISTS (skip when the partition exists) is not supported "
-                       "for Iceberg tables: check the partition first (SELECT 1 ... LIMIT 1) in the job's flow")
-    return Handled("insert")
+    rest = text[:m.start("ine")] + text[m.end("ine"):]
+    if not m.group("part"):
+        ctx.note("insert", "IF NOT EXISTS without a partition spec: Hive ignores it (the table is overwritten)")
+        return Handled("insert", reparse=[rest])
+    ctx.if_not_exists = True
+    return Handled("insert", reparse=[rest])
 
 
 def macro(m: re.Match[str], text: str, ctx: Context) -> Handled:
@@ -165,6 +229,7 @@ def macro(m: re.Match[str], text: str, ctx: Context) -> Handled:
 
 
 _T = r"^\s*alter\s+table\s+(?P<name>" + _NAME + r")\s+"
+_T_EARLY = r"^\s*alter\s+table\s+(" + _NAME + r")\s+"
 HANDLERS: list[tuple[re.Pattern[str], Callable[[re.Match[str], str, Context], Handled]]] = [
     (re.compile(r"^\s*list\s+(jars?|files?|archives?)\s*$", re.I), list_resources),
     (re.compile(r"^\s*delete\s+(jars?|files?|archives?)\b", re.I),
@@ -172,6 +237,12 @@ HANDLERS: list[tuple[re.Pattern[str], Callable[[re.Match[str], str, Context], Ha
     (re.compile(r"^\s*show\s+(locks|compactions|transactions|roles?|current\s+roles|grant|principals|conf|"
                 r"(formatted\s+)?index(es)?)\b", re.I),
      _drop("show", "show", "Hive metastore/engine state with no Spark counterpart (informational only)")),
+    (re.compile(r"^\s*desc(ribe)?(\s+(formatted|extended))?\s+(?P<name>" + _NAME + r")\s+partition\s*\([^)]*\)\s*"
+                r"(?P<col>[\w`.]+)\s*$", re.I), describe_partition_column),
+    (re.compile(r"^\s*show\s+table\s+extended\s+((in|from)\s+\S+\s+)?like\s+(?P<pat>[\w`.*]+)", re.I),
+     show_table_extended),
+    (re.compile(r"^\s*drop\s+temporary\s+macro\s+(if\s+exists\s+)?(?P<name>\w+)\s*$", re.I), drop_macro),
+    (re.compile(_T_EARLY + r"partition\s+column\s*\(", re.I), partition_column_type),
     (re.compile(r"^\s*(show\s+(partitions|create\s+table|tblproperties|columns\s+(in|from)|table\s+extended\s+"
                 r"(in|from)\s+\S+\s+like)|desc(ribe)?(\s+(formatted|extended))?)\s+(?!database\b|schema\b|"
                 r"function\b|extended\b|formatted\b)(?P<name>" + _NAME + r")", re.I), show_describe),
@@ -183,7 +254,7 @@ HANDLERS: list[tuple[re.Pattern[str], Callable[[re.Match[str], str, Context], Ha
     (re.compile(r"^\s*(create|drop|alter)\s+index\b", re.I),
      _drop("index", "index", "Hive indexes (removed in Hive 3) have no Spark equivalent; Iceberg prunes files "
                              "with column statistics")),
-    (re.compile(r"^\s*(export|import)\s+(external\s+)?table\b", re.I),
+    (re.compile(r"^\s*(export\s+table|import\s+((external\s+)?table|from))\b", re.I),
      _fail("export_import", "export_import", "EXPORT/IMPORT copies a table with its metadata between Hive "
                                              "warehouses: copy it with a plan dataset instead")),
     (re.compile(_T + r"(partition\s*\([^)]*\)\s*)?(concatenate|compact\b)", re.I),
@@ -205,7 +276,8 @@ HANDLERS: list[tuple[re.Pattern[str], Callable[[re.Match[str], str, Context], Ha
     (re.compile(r"\bskewed\s+by\s*\([^)]*\)\s*on\s*\((?:[^()]|\([^)]*\))*\)(\s*stored\s+as\s+directories)?", re.I),
      skewed_by),
     (re.compile(r"\s+with\s+dbproperties\s*(?P<props>\([^)]*\))", re.I), db_properties),
-    (re.compile(r"^\s*insert\s+overwrite\s+table\s+\S+(\s+partition\s*\([^)]*\))?\s+if\s+not\s+exists\b", re.I),
+    (re.compile(r"^\s*insert\s+overwrite\s+table\s+\S+(?P<part>\s+partition\s*\([^)]*\))?(?P<ine>\s+if\s+not\s+exists)\b",
+                re.I),
      insert_if_not_exists),
     (re.compile(r"^\s*create\s+temporary\s+macro\s+(?P<name>\w+)\s*\((?P<params>(?:[^()]|\([^)]*\))*)\)\s*"
                 r"(?P<body>.+)$", re.I | re.S), macro),

@@ -3,7 +3,8 @@
 sqlglot reads some Hive calls into generic nodes that Spark writes back with Spark's meaning:
 ``variance``/``stddev``/``std`` are *population* aggregates in Hive but *sample* ones in Spark,
 ``struct(a, b)`` names its fields ``col1, col2`` in Hive but ``a, b`` in Spark, ``trunc(d, 'MM')``
-becomes ``date_trunc`` (a TIMESTAMP instead of a date). Before parsing, ``mark_hive_functions`` renames
+becomes ``date_trunc`` (a TIMESTAMP instead of a date); ``first_value(x, false)`` (Hive's skip-nulls flag)
+is refused by sqlglot's parser. Before parsing, ``mark_hive_functions`` renames
 those calls (found with sqlglot's own tokenizer, so strings and comments are never touched) to a private
 name that sqlglot keeps as an anonymous call; the rules below then write the Spark form that keeps Hive's
 meaning and record what they did. The private name never reaches the output: ``rule_hive_functions``
@@ -12,19 +13,19 @@ replaces every one of them.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from sqlglot import exp
 from sqlglot.dialects.hive import Hive
 from sqlglot.errors import SqlglotError
 from sqlglot.tokens import TokenType
 
-if TYPE_CHECKING:
-    from .rules import Context
+from .context import Context
 
 PREFIX = "MIGRATE_HIVE_"
 # Hive name -> why it is kept apart.
-_MARKED = {"variance", "stddev", "std", "struct", "trunc"}
+_MARKED = {"variance", "stddev", "std", "struct", "trunc", "first_value", "last_value",
+           # datetime patterns: sqlglot converts them to strftime and back, which loses SimpleDateFormat letters
+           # (YYYY, the week-year, comes back as yyyy); kept as written, checked by rules.rule_date_formats
+           "date_format", "from_unixtime", "unix_timestamp", "to_unix_timestamp"}
 _HIVE = Hive()
 
 
@@ -91,6 +92,7 @@ def rule_hive_functions(tree: exp.Expression, ctx: Context) -> exp.Expression:
                                            "round-towards-zero, e.g. CAST(x * 10^d AS BIGINT) / 10^d")
             new = exp.Anonymous(this="TRUNC", expressions=args)
         else:
+            # first_value/last_value(x, skip_nulls): Spark's first_value/last_value(x, ignore_nulls) means the same
             new = exp.Anonymous(this=hive.upper(), expressions=args)
         node.replace(new)
     initcaps = ctx.of(exp.Initcap)

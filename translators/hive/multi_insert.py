@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-from .rules import Context
+from .context import Context
 
 
 def _table_names(node: exp.Expression) -> set[str]:
@@ -48,8 +48,9 @@ def split_multi_insert(tree: exp.MultitableInserts, ctx: Context) -> list[exp.Ex
             targets.add(exp.table_name(ins.this).lower())
         out.append(ins)
     ctx.hit("multi_insert")
-    ctx.note("multi_insert", f"multi-insert split into {len(out)} INSERT statements: the source is read "
-                             f"{len(out)} times and the inserts no longer commit together")
+    if len(out) > 1:
+        ctx.note("multi_insert", f"multi-insert split into {len(out)} INSERT statements: the source is read "
+                                 f"{len(out)} times and the inserts no longer commit together")
     read = _table_names(source)
     overlap = sorted(read & targets)
     if overlap:

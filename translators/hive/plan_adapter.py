@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from .rules import Options
+from .context import Options
 
 
 def options_from_plan(plan_path: str | Path, options: Options) -> Options:

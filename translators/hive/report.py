@@ -11,12 +11,17 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from .rules import Note
+from .context import Note
 
 TRANSLATED = "translated"
 WITH_NOTES = "translated_with_notes"
 UNSUPPORTED = "unsupported"
 CLASSES = (TRANSLATED, WITH_NOTES, UNSUPPORTED)
+
+# Statement kinds without a data effect: settings, plans, metadata display, resources, shell steps. Coverage
+# figures are given over the other statements (a dropped SET or an unsupported `dfs -ls` moves no data).
+ADMIN_KINDS = frozenset({"set", "reset", "explain", "show", "add_resource", "shell", "source", "msck", "analyze",
+                         "lock", "grant", "index", "use"})
 
 
 @dataclass
@@ -39,6 +44,10 @@ class StatementResult:
         if self.failures:
             return UNSUPPORTED
         return WITH_NOTES if self.notes else TRANSLATED
+
+    @property
+    def has_data_effect(self) -> bool:
+        return self.kind not in ADMIN_KINDS
 
     @property
     def where(self) -> str:

@@ -10,82 +10,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect
-from sqlglot.time import format_time
 
+from . import catalog
+from .context import Context
 from .hive_functions import rule_hive_functions
 from .spark_functions import SPARK_BUILTIN_FUNCTIONS
-from .variables import Variables
-
-
-@dataclass(frozen=True)
-class Note:
-    rule: str
-    message: str
-
-
-@dataclass
-class Options:
-    """What the translation targets. ``table_map`` keys are legacy ``db.table`` or ``db`` (lower case)."""
-
-    target_format: str = "iceberg"  # iceberg | parquet
-    catalog: str | None = None  # prefix for legacy db.table -> catalog.db.table
-    table_map: dict[str, str] = field(default_factory=dict)
-    location_map: list[tuple[str, str]] = field(default_factory=list)  # legacy prefix -> target prefix
-    # legacy table location -> target table (a plan dataset's source path and Iceberg table)
-    location_tables: list[tuple[str, str]] = field(default_factory=list)
-    variables: Variables = field(default_factory=Variables)
-    ansi_rewrites: bool = True  # CAST -> TRY_CAST, / -> try_divide (Hive's NULL instead of an error)
-
-
-@dataclass
-class ScriptState:
-    """What earlier statements of the same script established."""
-
-    variables: Variables
-    current_db: str | None = None
-    temp_functions: set[str] = field(default_factory=set)
-    dynamic_overwrite_set: bool = False
-
-
-@dataclass
-class Context:
-    options: Options
-    state: ScriptState
-    notes: list[Note] = field(default_factory=list)
-    failures: list[Note] = field(default_factory=list)
-    applied: list[str] = field(default_factory=list)
-    constructs: list[str] = field(default_factory=list)
-    before: list[str] = field(default_factory=list)  # Spark statements to emit before this one
-    # Every node of the tree being rewritten, collected in one walk: rules filter this list instead of
-    # walking the tree again (one walk per rule made big queries 2x slower).
-    nodes: list[Any] = field(default_factory=list)
-
-    def of(self, *types: type) -> list[Any]:
-        return [n for n in self.nodes if isinstance(n, types)]
-
-    def hit(self, rule: str) -> None:
-        if rule not in self.applied:
-            self.applied.append(rule)
-
-    def note(self, rule: str, message: str) -> None:
-        self.hit(rule)
-        if Note(rule, message) not in self.notes:
-            self.notes.append(Note(rule, message))
-
-    def fail(self, rule: str, reason: str) -> None:
-        self.hit(rule)
-        if Note(rule, reason) not in self.failures:
-            self.failures.append(Note(rule, reason))
-
-    def construct(self, name: str) -> None:
-        if name not in self.constructs:
-            self.constructs.append(name)
-
 
 Rule = Callable[[exp.Expression, Context], exp.Expression]
 
@@ -126,10 +59,13 @@ def _path_only(uri: str) -> str:
     return _SCHEME.sub("", uri)
 
 
-def map_location(uri: str, ctx: Context) -> str | None:
-    """The target URI for a legacy location (longest mapped prefix wins), or None if unmapped."""
+def map_location(uri: str, ctx: Context, local: bool = False) -> str | None:
+    """The target URI for a legacy location (longest mapped prefix wins), or None if unmapped. A ``local``
+    path (on the Hive client's machine) only matches prefixes without a cluster scheme."""
     best: tuple[int, str] | None = None
     for old, new in ctx.options.location_map:
+        if local and re.match(r"^(hdfs|viewfs|mfs|maprfs)://", old, re.I):
+            continue
         for cand_old, cand_uri in ((old, uri), (_path_only(old), _path_only(uri))):
             if cand_old and (cand_uri == cand_old or cand_uri.startswith(cand_old.rstrip("/") + "/")):
                 if best is None or len(cand_old) > best[0]:
@@ -222,25 +158,19 @@ def rule_ansi_division(tree: exp.Expression, ctx: Context) -> exp.Expression:
     return tree
 
 
-def _spark_format(fmt: exp.Expression | None, default: str) -> exp.Expression:
-    if isinstance(fmt, exp.Literal) and fmt.is_string:
-        # sqlglot keeps parsed formats in strftime form: write it back as Spark would.
-        return exp.Literal.string(format_time(fmt.name, _SPARK.INVERSE_TIME_MAPPING, _SPARK.INVERSE_TIME_TRIE)
-                                  or fmt.name)
-    return fmt.copy() if fmt is not None else exp.Literal.string(default)
-
-
 def rule_ansi_datetime(tree: exp.Expression, ctx: Context) -> exp.Expression:
     """``unix_timestamp(s, fmt)`` / ``to_date(s)`` on text: Hive returns NULL for text it cannot parse,
     Spark 4 (ANSI) raises: parse with ``try_to_timestamp`` / ``try_to_date`` instead."""
     if not ctx.options.ansi_rewrites:
         return tree
-    for node in ctx.of(exp.StrToUnix):
-        arg = node.this
-        if arg is None or isinstance(arg, exp.CurrentTimestamp | exp.Literal | exp.Null):
+    for node in ctx.of(exp.Anonymous):
+        if node.name.upper() not in ("UNIX_TIMESTAMP", "TO_UNIX_TIMESTAMP") or not node.expressions:
             continue
-        parsed = exp.Anonymous(this="TRY_TO_TIMESTAMP", expressions=[
-            arg, _spark_format(node.args.get("format"), "yyyy-MM-dd HH:mm:ss")])
+        arg = node.expressions[0]
+        if isinstance(arg, exp.CurrentTimestamp | exp.Null) or (isinstance(arg, exp.Literal) and not arg.is_string):
+            continue
+        fmt = node.expressions[1] if len(node.expressions) > 1 else exp.Literal.string("yyyy-MM-dd HH:mm:ss")
+        parsed = exp.Anonymous(this="TRY_TO_TIMESTAMP", expressions=[arg, fmt])
         node.replace(exp.Anonymous(this="UNIX_TIMESTAMP", expressions=[parsed]))
         ctx.note("ansi_datetime", "unix_timestamp(s, fmt) -> unix_timestamp(try_to_timestamp(s, fmt)): Hive returns "
                                   "NULL for text it cannot parse, Spark 4 (ANSI) raises")
@@ -258,10 +188,12 @@ def rule_ansi_datetime(tree: exp.Expression, ctx: Context) -> exp.Expression:
 # ---------------------------------------------------------------- functions and date formats
 
 _SPARK = Dialect.get_or_raise("spark")
-_DATE_FUNCS = (exp.TimeToStr, exp.UnixToStr, exp.StrToUnix, exp.StrToTime, exp.StrToDate)
-# Spark 3+ datetime patterns reject week-based letters and a few others that SimpleDateFormat accepted.
-_WEEK_LETTERS = set("YwWuec")
-_BAD_LETTERS = set("AnNp")
+# Pattern letters that Java's SimpleDateFormat (Hive) and Spark 3+'s DateTimeFormatter read differently or that
+# Spark rejects: week-based Y w W u e c, F (day-of-week-in-month), and S (milliseconds in SimpleDateFormat, a
+# fraction of a second in Spark) unless written SSS. With them Spark must use SimpleDateFormat too, which its
+# legacy time parser policy does for every datetime function of the session.
+_LEGACY_LETTERS = set("YwWuecF")
+_INVALID_LETTERS = set("AnNpBb")
 
 
 def _pattern_letters(pattern: str) -> set[str]:
@@ -269,27 +201,36 @@ def _pattern_letters(pattern: str) -> set[str]:
     return set(re.sub(r"'[^']*'", "", pattern))
 
 
+def _needs_legacy(pattern: str) -> set[str]:
+    letters = _pattern_letters(pattern) & _LEGACY_LETTERS
+    unquoted = re.sub(r"'[^']*'", "", pattern)
+    if any(len(run) != 3 for run in re.findall(r"S+", unquoted)):
+        letters.add("S")
+    return letters
+
+
 def rule_date_formats(tree: exp.Expression, ctx: Context) -> exp.Expression:
-    """Check Hive (SimpleDateFormat) patterns against Spark's DateTimeFormatter-based patterns."""
-    for node in ctx.of(*_DATE_FUNCS, exp.Anonymous):
-        if isinstance(node, exp.Anonymous) and node.name.lower() not in ("date_format", "from_unixtime",
-                                                                          "unix_timestamp", "to_timestamp"):
+    """Hive formats and parses dates with SimpleDateFormat patterns; where a pattern means something else to
+    Spark's formatter, the script switches Spark to the legacy (SimpleDateFormat) parser policy."""
+    for node in ctx.of(exp.Anonymous):
+        if node.name.lower() not in ("date_format", "from_unixtime",
+                                                                          "unix_timestamp", "to_timestamp",
+                                                                          "to_unix_timestamp"):
             continue
         ctx.construct("date_format")
-        fmt = node.args.get("format")
-        patterns = []
-        if isinstance(fmt, exp.Literal) and fmt.is_string:
-            # sqlglot keeps parsed formats in strftime form: write it back as Spark would.
-            patterns = [format_time(fmt.name, _SPARK.INVERSE_TIME_MAPPING, _SPARK.INVERSE_TIME_TRIE) or fmt.name]
-        if isinstance(node, exp.Anonymous):
-            patterns = [a.name for a in node.expressions[1:] if isinstance(a, exp.Literal) and a.is_string]
+        patterns = [a.name for a in node.expressions[1:] if isinstance(a, exp.Literal) and a.is_string]
         for lit in patterns:
-            letters = _pattern_letters(lit)
-            week, bad = letters & _WEEK_LETTERS, letters & _BAD_LETTERS
-            if week or bad:
-                ctx.fail("date_formats", f"date pattern '{lit}' uses {''.join(sorted(week | bad))}: Spark 3+ "
-                                         "rejects week-based/unsupported pattern letters; rewrite with "
-                                         "dayofweek()/weekofyear()/EXTRACT")
+            legacy, invalid = _needs_legacy(lit), _pattern_letters(lit) & _INVALID_LETTERS
+            if invalid:
+                ctx.note("date_formats", f"date pattern '{lit}' uses {''.join(sorted(invalid))}, which "
+                                         "SimpleDateFormat rejects: the statement fails in Hive and in Spark")
+            if legacy and not ctx.state.legacy_time_parser:
+                ctx.before.append("SET spark.sql.legacy.timeParserPolicy=LEGACY")
+                ctx.state.legacy_time_parser = True
+            if legacy:
+                ctx.note("date_formats", f"date pattern '{lit}' uses {''.join(sorted(legacy))}, which Spark's "
+                                         "formatter reads differently from Hive's SimpleDateFormat: the script sets "
+                                         "spark.sql.legacy.timeParserPolicy=LEGACY (SimpleDateFormat, as Hive)")
     return tree
 
 
@@ -322,7 +263,7 @@ def rule_functions(tree: exp.Expression, ctx: Context) -> exp.Expression:
             key = node.sql_name().lower()
             if key in _DIFFERENT:
                 ctx.note("functions", _DIFFERENT[key])
-    if ctx.of(exp.Rand):
+    if any(r.root() is tree for r in ctx.of(exp.Rand)):
         ctx.note("functions", _DIFFERENT["rand"])
     return tree
 
@@ -386,14 +327,78 @@ def rule_clauses(tree: exp.Expression, ctx: Context) -> exp.Expression:
                               "(NULL written as \\N as in Hive, but complex types as JSON)")
     for sample in ctx.of(exp.TableSample):
         ctx.construct("tablesample")
-        on = sample.args.get("bucket_field")
-        if on is not None:
-            num, den = sample.args.get("bucket_numerator"), sample.args.get("bucket_denominator")
-            ctx.fail("tablesample", "TABLESAMPLE (BUCKET x OUT OF y ON col) is not supported by Spark: filter "
-                                    f"with WHERE pmod(hash({on.sql('spark')}), {den.sql() if den else 'y'}) = "
-                                    f"{num.sql() if num else 'x'} - 1 (a different row set than Hive's)")
-        else:
+        if sample.args.get("bucket_field") is None:
             ctx.note("tablesample", "TABLESAMPLE picks different rows in Spark than in Hive")
+    return tree
+
+
+def rule_tablesample(tree: exp.Expression, ctx: Context) -> exp.Expression:
+    """``t TABLESAMPLE (BUCKET x OUT OF y ON col)`` -> ``(SELECT * FROM t WHERE pmod(hash(col), y) = x - 1) t``:
+    Spark has no bucket sampling on a column; the filter is deterministic, but Spark's hash is not Hive's, so
+    the sample holds other rows than Hive's bucket x. ``ON rand()`` hashes the whole row instead."""
+    for sample in ctx.of(exp.TableSample):
+        table, field_ = sample.parent, sample.args.get("bucket_field")
+        if field_ is None or not isinstance(table, exp.Table):
+            continue
+        num, den = sample.args.get("bucket_numerator"), sample.args.get("bucket_denominator")
+        if num is None or den is None:
+            continue
+        key: exp.Expression = exp.Star() if isinstance(field_, exp.Rand) else \
+            exp.column(field_.name) if isinstance(field_, exp.Identifier) else field_.copy()
+        bucket = exp.Anonymous(this="pmod", expressions=[exp.Anonymous(this="hash", expressions=[key]), den.copy()])
+        cond = exp.EQ(this=bucket, expression=exp.Literal.number(int(num.name) - 1))
+        alias = table.alias or table.name
+        sample.pop()
+        sub = exp.select("*").from_("placeholder").where(cond).subquery(alias)
+        table.replace(sub)
+        table.set("alias", None)
+        sub.this.args["from_"].set("this", table)  # the same node: later rules (table names) still see it
+        ctx.hit("tablesample")
+        ctx.note("tablesample", "TABLESAMPLE (BUCKET x OUT OF y ON col) -> a filter pmod(hash(col), y) = x - 1: "
+                                "deterministic, but Spark's hash differs from Hive's, so the sample holds other "
+                                "rows than Hive's bucket x")
+    return tree
+
+
+def _window_parts(w: exp.Window) -> tuple[Any, Any, Any]:
+    return w.args.get("partition_by"), w.args.get("order"), w.args.get("spec")
+
+
+def _resolve_window(by_name: dict[str, exp.Window], name: str, seen: tuple[str, ...] = ()) -> tuple[Any, Any, Any]:
+    """(partition_by, order, frame) of a named window, following the windows it builds on."""
+    d = by_name.get(name.lower())
+    if d is None or name.lower() in seen:
+        return None, None, None
+    part, order, spec = _window_parts(d)
+    base = d.args.get("alias")
+    if isinstance(base, exp.Identifier):
+        bp, bo, bs = _resolve_window(by_name, base.name, (*seen, name.lower()))
+        part, order, spec = part or bp, order or bo, spec or bs
+    return part, order, spec
+
+
+def rule_named_windows(tree: exp.Expression, ctx: Context) -> exp.Expression:
+    """Hive lets a window build on another (``WINDOW w2 AS (w1 ROWS ...)``, ``OVER (w1 ROWS ...)``); Spark only
+    refers to a named window as a whole: such windows are written out in full where they are used."""
+    for sel in ctx.of(exp.Select):
+        defs = sel.args.get("windows") or []
+        if not defs:
+            continue
+        by_name = {w.name.lower(): w for w in defs if isinstance(w.this, exp.Identifier)}
+        uses = [w for w in sel.find_all(exp.Window) if not isinstance(w.this, exp.Identifier)
+                and isinstance(w.args.get("alias"), exp.Identifier) and w.args["alias"].name.lower() in by_name]
+        if not any(w.args.get("alias") for w in defs) and not any(any(_window_parts(u)) for u in uses):
+            continue
+
+        for use in uses:
+            part, order, spec = _resolve_window(by_name, use.args["alias"].name)
+            own_part, own_order, own_spec = _window_parts(use)
+            use.set("partition_by", own_part or ([p.copy() for p in part] if part else None))
+            use.set("order", own_order or (order.copy() if order else None))
+            use.set("spec", own_spec or (spec.copy() if spec else None))
+            use.set("alias", None)
+        sel.set("windows", None)
+        ctx.hit("named_windows")
     return tree
 
 
@@ -456,10 +461,23 @@ def rule_interval_shorthand(tree: exp.Expression, ctx: Context) -> exp.Expressio
     return tree
 
 
+def rule_types(tree: exp.Expression, ctx: Context) -> exp.Expression:
+    """Types neither Spark nor Hive 2+ accept (DECIMAL above 38 digits, written by Hive 0.11 scripts)."""
+    for dt in ctx.of(exp.DataType):
+        if dt.is_type(exp.DataType.Type.DECIMAL):
+            problem = catalog.type_problem(dt.sql("hive"))
+            if problem:
+                ctx.fail("types", problem)
+    return tree
+
+
 EXPRESSION_RULES: list[tuple[str, Rule]] = [
     ("hive_functions", rule_hive_functions),
+    ("types", rule_types),
     ("hints", rule_hints),
+    ("named_windows", rule_named_windows),
     ("interval_shorthand", rule_interval_shorthand),
+    ("tablesample", rule_tablesample),
     ("table_names", rule_table_names),
     ("dynamic_partitions", rule_dynamic_partitions),
     ("clauses", rule_clauses),

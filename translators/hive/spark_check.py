@@ -5,13 +5,14 @@ invalid HiveQL from gaps in the translator. Needs the ``spark`` extra (pyspark);
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import tempfile
 from typing import Any
 
+from .context import Note
 from .report import TranslationReport
-from .rules import Note
 
 
 def _message(e: Exception) -> str:
@@ -44,8 +45,10 @@ def local_spark_session(app_name: str = "migrate-translate-check", hive: bool = 
     if hive:
         builder = builder.enableHiveSupport()
     spark = builder.getOrCreate()
-    # Parse errors are expected and reported by the caller; Spark would also log each one as an ERROR.
+    # Parse errors are expected and reported by the caller; Spark would also log each one as an ERROR (the JVM
+    # log and pyspark's SQLQueryContextLogger, which prints the whole Java stack trace).
     spark.sparkContext.setLogLevel("OFF")
+    logging.getLogger("SQLQueryContextLogger").setLevel(logging.CRITICAL)
     return spark
 
 

@@ -8,10 +8,12 @@ exception makes the statement ``unsupported`` unless a rule handled it: nothing 
 
 from __future__ import annotations
 
+import copy
 import logging
 import re
 import time
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,16 +21,27 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ErrorLevel, SqlglotError
 
-from . import ddl, settings
+from . import ddl, files, settings
+from .context import Context, Options, ScriptState
 from .hive_commands import Handled, match_handler
 from .hive_functions import mark_hive_functions
 from .multi_insert import split_multi_insert
 from .report import FileResult, StatementResult, TranslationReport
-from .rules import Context, Options, ScriptState, apply_rules
+from .rewrites import rewrite_legacy_windowing, rewrite_ptfs, rewrite_window_cluster_by
+from .rules import apply_rules
 from .splitter import split_statements
 from .variables import substitute
 
 HIVE_SUFFIXES = (".hql", ".sql", ".q", ".hive")
+
+
+@dataclass
+class Prefixed:
+    """A query to translate with the usual rules, emitted after a statement head written by a handler
+    (``INSERT OVERWRITE DIRECTORY ... USING csv OPTIONS (...)`` + the SELECT)."""
+
+    head: str
+    tree: exp.Expression
 
 
 class _Capture(logging.Handler):
@@ -62,12 +75,19 @@ _TEXT_KINDS = [
     ("shell", re.compile(r"^(dfs\s|!)", re.I)),
     ("source", re.compile(r"^source\s", re.I)),
     ("msck", re.compile(r"^msck\s", re.I)),
-    ("explain", re.compile(r"^explain(\s+(extended|formatted|dependency|authorization|vectorization))?\s", re.I)),
+    ("explain", re.compile(r"^explain(\s+(extended|formatted|dependency|authorization|ast|locks|analyze|ddl|"
+                           r"reoptimization|cbo(\s+(cost|joincost))?|vectorization(\s+(only|summary|operator|"
+                           r"expression|detail))*))?\s", re.I)),
     ("show", re.compile(r"^(show|desc|describe)\s", re.I)),
     # ADD CONSTRAINT, and CHANGE COLUMN c c <type> CONSTRAINT n NOT NULL (same name and type: only a constraint)
     ("constraint", re.compile(r"^alter\s+table\s+\S+\s+(add\s+constraint\s|change\s+(column\s+)?(\S+)\s+\3\s+"
                               r"\S+\s+constraint\s)", re.I)),
 ]
+
+
+_PTF_HINT = re.compile(r"\bnoop\w*\s*\(\s*on\b", re.I)
+_WINDOW_CLUSTER_HINT = re.compile(r"\bover\s*\(\s*cluster\s+by\b", re.I)
+_LEGACY_WINDOW_HINT = re.compile(r"\bas\s+`?\w+`?\s+over\b", re.I)
 
 
 class HiveTranslator:
@@ -106,13 +126,7 @@ class HiveTranslator:
             result.kind = "msck"
             return [str(o) for o in ddl.msck(text, ctx)]
         if kind == "explain":
-            m = _TEXT_KINDS[6][1].match(text)
-            assert m is not None
-            result.kind = "explain"
-            ctx.construct("explain")
-            inner = self.translate_text(text[m.end():], ctx, result)
-            result.kind = "explain"
-            return [f"EXPLAIN {inner[0]}"] if len(inner) == 1 else inner
+            return self._explain(text, ctx, result)
         if kind == "show":
             result.kind = "show"
             ctx.construct("show")
@@ -129,6 +143,32 @@ class HiveTranslator:
                                    "data with a validation rule (not_null/unique) in the plan instead")
             return []
         return self._parsed(text, ctx, result)
+
+    def _explain(self, text: str, ctx: Context, result: StatementResult) -> list[str]:
+        """``EXPLAIN <stmt>``: every statement the translation of ``stmt`` runs is explained, none executed (a
+        split multi-insert or an ALTER that becomes several statements gives several EXPLAINs), and the
+        script state is left as it was: Hive only planned the statement."""
+        m = _TEXT_KINDS[6][1].match(text)
+        assert m is not None
+        ctx.construct("explain")
+        mode = (m.group(2) or "").split()[0].upper() if m.group(2) else ""
+        saved = copy.deepcopy(ctx.state)
+        try:
+            inner = self.translate_text(text[m.end():], ctx, result)
+        finally:
+            ctx.state.__dict__.update(saved.__dict__)
+        result.kind = "explain"
+        if mode and mode not in ("EXTENDED", "FORMATTED"):
+            ctx.note("explain", f"EXPLAIN {m.group(2).strip().upper()}: Spark has no such mode; plain EXPLAIN")
+        prefix = f"EXPLAIN {mode} " if mode in ("EXTENDED", "FORMATTED") else "EXPLAIN "
+        settings_ = [o for o in inner if re.match(r"^\s*(set|reset|add|use)\s", o, re.I)]
+        if settings_:
+            ctx.note("explain", f"{len(settings_)} SET/ADD/USE statement(s) of the explained statement dropped: "
+                                "EXPLAIN does not run them")
+        out = [prefix + o for o in inner if o not in settings_]
+        if not out and not ctx.failures:
+            ctx.note("explain", "the explained statement translates to nothing in Spark: EXPLAIN dropped")
+        return out
 
     def _handled(self, h: Handled, ctx: Context, result: StatementResult) -> list[str]:
         """Outputs of a text-level handler (hive_commands), translating any rewritten Hive text as usual."""
@@ -167,6 +207,7 @@ class HiveTranslator:
         return [tr.sql] if tr.sql else []
 
     def _parsed(self, text: str, ctx: Context, result: StatementResult) -> list[str]:
+        text = self._rewrite_syntax(text, ctx)
         capture = _Capture()
         _SQLGLOT_LOGGER.addHandler(capture)
         try:
@@ -192,19 +233,22 @@ class HiveTranslator:
         if capture.messages:
             ctx.fail("parser", f"sqlglot warned: {'; '.join(capture.messages)}")
             return []
-        outputs: list[exp.Expression | str] = self._dispatch(tree, ctx)
+        outputs: list[exp.Expression | str | Prefixed] = self._dispatch(tree, ctx)
         sql: list[str] = []
         for out in outputs:
             if isinstance(out, str):
                 sql.append(out)
                 continue
+            head = ""
+            if isinstance(out, Prefixed):
+                head, out = out.head + "\n", out.tree
             out = apply_rules(out, ctx)
             sql.extend(ctx.before)
             ctx.before.clear()
             gen = _Capture()
             _SQLGLOT_LOGGER.addHandler(gen)
             try:
-                sql.append(out.sql(dialect="spark", pretty=True, unsupported_level=ErrorLevel.RAISE))
+                sql.append(head + out.sql(dialect="spark", pretty=True, unsupported_level=ErrorLevel.RAISE))
             except SqlglotError as e:
                 ctx.fail("generator", f"sqlglot cannot write this in Spark SQL: {_first_line(str(e))}")
             finally:
@@ -213,7 +257,27 @@ class HiveTranslator:
                 ctx.fail("generator", f"sqlglot warned while writing Spark SQL: {'; '.join(gen.messages)}")
         return sql
 
-    def _dispatch(self, tree: exp.Expression, ctx: Context) -> list[exp.Expression | str]:
+    def _rewrite_syntax(self, text: str, ctx: Context) -> str:
+        """Hive-only syntax sqlglot cannot read, rewritten to equivalent HiveQL first (``rewrites``)."""
+        if _PTF_HINT.search(text):
+            text, ptfs = rewrite_ptfs(text)
+            for name in dict.fromkeys(ptfs):
+                ctx.construct("ptf")
+                ctx.note("ptf", f"{name}(on t partition by p order by o) -> (SELECT * FROM t DISTRIBUTE BY p "
+                                "SORT BY o): the pass-through PTF only partitions and orders its input")
+        if _WINDOW_CLUSTER_HINT.search(text):
+            text, n = rewrite_window_cluster_by(text)
+            if n:
+                ctx.hit("window_cluster_by")
+        if _LEGACY_WINDOW_HINT.search(text):
+            text, n = rewrite_legacy_windowing(text)
+            if n:
+                ctx.construct("window_function")
+                ctx.note("legacy_windowing", "expr AS alias OVER w (Hive's early windowing syntax, which Hive 2 no "
+                                             "longer accepts) -> expr OVER w AS alias")
+        return text
+
+    def _dispatch(self, tree: exp.Expression, ctx: Context) -> list[exp.Expression | str | Prefixed]:
         if isinstance(tree, exp.MultitableInserts):
             return [out for branch in split_multi_insert(tree, ctx) for out in self._dispatch(branch, ctx)]
         if isinstance(tree, exp.Create):
@@ -231,15 +295,17 @@ class HiveTranslator:
         if isinstance(tree, exp.Analyze):
             return list(ddl.analyze(tree, ctx))
         if isinstance(tree, exp.LoadData):
-            return list(ddl.load_data(tree, ctx))
+            return list(files.load_data(tree, ctx))
         if isinstance(tree, exp.Alter):
             return list(ddl.alter(tree, ctx))
         if isinstance(tree, exp.Insert):
             ctx.construct("insert_overwrite" if tree.args.get("overwrite") else "insert_into")
             if isinstance(tree.this, exp.Directory):
                 return self._insert_directory(tree, ctx)
+            if ctx.if_not_exists:
+                return self._insert_if_absent(tree, ctx)
         if isinstance(tree, exp.Update | exp.Delete | exp.Merge):
-            return self._row_level(tree, ctx)
+            return list(self._row_level(tree, ctx))
         if isinstance(tree, exp.Drop):
             ctx.construct(f"drop_{(tree.kind or 'object').lower()}")
             if (tree.kind or "").upper() in ("DATABASE", "SCHEMA"):
@@ -249,7 +315,28 @@ class HiveTranslator:
                                           "tables" if tree.args.get("tables") else "this")
         return [tree]
 
-    def _row_level(self, tree: exp.Expression, ctx: Context) -> list[exp.Expression | str]:
+    def _insert_if_absent(self, tree: exp.Insert, ctx: Context) -> list[exp.Expression | str | Prefixed]:
+        """INSERT OVERWRITE ... PARTITION (static) IF NOT EXISTS -> INSERT INTO ... WHERE NOT EXISTS (partition)."""
+        table = tree.this
+        part = table.args.get("partition") if isinstance(table, exp.Table) else None
+        spec = list(part.expressions) if part is not None else []
+        if not spec or not all(isinstance(e, exp.EQ) for e in spec) or tree.expression is None:
+            ctx.fail("insert", "INSERT OVERWRITE ... IF NOT EXISTS with a dynamic partition: Hive skips the partitions "
+                               "that exist; check them first in the job's flow")
+            return []
+        probe_table = table.copy()
+        probe_table.set("partition", None)
+        probe = exp.select("1").from_(probe_table).where(exp.and_(*(e.copy() for e in spec)))
+        guarded = exp.select("*").from_(tree.expression.subquery("migrate_rows")).where(
+            exp.Not(this=exp.Exists(this=probe)))
+        tree.set("expression", guarded)
+        tree.set("overwrite", False)
+        ctx.hit("insert")
+        ctx.note("insert", "INSERT OVERWRITE ... PARTITION (...) IF NOT EXISTS -> INSERT INTO ... WHERE NOT EXISTS "
+                           "(a row of that partition): written only when the partition is absent, as in Hive")
+        return [tree]
+
+    def _row_level(self, tree: exp.Expression, ctx: Context) -> list[exp.Expression | str | Prefixed]:
         """UPDATE / DELETE / MERGE (Hive ACID tables): Iceberg has them; Spark's Parquet tables do not."""
         ctx.construct(type(tree).__name__.lower())
         if ctx.options.target_format != "iceberg":
@@ -266,22 +353,12 @@ class HiveTranslator:
                                           "columns in order")
         return [tree]
 
-    def _insert_directory(self, tree: exp.Insert, ctx: Context) -> list[exp.Expression | str]:
+    def _insert_directory(self, tree: exp.Insert, ctx: Context) -> list[exp.Expression | str | Prefixed]:
         ctx.construct("insert_directory")
-        directory = tree.this
-        if directory.args.get("local"):
-            ctx.fail("insert_directory", "INSERT OVERWRITE LOCAL DIRECTORY writes on the Hive client's machine; "
-                                         "a Spark job on Kubernetes has no such disk: write to the target store")
+        head = files.directory_head(tree, ctx)
+        if head is None or tree.expression is None:
             return []
-        lit = ddl._location_literal(directory.this, ctx, "output directory")
-        if lit is None:
-            ctx.fail("insert_directory", "output directory is on the legacy store and not mapped by the plan")
-            return []
-        directory.set("this", lit)
-        if not tree.args.get("stored") and not directory.args.get("row_format"):
-            ctx.note("insert_directory", "INSERT OVERWRITE DIRECTORY without a format writes Hive text files "
-                                         "(\\001-delimited) and needs Hive support in Spark")
-        return [tree]
+        return [Prefixed(head, tree.expression)]
 
     def translate_statement(self, raw_text: str, file: str, line: int, end_line: int, state: ScriptState,
                             leading: Iterable[str] = ()) -> StatementResult:

@@ -8,7 +8,7 @@ USE lake.ods;
 --   MSCK REPAIR TABLE ods.events
 
 -- [unsupported] commands.hql:3
--- UNSUPPORTED (load_data): LOAD DATA LOCAL INPATH '/tmp/events.tsv' moves raw files into a Hive table; a Parquet/Iceberg table cannot adopt them: copy them with a plan dataset, or INSERT INTO ... SELECT from a temporary view over the files
+-- UNSUPPORTED (load_data): LOAD DATA INTO TABLE ods.events: the table's columns and storage format are not known (not created earlier in the script, nor in the DDL dump or the plan), so its files cannot be read the way Hive's SerDe read them
 --   LOAD DATA LOCAL INPATH '/tmp/events.tsv' OVERWRITE INTO TABLE ods.events PARTITION (dt='2024-01-01')
 
 -- [translated_with_notes] commands.hql:4

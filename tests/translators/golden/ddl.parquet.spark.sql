@@ -67,5 +67,5 @@ FROM lake.ods.events;
 DROP TABLE IF EXISTS lake.dw.old_table PURGE;
 
 -- [unsupported] ddl.hql:20
--- UNSUPPORTED (alter): ALTER TABLE SET LOCATION/FILEFORMAT/SERDE changes the physical layout of a legacy table; the target layout is owned by the migration plan
+-- UNSUPPORTED (alter): ALTER TABLE SET LOCATION points a legacy table at other files; the target table's files are written by the migration (a plan dataset for the new location)
 --   ALTER TABLE dw.snapshot SET LOCATION 'hdfs://nn:8020/x'

@@ -3,8 +3,8 @@
 -- one scan, three outputs
 -- [translated_with_notes] multi_insert.hql:2
 -- NOTE (multi_insert): multi-insert split into 3 INSERT statements: the source is read 3 times and the inserts no longer commit together
--- NOTE (locations): output directory location hdfs://nn:8020/exports/tags -> s3://lake/exports/tags
--- NOTE (insert_directory): INSERT OVERWRITE DIRECTORY without a format writes Hive text files (\001-delimited) and needs Hive support in Spark
+-- NOTE (locations): output directory hdfs://nn:8020/exports/tags -> s3://lake/exports/tags
+-- NOTE (insert_directory): Hive text output -> Spark CSV writer with Hive's delimiter and null marker, no quoting; files are named part-*.csv instead of 000000_0
 -- NOTE (dynamic_partitions): dynamic-partition INSERT OVERWRITE: set spark.sql.sources.partitionOverwriteMode=dynamic so that only the partitions written are replaced (Spark's default replaces all)
 SET spark.sql.sources.partitionOverwriteMode=dynamic;
 INSERT OVERWRITE TABLE lake.dw.tags PARTITION(dt)
@@ -26,7 +26,7 @@ LATERAL VIEW
 EXPLODE(e.tags) t AS tag
 GROUP BY
   t.tag;
-INSERT OVERWRITE DIRECTORY 's3://lake/exports/tags'
+INSERT OVERWRITE DIRECTORY USING csv OPTIONS (path 's3://lake/exports/tags', sep '\u0001', nullValue '\\N', quote '', escapeQuotes 'false', header 'false')
 SELECT
   t.tag
 FROM lake.ods.events AS e

@@ -40,11 +40,17 @@ FROM lake.web.clicks
 CLUSTER BY
   user_id;
 
--- [unsupported] queries.hql:9
+-- [translated_with_notes] queries.hql:9
+-- NOTE (date_formats): date pattern 'u' uses u, which Spark's formatter reads differently from Hive's SimpleDateFormat: the script sets spark.sql.legacy.timeParserPolicy=LEGACY (SimpleDateFormat, as Hive)
 -- NOTE (ansi_datetime): unix_timestamp(s, fmt) -> unix_timestamp(try_to_timestamp(s, fmt)): Hive returns NULL for text it cannot parse, Spark 4 (ANSI) raises
 -- NOTE (ansi_datetime): to_date(s) -> try_to_date(s): Hive returns NULL for text that is not a date, Spark 4 (ANSI) raises
--- UNSUPPORTED (date_formats): date pattern 'u' uses u: Spark 3+ rejects week-based/unsupported pattern letters; rewrite with dayofweek()/weekofyear()/EXTRACT
---   SELECT from_unixtime(unix_timestamp(ts, 'yyyyMMddHHmmss'), 'yyyy-MM-dd'), date_format(ts, 'u'), datediff(d1, d2), to_date(ts) FROM ods.clicks
+SET spark.sql.legacy.timeParserPolicy=LEGACY;
+SELECT
+  FROM_UNIXTIME(UNIX_TIMESTAMP(TRY_TO_TIMESTAMP(ts, 'yyyyMMddHHmmss')), 'yyyy-MM-dd'),
+  DATE_FORMAT(ts, 'u'),
+  DATEDIFF(d1, d2),
+  TRY_TO_DATE(ts)
+FROM lake.web.clicks;
 
 -- [translated] queries.hql:10
 SELECT
@@ -55,6 +61,14 @@ WHERE
     CAST('2000-01-01' AS DATE) + INTERVAL '30' DAY
   );
 
--- [unsupported] queries.hql:11
--- UNSUPPORTED (tablesample): TABLESAMPLE (BUCKET x OUT OF y ON col) is not supported by Spark: filter with WHERE pmod(hash(user_id), 16) = 1 - 1 (a different row set than Hive's)
---   SELECT * FROM ods.clicks TABLESAMPLE (BUCKET 1 OUT OF 16 ON user_id) s
+-- [translated_with_notes] queries.hql:11
+-- NOTE (tablesample): TABLESAMPLE (BUCKET x OUT OF y ON col) -> a filter pmod(hash(col), y) = x - 1: deterministic, but Spark's hash differs from Hive's, so the sample holds other rows than Hive's bucket x
+SELECT
+  *
+FROM (
+  SELECT
+    *
+  FROM lake.web.clicks
+  WHERE
+    PMOD(HASH(user_id), 16) = 0
+) AS s;

@@ -1,0 +1,116 @@
+"""Round 2 of the translator, without Spark: refusals that became translations, syntax sqlglot cannot read,
+and the bugs an unseen corpus exposed (EXPLAIN of multi-statement translations, `dfs ... /*`, LIKE ... USING)."""
+
+from __future__ import annotations
+
+from migrate.translators.hive import UNSUPPORTED, HiveTranslator, Options, StatementResult, split_statements
+from migrate.translators.hive.catalog import tables_from_ddl
+from migrate.translators.hive.files import regex_quote, sql_string
+from migrate.translators.hive.rewrites import rewrite_legacy_windowing, rewrite_ptfs, rewrite_window_cluster_by
+
+
+def _run(script: str, fmt: str = "iceberg", **kw: object) -> list[StatementResult]:
+    opts = Options(target_format=fmt, catalog="lake", location_map=[("hdfs://nn:8020/", "s3://lake/")], **kw)  # type: ignore[arg-type]
+    return HiveTranslator(opts).translate_script(script, "t.hql").statements
+
+
+def test_splitter_keeps_globs_of_cli_commands() -> None:
+    script = ("dfs -cat /warehouse/t/*;\nSELECT 1 /* a; comment */ FROM t;\n! ls /tmp/*;\nSELECT 2;\n"
+              "set x=/a/*;\nSELECT 3")
+    texts = [s.text for s in split_statements(script).statements]
+    assert texts == ["dfs -cat /warehouse/t/*", "SELECT 1 /* a; comment */ FROM t", "! ls /tmp/*", "SELECT 2",
+                     "set x=/a/*", "SELECT 3"]
+
+
+def test_explain_of_a_split_multi_insert_explains_every_branch_and_runs_nothing() -> None:
+    st = _run("EXPLAIN FROM src INSERT OVERWRITE TABLE a PARTITION (ds) SELECT key, ds "
+              "INSERT OVERWRITE TABLE b SELECT key;\n"
+              "FROM src INSERT OVERWRITE TABLE a PARTITION (ds) SELECT key, ds")
+    assert st[0].kind == "explain" and len(st[0].outputs) == 2
+    assert all(o.startswith("EXPLAIN INSERT") for o in st[0].outputs)
+    # the EXPLAIN did not consume the script state: the real insert still sets dynamic overwrite first
+    assert st[1].outputs[0] == "SET spark.sql.sources.partitionOverwriteMode=dynamic"
+
+
+def test_explain_of_alter_that_becomes_a_delete_stays_an_explain() -> None:
+    st = _run("EXPLAIN EXTENDED ALTER TABLE t DROP PARTITION (ds='1')")
+    assert st[0].outputs and all(o.startswith("EXPLAIN EXTENDED DELETE FROM") for o in st[0].outputs)
+
+
+def test_create_like_parquet_uses_sparks_order_and_iceberg_gets_the_columns() -> None:
+    script = "CREATE TABLE db.s (a INT, b STRING) PARTITIONED BY (ds STRING);\nCREATE TABLE db.t LIKE db.s"
+    parquet = _run(script, "parquet")[1]
+    assert parquet.outputs == ["CREATE TABLE lake.db.t LIKE lake.db.s USING parquet"]
+    iceberg = _run(script)[1]
+    assert "a INT" in iceberg.outputs[0] and "PARTITIONED BY" in iceberg.outputs[0] and "LIKE" not in iceberg.outputs[0]
+    unknown = _run("CREATE TABLE t LIKE nowhere")[0]
+    assert unknown.status == UNSUPPORTED and "not known" in unknown.failures[0].message
+    dumped = _run("CREATE TABLE t LIKE default.src", known_tables=tables_from_ddl(
+        "CREATE TABLE src (key STRING, value STRING)\nCREATE TABLE other (x INT)"))[0]
+    assert dumped.status != UNSUPPORTED and "key STRING" in dumped.outputs[0]
+
+
+def test_load_data_reads_the_files_like_the_serde() -> None:
+    st = _run("CREATE TABLE t (a INT, b ARRAY<STRING>) PARTITIONED BY (ds STRING) ROW FORMAT DELIMITED "
+              "FIELDS TERMINATED BY '|' COLLECTION ITEMS TERMINATED BY ',' NULL DEFINED AS '-';\n"
+              "LOAD DATA INPATH 'hdfs://nn:8020/in/x' OVERWRITE INTO TABLE t PARTITION (ds='1');\n"
+              "LOAD DATA LOCAL INPATH '/home/u/x' INTO TABLE t PARTITION (ds='1');\n"
+              "LOAD DATA INPATH 'hdfs://nn:8020/in/y' INTO TABLE unknown_t")
+    view, insert = st[1].outputs
+    assert "USING text OPTIONS (path 's3://lake/in/x'" in view
+    assert insert.startswith("INSERT OVERWRITE TABLE lake.default.t PARTITION (ds = '1')") or \
+        insert.startswith("INSERT OVERWRITE TABLE t PARTITION (ds = '1')")
+    assert "split(value, '\\\\|', -1)" in insert and "nullif(try_element_at(f, 1), '-')" in insert
+    assert st[2].status == UNSUPPORTED and "client's machine" in st[2].failures[0].message
+    assert st[3].status == UNSUPPORTED and st[3].failures[0].rule == "load_data"
+
+
+def test_insert_directory_becomes_sparks_own_form() -> None:
+    st = _run("INSERT OVERWRITE DIRECTORY 'hdfs://nn:8020/out' ROW FORMAT DELIMITED FIELDS TERMINATED BY ',' "
+              "SELECT * FROM t;\nINSERT OVERWRITE LOCAL DIRECTORY '/tmp/o' SELECT * FROM t")
+    assert st[0].outputs[0].startswith("INSERT OVERWRITE DIRECTORY USING csv OPTIONS (path 's3://lake/out', sep ','")
+    assert st[1].status == UNSUPPORTED and st[1].failures[0].rule == "locations"
+
+
+def test_partition_forms() -> None:
+    st = _run("ALTER TABLE t PARTITION (ds='1') RENAME TO PARTITION (ds='2');\n"
+              "INSERT OVERWRITE TABLE t PARTITION (ds='3') IF NOT EXISTS SELECT a FROM s")
+    assert st[0].outputs[0].startswith("UPDATE t SET ds = '2'")
+    assert st[1].outputs[0].startswith("INSERT INTO t PARTITION(ds = '3')") and "NOT EXISTS" in st[1].outputs[0]
+    parquet = _run("ALTER TABLE t PARTITION (ds='1') RENAME TO PARTITION (ds='2')", "parquet")[0]
+    assert parquet.outputs == ["ALTER TABLE t PARTITION (ds='1') RENAME TO PARTITION (ds='2')"]
+
+
+def test_tablesample_bucket_on_a_column_becomes_a_filter() -> None:
+    out = _run("SELECT * FROM t TABLESAMPLE (BUCKET 3 OUT OF 8 ON k) s JOIN u ON s.k = u.k")[0]
+    assert "PMOD(HASH(k), 8) = 2" in out.outputs[0] and ") AS s" in out.outputs[0]
+    assert any(n.rule == "tablesample" for n in out.notes)
+
+
+def test_rewrites() -> None:
+    text, names = rewrite_ptfs("select * from noop(on noopwithmap(on t partition by a order by b)) x")
+    assert names == ["noop", "noopwithmap"]
+    assert text == "select * from (SELECT * FROM (SELECT * FROM t DISTRIBUTE BY a SORT BY b)) x"
+    assert rewrite_legacy_windowing("select sum(x) as s over w, lag(y) as l over (order by z) from t") == \
+        ("select sum(x) over w AS s, lag(y) over (order by z) AS l from t", 2)
+    frame = "rows between 1 preceding and current row"
+    assert rewrite_window_cluster_by(f"select count(x) over (cluster by a {frame})")[0] \
+        == f"select count(x) over (PARTITION BY a ORDER BY a {frame})"
+    assert rewrite_ptfs("select 'noop(on t)' from t") == ("select 'noop(on t)' from t", [])
+
+
+def test_date_patterns_that_differ_switch_to_simpledateformat_once() -> None:
+    st = _run("SELECT date_format(d, 'YYYY-ww') FROM t;\nSELECT from_unixtime(0, 'SSS u') FROM t")
+    assert st[0].outputs[0] == "SET spark.sql.legacy.timeParserPolicy=LEGACY"
+    assert "'YYYY-ww'" in st[0].outputs[1]  # the pattern is kept as written (sqlglot would make it yyyy)
+    assert not st[1].outputs[0].startswith("SET")
+
+
+def test_types_hive_2_rejects_are_refused_not_emitted() -> None:
+    st = _run("CREATE TABLE t (k DECIMAL(65,30))")[0]
+    assert st.status == UNSUPPORTED and "above 38" in st.failures[0].message
+
+
+def test_sql_string_and_regex_quote() -> None:
+    assert sql_string("a'\\\x01") == "'a\\'\\\\\\u0001'"
+    assert regex_quote("|.") == "\\|\\."

@@ -1,0 +1,127 @@
+"""Hive syntax sqlglot cannot read, rewritten on the token stream into equivalent HiveQL it can read.
+
+- Pass-through PTFs: ``noop(on <input> [partition by p] [order by o])`` (and ``noopwithmap``,
+  ``noopstreaming``, ``noopwithmapstreaming``) return their input, partitioned and ordered: that is
+  ``(SELECT * FROM <input> DISTRIBUTE BY p SORT BY o)``. Chains nest (``noop(on noop(on t ...))``).
+- A window ``OVER (CLUSTER BY c)`` is ``OVER (PARTITION BY c ORDER BY c)``.
+- Legacy windowing (Hive's windowing branch, before 0.11 settled on standard SQL): ``expr AS alias OVER w``
+  is ``expr OVER w AS alias``.
+
+Tokens come from sqlglot's own Hive tokenizer, so strings and comments are never touched. Each rewrite
+returns the new text and what it did (for the report); text without these forms comes back unchanged.
+"""
+
+from __future__ import annotations
+
+from sqlglot.dialects.hive import Hive
+from sqlglot.errors import SqlglotError
+from sqlglot.tokens import Token, TokenType
+
+_HIVE = Hive()
+PASS_THROUGH_PTFS = {"noop", "noopwithmap", "noopstreaming", "noopwithmapstreaming"}
+_CLAUSES = {TokenType.PARTITION_BY: "DISTRIBUTE BY", TokenType.DISTRIBUTE_BY: "DISTRIBUTE BY",
+            TokenType.CLUSTER_BY: "CLUSTER BY", TokenType.ORDER_BY: "SORT BY", TokenType.SORT_BY: "SORT BY"}
+
+
+def _tokens(text: str) -> list[Token] | None:
+    try:
+        return list(_HIVE.tokenize(text))
+    except SqlglotError:
+        return None
+
+
+def _closing(tokens: list[Token], open_index: int) -> int | None:
+    depth = 0
+    for i in range(open_index, len(tokens)):
+        if tokens[i].token_type == TokenType.L_PAREN:
+            depth += 1
+        elif tokens[i].token_type == TokenType.R_PAREN:
+            depth -= 1
+            if depth == 0:
+                return i
+    return None
+
+
+def rewrite_ptfs(text: str) -> tuple[str, list[str]]:
+    """Replace pass-through PTF calls with the equivalent subquery; returns (text, names rewritten)."""
+    done: list[str] = []
+    while True:
+        tokens = _tokens(text)
+        if tokens is None:
+            return text, done
+        hit = next((i for i in range(len(tokens) - 2)
+                    if tokens[i].text.lower() in PASS_THROUGH_PTFS and tokens[i + 1].token_type == TokenType.L_PAREN
+                    and tokens[i + 2].token_type == TokenType.ON), None)
+        if hit is None:
+            return text, done
+        close = _closing(tokens, hit + 1)
+        if close is None:
+            return text, done
+        inner = tokens[hit + 3:close]
+        # top-level PARTITION BY / ORDER BY ... of the PTF call (not of a subquery inside its input)
+        depth, cuts = 0, []
+        for j, tok in enumerate(inner):
+            depth += tok.token_type == TokenType.L_PAREN
+            depth -= tok.token_type == TokenType.R_PAREN
+            if depth == 0 and tok.token_type in _CLAUSES:
+                cuts.append(j)
+        end_source = cuts[0] if cuts else len(inner)
+        if end_source == 0:
+            return text, done
+        source = text[inner[0].start:inner[end_source - 1].end + 1]
+        clauses = []
+        for k, j in enumerate(cuts):
+            stop = cuts[k + 1] if k + 1 < len(cuts) else len(inner)
+            if stop <= j + 1:
+                return text, done
+            clauses.append(f"{_CLAUSES[inner[j].token_type]} {text[inner[j + 1].start:inner[stop - 1].end + 1]}")
+        replacement = f"(SELECT * FROM {source}{' ' if clauses else ''}{' '.join(clauses)})"
+        done.append(tokens[hit].text.lower())
+        text = text[:tokens[hit].start] + replacement + text[tokens[close].end + 1:]
+
+
+def rewrite_legacy_windowing(text: str) -> tuple[str, int]:
+    """``expr AS alias OVER w`` / ``expr AS alias OVER (spec)`` -> ``expr OVER ... AS alias``."""
+    count = 0
+    while True:
+        tokens = _tokens(text)
+        if tokens is None:
+            return text, count
+        hit = next((i for i in range(len(tokens) - 3) if tokens[i].token_type == TokenType.ALIAS
+                    and tokens[i + 2].token_type == TokenType.OVER), None)
+        if hit is None:
+            return text, count
+        spec_start = hit + 3
+        if tokens[spec_start].token_type == TokenType.L_PAREN:
+            spec_end = _closing(tokens, spec_start)
+            if spec_end is None:
+                return text, count
+        else:
+            spec_end = spec_start
+        alias = tokens[hit + 1].text if tokens[hit + 1].token_type != TokenType.IDENTIFIER else \
+            f"`{tokens[hit + 1].text}`"
+        window = text[tokens[hit + 2].start:tokens[spec_end].end + 1]
+        text = text[:tokens[hit].start] + f"{window} AS {alias}" + text[tokens[spec_end].end + 1:]
+        count += 1
+
+
+def rewrite_window_cluster_by(text: str) -> tuple[str, int]:
+    """``OVER (CLUSTER BY c [frame])`` -> ``OVER (PARTITION BY c ORDER BY c [frame])``."""
+    count = 0
+    while True:
+        tokens = _tokens(text)
+        if tokens is None:
+            return text, count
+        hit = next((i for i in range(len(tokens) - 2) if tokens[i].token_type == TokenType.OVER
+                    and tokens[i + 1].token_type == TokenType.L_PAREN
+                    and tokens[i + 2].token_type == TokenType.CLUSTER_BY), None)
+        if hit is None:
+            return text, count
+        close = _closing(tokens, hit + 1)
+        if close is None or close <= hit + 3:
+            return text, count
+        stop = next((j for j in range(hit + 3, close) if tokens[j].token_type in (TokenType.ROWS, TokenType.RANGE)
+                     or tokens[j].text.upper() in ("ROWS", "RANGE")), close)
+        cols = text[tokens[hit + 3].start:tokens[stop - 1].end + 1]
+        text = text[:tokens[hit + 2].start] + f"PARTITION BY {cols} ORDER BY {cols} " + text[tokens[stop].start:]
+        count += 1
