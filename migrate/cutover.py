@@ -303,6 +303,20 @@ def record_shadow(plan: Plan, job: str, result: dict[str, Any]) -> Path:
     return path
 
 
+def record_verifications(plan: Plan, verdicts: Iterable[dict[str, Any]], how: str) -> list[Path]:
+    """Shadow-run records for the plan's jobs from run-both comparisons (``translate dpark --verify``: each
+    verdict names the legacy ``job`` file and says ``equal`` or why not)."""
+    by_file = {_job_file(plan, j): j.name for j in plan.jobs}
+    written = []
+    for v in verdicts:
+        name = by_file.get(os.path.realpath(str(v.get("job", ""))))
+        if name is not None:
+            written.append(record_shadow(plan, name, {
+                "equal": v.get("verdict") == "equal", "how": how, "verdict": v.get("verdict"),
+                "detail": f"{how}: {v.get('verdict')}" + (f" ({v['detail']})" if v.get("detail") else "")}))
+    return written
+
+
 def _shadow(ev: _Evidence, job: JobSpec) -> GateResult:
     signed = [e for e in ev.actions("job", job.name, "shadow_run") if e.action == "sign"]
     path = shadow_path(ev.plan, job.name)

@@ -124,6 +124,8 @@ def run_demo(fresh: bool = True, prefect: bool | None = None) -> int:
         ("validate", ["validate", plan, mode]),
         ("translate hive", ["translate", "hive", _rel(estate.jobs_dir / "hive"), "--var", "dt=2024-01-01", "-o",
                             _rel(work / "translated" / "hive"), "--plan", plan, mode]),
+        ("translate dpark", ["translate", "dpark", _rel(estate.jobs_dir / "dpark"), "-o",
+                             _rel(work / "translated" / "dpark"), "--plan", plan, mode]),
         ("cutover status", ["cutover", "status", plan, mode]),
     ]
     codes: dict[str, int] = {}
@@ -161,13 +163,14 @@ def run_demo(fresh: bool = True, prefect: bool | None = None) -> int:
                         state / "validation" / "report" / "validation.html"),
                        ("translated Hive jobs and their coverage report",
                         work / "translated" / "hive" / "translation-report.html"),
+                       ("translated DPark jobs (PySpark) and their coverage report", work / "translated" / "dpark"),
                        ("cutover checklist (also `migrate cutover status PLAN`)", work / "cutover.html")):
         console.print(f"  {what}: {_rel(path)}", markup=False)
     console.print(f"  ledger, locks, quarantine, translation records, cutover log: {_rel(state)}", markup=False)
     if where.prefect:
         console.print(f"  Prefect UI: {where.ui_url}/runs (flow runs, task runs and their artifacts)", markup=False)
     if codes.get("cutover status"):
-        console.print("the checklist is not ready yet, as expected on day one: translate the DPark job, compare "
+        console.print("the checklist is not ready yet, as expected on day one: finish what translation left, compare "
                       "shadow runs (`migrate cutover shadow`), sign off (`migrate cutover sign ...`), then "
                       "`migrate cutover execute PLAN --wave 1 --by NAME`", markup=False)
     if broken:

@@ -1,83 +1,54 @@
 """Shadow-run comparison: the legacy job's output against its translation's, rows in any order.
 
-Outputs are files or folders of files (DPark's ``0000``, Spark's ``part-*``; ``_SUCCESS``, hidden and
-``.crc`` files are ignored): Parquet by its magic bytes, anything else as text lines (gzip by magic).
-Fields of text rows split on a tab (else a comma); numbers compare with a relative tolerance (float sums
-differ in the last digits between engines), everything else exactly.
+Text outputs (DPark's ``0000``, Spark's ``part-*``) compare exactly as ``translate dpark --verify`` compares
+them (``migrate.translators.dpark.verify.compare``: per output folder, multisets of lines, numbers to 6
+significant digits, Python 2 reprs normalised). Parquet outputs compare as multisets of rows normalised the
+same way.
 """
 
 from __future__ import annotations
 
-import gzip
-import math
-from collections.abc import Iterator
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
-Row = tuple[Any, ...]
 
-
-def data_files(path: Path) -> list[Path]:
-    if path.is_file():
-        return [path]
-    return sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith(("_", "."))
-                  and not p.name.endswith(".crc"))
-
-
-def _field(text: str) -> Any:
-    try:
-        return float(text) if text.strip() not in ("", "nan", "inf", "-inf") else text
-    except ValueError:
-        return text
-
-
-def rows(path: Path) -> Iterator[Row]:
-    for f in data_files(path):
+def _parquet_files(root: Path) -> list[Path]:
+    files = [root] if root.is_file() else [p for p in root.rglob("*") if p.is_file()
+                                          and not p.name.startswith(("_", "."))]
+    out = []
+    for f in files:
         with f.open("rb") as fh:
-            magic = fh.read(4)
-        if magic == b"PAR1":
-            import pyarrow.parquet as pq
-
-            for batch in pq.ParquetFile(f).iter_batches():
-                for rec in batch.to_pylist():
-                    yield tuple(_field(str(v)) if v is not None else None for v in rec.values())
-            continue
-        opener: Any = gzip.open if magic[:2] == b"\x1f\x8b" else open
-        with opener(f, "rt", encoding="utf-8", errors="replace") as fh:
-            for line in fh:
-                line = line.rstrip("\n").rstrip("\r")
-                yield tuple(_field(x) for x in line.split("\t" if "\t" in line else ","))
+            if fh.read(4) == b"PAR1":
+                out.append(f)
+    return sorted(out)
 
 
-def _key(row: Row) -> tuple[str, ...]:
-    # Sort key: numbers rounded to 6 significant digits so last-digit differences sort alike.
-    return tuple(f"{v:.6g}" if isinstance(v, float) else str(v) for v in row)
+def _parquet_rows(files: list[Path]) -> Counter[str]:
+    import pyarrow.parquet as pq
+
+    from migrate.translators.dpark.verify import normalise
+
+    rows: Counter[str] = Counter()
+    for f in files:
+        for batch in pq.ParquetFile(f).iter_batches():
+            for rec in batch.to_pylist():
+                rows[normalise("\t".join("" if v is None else str(v) for v in rec.values()))] += 1
+    return rows
 
 
-def _same(a: Row, b: Row, tolerance: float) -> bool:
-    if len(a) != len(b):
-        return False
-    for x, y in zip(a, b, strict=True):
-        if isinstance(x, float) and isinstance(y, float):
-            if not math.isclose(x, y, rel_tol=tolerance, abs_tol=tolerance):
-                return False
-        elif x != y:
-            return False
-    return True
+def compare_outputs(legacy: Path, new: Path) -> dict[str, Any]:
+    """``{"equal", "legacy", "new", "detail"}`` for two outputs (files or folders)."""
+    from migrate.translators.dpark.verify import compare
 
-
-def compare_outputs(legacy: Path, new: Path, *, tolerance: float = 1e-9, examples: int = 5) -> dict[str, Any]:
-    """``{"equal", "legacy_rows", "new_rows", "detail", "differences"}`` for two outputs."""
-    left = sorted(rows(legacy), key=_key)
-    right = sorted(rows(new), key=_key)
-    diffs = [{"legacy": list(map(str, a)), "new": list(map(str, b))}
-             for a, b in zip(left, right, strict=False) if not _same(a, b, tolerance)]
-    equal = len(left) == len(right) and not diffs
-    if equal:
-        detail = f"{len(left)} rows equal ({legacy} vs {new})"
-    elif len(left) != len(right):
-        detail = f"{len(left)} legacy rows vs {len(right)} new rows ({legacy} vs {new})"
+    left, right = _parquet_files(legacy), _parquet_files(new)
+    if left or right:
+        a, b = _parquet_rows(left), _parquet_rows(right)
+        equal = a == b
+        detail = (f"{sum(a.values())} rows equal" if equal else
+                  f"{sum(a.values())} legacy rows vs {sum(b.values())} new; legacy only "
+                  f"{list((a - b).elements())[:3]}, new only {list((b - a).elements())[:3]}")
     else:
-        detail = f"{len(diffs)} of {len(left)} rows differ, e.g. {diffs[0]['legacy']} vs {diffs[0]['new']}"
-    return {"equal": equal, "legacy": str(legacy), "new": str(new), "legacy_rows": len(left),
-            "new_rows": len(right), "detail": detail, "differences": diffs[:examples]}
+        equal, detail, folders = compare(legacy, new, "", "")
+        detail = detail or f"{folders - 1} output folder(s) equal"  # compare counts stdout as a folder too
+    return {"equal": equal, "legacy": str(legacy), "new": str(new), "detail": f"{detail} ({legacy} vs {new})"}

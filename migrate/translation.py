@@ -114,6 +114,11 @@ def translate_dpark(paths: list[Path], out: Path, options: Any, *, verify: Path 
     run = TranslationRun("dpark", report, write_reports(report, out))
     if plan is not None:
         run.written["plan"] = record_for_plan(plan, run)
+        if verify is not None:  # both engines ran: the cutover's shadow-run gate of these jobs
+            from migrate.cutover import record_verifications
+            from migrate.plan import load_plan
+
+            record_verifications(load_plan(plan), report.options["verify"], "DPark vs Spark on " + str(verify))
     return run
 
 

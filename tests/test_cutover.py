@@ -12,6 +12,7 @@ from typer.testing import CliRunner, Result
 
 from migrate import cutover
 from migrate.cli import app
+from migrate.plan import load_plan
 
 HQL = "INSERT OVERWRITE TABLE reports.daily SELECT dt, count(*) FROM web.users GROUP BY dt;\n"
 
@@ -106,7 +107,7 @@ def ready_all_but_signoffs(plan: Path) -> None:
     (base / "new_out" / "part-00000").write_text("2024-01-02\t0.3\n2024-01-01\t3\n")
     (base / "new_out" / "_SUCCESS").write_text("")
     res = cli("cutover", "shadow", plan, "daily", "--legacy", base / "legacy_out", "--new", base / "new_out")
-    assert res.exit_code == 0 and "equal: 2 rows equal" in res.output, res.output
+    assert res.exit_code == 0 and "equal: 1 output folder(s) equal" in res.output, res.output
 
 
 def test_gates_follow_the_evidence(tmp_path: Path) -> None:
@@ -245,3 +246,32 @@ def test_unknown_items_are_named(tmp_path: Path, item: str) -> None:
     plan = make_project(tmp_path)
     res = cli("cutover", "sign", plan, item, "--by", "Alice")
     assert res.exit_code == 1 and ("nope" in res.output or "unknown dataset 'daily'" in res.output), res.output
+
+
+def test_shadow_comparisons_decide_the_shadow_gate(tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    plan = make_project(tmp_path)
+    for side, rows in (("old1", [("a", 1.0), ("b", 2.0)]), ("new1", [("b", 2.0000000001), ("a", 1.0)])):
+        (tmp_path / side).mkdir()
+        pq.write_table(pa.table({"k": [r[0] for r in rows], "v": [r[1] for r in rows]}),
+                       tmp_path / side / "part-00000.parquet")
+    res = cli("cutover", "shadow", plan, "daily", "--legacy", tmp_path / "old1", "--new", tmp_path / "new1")
+    assert res.exit_code == 0 and "2 rows equal" in res.output, res.output
+    assert gates(plan)["daily.shadow_run"] == "pass"
+    (tmp_path / "new2").mkdir()
+    (tmp_path / "new2" / "part-00000").write_text("a\t1.0\nb\t2.5\n")
+    (tmp_path / "old2").mkdir()
+    (tmp_path / "old2" / "0000").write_text("a\t1.0\nb\t2.0\n")
+    res = cli("cutover", "shadow", plan, "daily", "--legacy", tmp_path / "old2", "--new", tmp_path / "new2")
+    assert res.exit_code == 1 and "DIFFERENT" in res.output and "b\\t2.5" in res.output, res.output
+    assert gates(plan)["daily.shadow_run"] == "fail"
+    assert "outputs differ" in cli("cutover", "status", plan, "--no-prefect").output
+    # `translate dpark --verify --plan` hands its run-both verdicts over as shadow-run records.
+    loaded = load_plan(plan)
+    (path,) = cutover.record_verifications(loaded, [{"job": str(tmp_path / "jobs" / "hive" / "daily.hql"),
+                                                     "verdict": "equal", "detail": "", "outputs": 2}], "DPark vs Spark")
+    assert json.loads(path.read_text())["equal"] is True and gates(plan)["daily.shadow_run"] == "pass"
+    # A person may attest a comparison done elsewhere, with a note saying what was compared.
+    assert "--note" in cli("cutover", "sign", plan, "daily", "--gate", "shadow_run", "--by", "Alice").output

@@ -177,14 +177,14 @@ def shadow(
     job: str = typer.Argument(..., metavar="JOB", help="the job whose legacy and new outputs are compared"),
     legacy: Path = typer.Option(..., "--legacy", exists=True, help="output of the legacy job (file or folder)"),
     new: Path = typer.Option(..., "--new", exists=True, help="output of the translated job (file or folder)"),
-    tolerance: float = typer.Option(1e-9, "--tolerance", help="relative tolerance for numbers"),
 ) -> None:
-    """Compare a legacy job's output with its translation's (rows in any order) and record the result."""
+    """Compare a legacy job's output with its translation's (rows in any order, numbers to 6 significant
+    digits, as `translate dpark --verify` does) and record the result for the shadow-run gate."""
     from migrate import cutover
     from migrate.shadow import compare_outputs
 
     loaded = _load(plan)
-    result = compare_outputs(legacy, new, tolerance=tolerance)
+    result = compare_outputs(legacy, new)
     path = cutover.record_shadow(loaded, job, result)
     typer.echo(f"{'equal' if result['equal'] else 'DIFFERENT'}: {result['detail']} (recorded in {path})")
     if not result["equal"]:
