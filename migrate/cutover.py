@@ -9,7 +9,7 @@ Gates (``plan.cutover.gates`` chooses which count; all by default), each compute
 | validated | datasets | the latest ``migrate validate`` verdict is ``pass`` and not stale (no copy since) |
 | expectations | datasets | that verdict's expectations passed (or the dataset has none) |
 | translated | jobs | its file is in a translation report in ``STATE_DIR/translations``, nothing unsupported |
-| shadow_run | jobs | a shadow-run comparison recorded equal (``STATE_DIR/shadow/<job>.json``), or signed by a person |
+| shadow_run | dpark, hive jobs | a comparison recorded equal (``STATE_DIR/shadow/<job>.json``), or signed |
 | final_delta | datasets | the source has no new, changed or deleted file since the last copy (listed now) |
 | signoff | datasets, jobs | every approver of the plan signed (one signature when none are listed) |
 
@@ -35,6 +35,16 @@ from migrate.plan import ALL_GATES, DatasetSpec, JobSpec, Plan
 
 DATASET_GATES = ("inventoried", "copied", "validated", "expectations", "final_delta", "signoff")
 JOB_GATES = ("inventoried", "translated", "shadow_run", "signoff")
+SCRIPT_KINDS = ("dpark", "hive")  # jobs that compute outputs; scheduler specs (cron, chronos...) run those
+
+
+def gates_of(plan: Plan, kind: str, name: str) -> tuple[str, ...]:
+    """The gates that apply to an item: a scheduler spec has no output of its own to shadow-run."""
+    if kind == "dataset":
+        return DATASET_GATES
+    if plan.job(name).kind in SCRIPT_KINDS:
+        return JOB_GATES
+    return tuple(g for g in JOB_GATES if g != "shadow_run")
 TITLES = {"inventoried": "inventoried", "copied": "copied", "validated": "validated",
           "expectations": "expectations passed", "translated": "jobs translated", "shadow_run": "shadow run equal",
           "final_delta": "final delta synced", "signoff": "sign-offs"}
@@ -417,7 +427,7 @@ def checklist(plan: Plan, wave: int | None = None) -> Checklist:
     items = []
     for x in _items(plan, wave):
         kind = "dataset" if isinstance(x, DatasetSpec) else "job"
-        applies = DATASET_GATES if kind == "dataset" else JOB_GATES
+        applies = gates_of(plan, kind, x.name)
         status = ItemStatus(kind, x.name, x.wave)
         status.gates = [_gate(ev, x, g) for g in enforced if g in applies]
         items.append(status)
@@ -428,7 +438,7 @@ def checklist(plan: Plan, wave: int | None = None) -> Checklist:
 # ------------------------------------------------------------------------------------------ sign / waive
 def sign(plan: Plan, item: str, gate: str, by: str, note: str | None = None) -> cutover_log.Entry:
     kind, name = resolve_item(plan, item)
-    _check_gate(kind, gate)
+    _check_gate(plan, kind, name, gate)
     if gate not in SIGNABLE:
         raise TerminalError(f"gate {gate} is computed from evidence and cannot be signed (signable: "
                             f"{', '.join(SIGNABLE)}); if it must pass anyway, waive it with a reason")
@@ -447,7 +457,7 @@ def sign(plan: Plan, item: str, gate: str, by: str, note: str | None = None) -> 
 
 def waive(plan: Plan, item: str, gate: str, by: str, reason: str) -> cutover_log.Entry:
     kind, name = resolve_item(plan, item)
-    _check_gate(kind, gate)
+    _check_gate(plan, kind, name, gate)
     if gate == "signoff":
         raise TerminalError("sign-offs cannot be waived: the approvers sign (`migrate cutover sign`)")
     if not reason.strip():
@@ -458,13 +468,13 @@ def waive(plan: Plan, item: str, gate: str, by: str, reason: str) -> cutover_log
 
 def revoke(plan: Plan, item: str, gate: str, by: str, note: str | None = None) -> cutover_log.Entry:
     kind, name = resolve_item(plan, item)
-    _check_gate(kind, gate)
+    _check_gate(plan, kind, name, gate)
     return cutover_log.append(plan.state_dir, "revoke", by, item=f"{kind}:{name}", gate=gate, note=note,
                               plan=plan.name)
 
 
-def _check_gate(kind: str, gate: str) -> None:
-    applies = DATASET_GATES if kind == "dataset" else JOB_GATES
+def _check_gate(plan: Plan, kind: str, name: str, gate: str) -> None:
+    applies = gates_of(plan, kind, name)
     if gate not in applies:
         raise TerminalError(f"gate {gate!r} does not apply to a {kind} (its gates: {', '.join(applies)})")
 

@@ -126,6 +126,9 @@ def run_demo(fresh: bool = True, prefect: bool | None = None) -> int:
                             _rel(work / "translated" / "hive"), "--plan", plan, mode]),
         ("translate dpark", ["translate", "dpark", _rel(estate.jobs_dir / "dpark"), "-o",
                              _rel(work / "translated" / "dpark"), "--plan", plan, mode]),
+        ("translate jobs", ["translate", "jobs", _rel(estate.jobs_dir), "--dpark-scripts",
+                            _rel(estate.jobs_dir / "dpark"), "-o", _rel(work / "translated" / "jobs"), "--plan", plan,
+                            mode]),
         ("cutover status", ["cutover", "status", plan, mode]),
     ]
     codes: dict[str, int] = {}
@@ -164,6 +167,8 @@ def run_demo(fresh: bool = True, prefect: bool | None = None) -> int:
                        ("translated Hive jobs and their coverage report",
                         work / "translated" / "hive" / "translation-report.html"),
                        ("translated DPark jobs (PySpark) and their coverage report", work / "translated" / "dpark"),
+                       ("Mesos-era schedules as Kubernetes manifests and Prefect deployments",
+                        work / "translated" / "jobs"),
                        ("cutover checklist (also `migrate cutover status PLAN`)", work / "cutover.html")):
         console.print(f"  {what}: {_rel(path)}", markup=False)
     console.print(f"  ledger, locks, quarantine, translation records, cutover log: {_rel(state)}", markup=False)

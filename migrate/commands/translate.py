@@ -157,6 +157,8 @@ def jobs(
                                     help="Secret that credentials in job environments are referenced from"),
     work_pool: str = typer.Option("kubernetes", "--work-pool", help="Prefect work pool of the deployments"),
     strict: bool = typer.Option(False, "--strict", help="exit 1 when any job is unsupported"),
+    prefect: bool | None = typer.Option(None, "--prefect/--no-prefect",
+                                        help="run as a Prefect flow (default: when a server is up)"),
 ) -> None:
     """Translate Mesos-era job specs to Kubernetes manifests (SparkApplication, CronJob...) and Prefect
     deployments, with a coverage report."""
@@ -165,8 +167,23 @@ def jobs(
 
     target = Target(namespace=namespace, spark_image=spark_image, spark_version=spark_version, image=image,
                     jobs_uri=jobs_uri, secret_name=secret_name)
-    run = translate_jobs(list(paths), out, target=target, location_map=_pairs(location_map, "--location-map"),
-                         dpark_scripts=list(dpark_scripts), work_pool=work_pool, plan=plan)
+    from dataclasses import asdict
+
+    from migrate.flows import launch
+
+    pairs = _pairs(location_map, "--location-map")
+
+    def flow() -> Any:
+        from migrate.flows.translate import translate_jobs_flow
+
+        return translate_jobs_flow([str(p) for p in paths], str(out), asdict(target), {
+            "location_map": pairs, "dpark_scripts": [str(p) for p in dpark_scripts], "work_pool": work_pool,
+            "plan": str(plan) if plan else None})
+
+    run = launch.run(prefect, lambda: translate_jobs(list(paths), out, target=target, location_map=pairs,
+                                                     dpark_scripts=list(dpark_scripts), work_pool=work_pool,
+                                                     plan=plan), flow,
+                     note=lambda text: typer.echo(f"note: {text}", err=True))
     report, written = run.report, run.written
     s = report.to_dict()["summary"]
     typer.echo(f"{s['statements']} jobs in {s['files']} files: {s['translated']} translated, "

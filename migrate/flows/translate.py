@@ -10,7 +10,14 @@ from prefect import flow
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
 from migrate.flows.common import key, param
-from migrate.translation import TranslationRun, dpark_options, hive_options, translate_dpark, translate_hive
+from migrate.translation import (
+    TranslationRun,
+    dpark_options,
+    hive_options,
+    translate_dpark,
+    translate_hive,
+    translate_jobs,
+)
 
 
 def coverage_artifacts(run: TranslationRun) -> None:
@@ -58,5 +65,23 @@ def translate_dpark_flow(paths: list[str], out: str, options: dict[str, Any],
                          verify: str | None = None) -> TranslationRun:
     run = translate_dpark([Path(p) for p in paths], Path(out), dpark_options(**options),
                           verify=Path(verify) if verify else None, plan=options.get("plan"))
+    coverage_artifacts(run)
+    return run
+
+
+def _jobs_name() -> str:
+    paths = param("paths") or []
+    shown = ", ".join("/".join(Path(p).parts[-2:]) for p in paths[:3])
+    return f"translate jobs {shown}" + (" ..." if len(paths) > 3 else "")
+
+
+@flow(name="migrate-translate-jobs", flow_run_name=_jobs_name, log_prints=True)
+def translate_jobs_flow(paths: list[str], out: str, target: dict[str, Any], options: dict[str, Any]) -> TranslationRun:
+    from migrate.translators.jobs import Target
+
+    run = translate_jobs([Path(p) for p in paths], Path(out), target=Target(**target),
+                         location_map=[(a, b) for a, b in options.get("location_map") or []],
+                         dpark_scripts=[Path(p) for p in options.get("dpark_scripts") or []],
+                         work_pool=options.get("work_pool", "kubernetes"), plan=options.get("plan"))
     coverage_artifacts(run)
     return run
