@@ -291,11 +291,11 @@ def _cpu_seconds() -> float:
     return total
 
 
-def run_child(name: str, args: dict[str, Any]) -> dict[str, Any]:
+def run_child(name: str, args: dict[str, Any], children: dict[str, Any] | None = None) -> dict[str, Any]:
     """The work, timed; the parent samples this process tree's RSS from outside (``spawn``)."""
     cpu0 = _cpu_seconds()
     t0 = time.perf_counter()
-    extra = CHILDREN[name](args)
+    extra = (children or CHILDREN)[name](args)
     secs = time.perf_counter() - t0
     cpu = _cpu_seconds() - cpu0  # the work only, not interpreter start-up and imports
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -304,8 +304,10 @@ def run_child(name: str, args: dict[str, Any]) -> dict[str, Any]:
 
 
 # ----------------------------------------------------------------------------- parent side
-def spawn(name: str, args: dict[str, Any], env: dict[str, str] | None = None) -> dict[str, Any]:
-    proc = subprocess.Popen([sys.executable, __file__, "--child", name, json.dumps(args)], text=True,
+def spawn(name: str, args: dict[str, Any], env: dict[str, str] | None = None, script: str = __file__,
+          ) -> dict[str, Any]:
+    """``script --child name args`` (another benchmark may pass its own script) in a child process."""
+    proc = subprocess.Popen([sys.executable, script, "--child", name, json.dumps(args)], text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=str(ROOT),
                             env={**os.environ, **(env or {}), "PYTHONPATH": str(ROOT)})
     with PeakSampler(pid=proc.pid) as s:
@@ -382,7 +384,7 @@ def best(name: str, args: dict[str, Any], repeat: int, env: dict[str, str] | Non
 
 
 def rounds(contenders: Sequence[tuple[str, str, dict[str, Any], dict[str, str] | None, Any]], repeat: int,
-           server_cpu: Any = None) -> list[tuple[str, dict[str, Any]]]:
+           server_cpu: Any = None, script: str = __file__) -> list[tuple[str, dict[str, Any]]]:
     """Every contender once per round, rounds repeated (alternating, so load drifts hit all alike); best counts.
 
     ``contenders``: (label, child name, args, env, before-hook). ``server_cpu``: a callable giving the
@@ -395,7 +397,7 @@ def rounds(contenders: Sequence[tuple[str, str, dict[str, Any], dict[str, str] |
             if before:
                 before()
             cpu0 = server_cpu() if server_cpu else 0.0
-            res = spawn(name, args, env)
+            res = spawn(name, args, env, script)
             if server_cpu:
                 res["server_cpu"] = server_cpu() - cpu0
             res["load"] = os.getloadavg()[0]

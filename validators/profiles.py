@@ -22,6 +22,7 @@ import pyarrow.compute as pc
 
 SKETCH_K = 512
 _U64 = np.uint64
+null_hashes: tuple[int, ...] = ()  # what the hash engines give NULL; set by digest.Digester
 
 
 def _summable(t: pa.DataType) -> bool:
@@ -32,13 +33,14 @@ def _orderable(t: pa.DataType) -> bool:
     return not (pa.types.is_nested(t) or pa.types.is_dictionary(t) or pa.types.is_null(t))
 
 
-def _sum(arr: pa.Array) -> Any:
+def _sum(arr: pa.Array, lo: Any, hi: Any) -> Any:
+    """The exact sum (integers as Python ints); ``lo``/``hi`` are the batch's min and max."""
     t = arr.type
     if pa.types.is_boolean(t):
-        return int(pc.sum(arr.cast(pa.int64())).as_py() or 0)
+        return int(pc.sum(arr).as_py() or 0)
     if pa.types.is_integer(t):
-        if t.bit_width < 64:
-            return int(pc.sum(arr.cast(pa.int64())).as_py() or 0)
+        if t.bit_width < 64 or max(abs(int(lo)), abs(int(hi))) * len(arr) < 2**63:
+            return int(pc.sum(arr).as_py() or 0)  # cannot overflow int64
         # Two halves: a batch's sum of 64-bit values would wrap in int64 arithmetic.
         a64 = arr.cast(pa.int64())
         hi = pc.sum(pc.shift_right(a64, 32)).as_py() or 0
@@ -51,10 +53,14 @@ def _sum(arr: pa.Array) -> Any:
     return float(v) if v is not None else 0.0
 
 
-def sketch_update(sketch: np.ndarray, hashes: np.ndarray) -> np.ndarray:
-    """The K smallest distinct values of ``sketch`` and ``hashes`` (both uint64; the result sorted)."""
+def sketch_update(sketch: np.ndarray, hashes: np.ndarray, drop: tuple[int, ...] = ()) -> np.ndarray:
+    """The K smallest distinct values of ``sketch`` and ``hashes`` (both uint64; the result sorted),
+    leaving out the values in ``drop`` (the hashes NULLs have)."""
     if len(sketch) >= SKETCH_K:
         hashes = hashes[hashes < sketch[-1]]  # once full, nearly every value is above the K-th smallest
+    for d in drop:
+        if len(hashes):
+            hashes = hashes[hashes != _U64(d)]
     if not len(hashes):
         return sketch
     if len(hashes) > 4 * SKETCH_K:
@@ -85,7 +91,7 @@ class ColumnProfile:
     min: Any = None
     max: Any = None
     sum: Any = None
-    abs_sum: float | None = None  # floats only: bounds the rounding of a sum taken in another order
+    abs_sum: float | None = None  # floats only: n * max|x|, bounds the rounding of a sum taken in another order
     sketch: np.ndarray = field(default_factory=lambda: np.empty(0, _U64))
 
     def update(self, arr: pa.Array | pa.ChunkedArray, hashes: np.ndarray | None) -> None:
@@ -97,6 +103,7 @@ class ColumnProfile:
         if n == nulls:
             return
         t = arr.type
+        lo = hi = None
         if _orderable(t):
             mm = pc.min_max(arr)
             lo, hi = mm["min"].as_py(), mm["max"].as_py()
@@ -105,16 +112,13 @@ class ColumnProfile:
             if not (isinstance(hi, float) and math.isnan(hi)):
                 self.max = hi if self.max is None else max(self.max, hi)
         if _summable(t):
-            s = _sum(arr)
+            s = _sum(arr, lo if lo is not None else 0, hi if hi is not None else 0)
             self.sum = s if self.sum is None else self.sum + s
-            if pa.types.is_floating(t):
-                a = pc.sum(pc.abs(arr)).as_py() or 0.0
-                self.abs_sum = (self.abs_sum or 0.0) + float(a)
+            if pa.types.is_floating(t) and lo is not None and hi is not None:
+                bound = (n - nulls) * max(abs(lo), abs(hi))
+                self.abs_sum = (self.abs_sum or 0.0) + (bound if math.isfinite(bound) else 0.0)
         if hashes is not None:
-            if nulls:
-                valid = np.asarray(arr.is_valid().to_numpy(zero_copy_only=False), bool)
-                hashes = hashes[valid]
-            self.sketch = sketch_update(self.sketch, hashes)
+            self.sketch = sketch_update(self.sketch, hashes, null_hashes if nulls else ())
 
     def merge(self, other: ColumnProfile) -> None:
         self.count += other.count

@@ -17,12 +17,14 @@ from typing import Any
 
 import pyarrow as pa
 
-from migrate.errors import NotFound, TerminalError
+from migrate.errors import MigrateError, NotFound, TerminalError
 from migrate.layout import hidden, part_version, partition_values, rel_path, version_key
 from migrate.storage import Storage, open_storage
 from migrate.storage.base import FileInfo
 
 PREFETCH_BYTES = 16 << 20
+BATCH_ROWS = 256 * 1024  # rows hashed per DuckDB call: fewer calls, bounded memory
+CHUNK_BYTES = 16 << 20  # source text read per parse (the reader holds about three)
 
 
 def partition_key(values: dict[str, str | None] | None, columns: list[str]) -> str | None:
@@ -254,7 +256,10 @@ def read_target(side: TargetSide, f: TargetFile, columns: list[str] | None = Non
     with open_seekable(store, uri) as fh:
         pf = pq.ParquetFile(fh)
         for i in range(pf.num_row_groups):
-            yield pf.read_row_group(i, columns=columns)
+            group = pf.read_row_group(i, columns=columns)
+            for lo in range(0, max(group.num_rows, 1), BATCH_ROWS):
+                yield group.slice(lo, BATCH_ROWS)
+            del group
 
 
 def target_schema(side: TargetSide, f: TargetFile) -> pa.Schema:
@@ -268,10 +273,38 @@ def target_schema(side: TargetSide, f: TargetFile) -> pa.Schema:
         return pq.ParquetFile(fh).schema_arrow
 
 
-def read_source(side: SourceSide, sf: SourceFile, ds: Any, schema: pa.Schema | None, quarantine: Any) -> Any:
-    """A BatchStream over source file ``sf``: the copy's reader, with the copy's quarantine rules."""
+def read_source(side: SourceSide, sf: SourceFile, ds: Any, schema: pa.Schema | None, quarantine: Any,
+                byte_range: tuple[int, int] | None = None) -> Any:
+    """A BatchStream over source file ``sf`` (or one byte range of it, see ``source_ranges``): the copy's
+    reader, with the copy's quarantine rules."""
     from migrate.formats import open_batches
 
+    size = sf.info.size if byte_range is None else byte_range[1] - byte_range[0]
+    kwargs: dict[str, Any] = {} if byte_range is None else {"byte_range": byte_range}
     # Parsing one chunk ahead on a thread pays off on big files only; a small file is read at once.
     return open_batches(side.store, sf.uri, ds.format, schema, quarantine=quarantine,
-                        partition_values=sf.pvalues, prefetch=sf.info.size > PREFETCH_BYTES)
+                        partition_values=sf.pvalues, prefetch=size > PREFETCH_BYTES,
+                        batch_size=BATCH_ROWS, chunk_bytes=CHUNK_BYTES, **kwargs)
+
+
+SPLITTABLE = frozenset({"csv", "tsv", "hive_text", "parquet", "orc"})
+
+
+def source_ranges(side: SourceSide, sf: SourceFile, ds: Any, *, split_bytes: int, workers: int,
+                  split_quoted: bool) -> list[tuple[int, int] | None]:
+    """Parts of ``sf`` to read in parallel, as the copy splits files (``migrate.formats.split_ranges``):
+    byte ranges of uncompressed text (quoted formats only with ``split_quoted``, the engine's assertion
+    that no quoted field holds a newline), row groups / stripes of Parquet and ORC. ``[None]``: whole."""
+    fmt = ds.format
+    kind = str(getattr(fmt.kind, "value", fmt.kind))
+    if (kind not in SPLITTABLE or sf.info.size <= split_bytes
+            or getattr(fmt, "compression", "none") not in ("none", "auto")):
+        return [None]
+    from migrate.formats import split_ranges
+
+    n = max(workers, -(-sf.info.size // split_bytes))
+    try:
+        got = split_ranges(side.store, sf.uri, fmt, -(-sf.info.size // n), allow_quoted=split_quoted)
+    except MigrateError:
+        return [None]
+    return [(int(a), int(b)) for a, b in got] if len(got) > 1 else [None]

@@ -18,7 +18,7 @@ from migrate.formats.quarantine import Quarantine
 
 from .digest import Checksum, digester_for
 from .profiles import ColumnProfile
-from .sides import SourceFile, SourceSide, TargetFile, TargetSide, read_source, read_target
+from .sides import BATCH_ROWS, SourceFile, SourceSide, TargetFile, TargetSide, read_source, read_target
 
 QUARANTINE_EXAMPLES = 3
 
@@ -113,16 +113,32 @@ def describe_error(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
+def _gathered(batches: Any, rows: int = BATCH_ROWS) -> Any:
+    """Batches joined into tables of about ``rows`` rows: a reader's 4 MiB blocks are small for one DuckDB
+    call each (its per-call cost would dominate)."""
+    held: list[pa.RecordBatch] = []
+    n = 0
+    for b in batches:
+        held.append(b)
+        n += b.num_rows
+        if n >= rows:
+            yield pa.Table.from_batches(held)
+            held, n = [], 0
+    if held:
+        yield pa.Table.from_batches(held)
+
+
 def summarize_source(side: SourceSide, sf: SourceFile, ds: Any, declared: pa.Schema | None,
-                     canon: Canon) -> UnitSummary:
-    """Read source file ``sf`` as the copy does and summarize its rows (quarantined ones counted apart)."""
+                     canon: Canon, byte_range: tuple[int, int] | None = None) -> UnitSummary:
+    """Read source file ``sf`` (or a byte range of it) as the copy does and summarize its rows
+    (quarantined ones counted apart)."""
     s = _empty(canon)
     q = CountingQuarantine()
     try:
-        stream = read_source(side, sf, ds, declared, q)
+        stream = read_source(side, sf, ds, declared, q, byte_range)
         with stream:
-            for batch in stream:
-                _absorb(s, canon, batch)
+            for table in _gathered(stream):
+                _absorb(s, canon, table)
         counts = stream.counts
         s.rows_in, s.quarantined = int(counts.rows_in), int(counts.rows_quarantined)
     except Exception as exc:

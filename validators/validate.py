@@ -21,8 +21,8 @@ import os
 import time
 from collections import defaultdict
 from collections.abc import Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pyarrow as pa
@@ -37,7 +37,16 @@ from .digest import engine_id
 from .files import file_buckets
 from .profiles import json_value
 from .schema import canonical_schema, compare_schema
-from .sides import SourceFile, SourceSide, TargetFile, TargetSide, list_source, list_target, read_source
+from .sides import (
+    SourceFile,
+    SourceSide,
+    TargetFile,
+    TargetSide,
+    list_source,
+    list_target,
+    read_source,
+    source_ranges,
+)
 from .summary import Canon, CountingQuarantine, UnitSummary, describe_error, summarize_source, summarize_target
 from .tolerance import Tolerances
 
@@ -57,6 +66,8 @@ class Options:
     use_cache: bool = True
     expectations: bool = True
     duckdb_threads: int = 2
+    split_bytes: int = 64 << 20  # source files above this are read in parts (as the copy splits them)
+    split_quoted: bool = False  # the engine's assertion that no quoted field holds a newline (EngineOptions)
 
 
 def _now() -> str:
@@ -125,43 +136,61 @@ class _Summaries:
     """Summaries of every file of both sides: cached ones reused, the others computed in threads."""
 
     def __init__(self, ds: Any, src: SourceSide, tgt: TargetSide, declared: pa.Schema | None, canon: Canon,
-                 cache: SummaryCache | None, config: str, workers: int, progress: ProgressSink) -> None:
+                 cache: SummaryCache | None, config: str, opts: Options, progress: ProgressSink) -> None:
         self.source: dict[str, UnitSummary] = {}
         self.target: dict[str, UnitSummary] = {}
         src_cached = cache.get(ds.name, "source", (f.cache_key for f in src.files), config) if cache else {}
         tgt_cached = cache.get(ds.name, "target", (f.cache_key for f in tgt.files), config) if cache else {}
-        jobs: list[tuple[str, Any, int]] = []
+        workers = max(1, opts.workers or 2)
+        # (side, file, byte range or None, bytes): big splittable source files are read in parts, as the
+        # copy reads them, so both sides keep every worker busy.
+        jobs: list[tuple[str, Any, tuple[int, int] | None, int]] = []
+        ranged: dict[str, list[tuple[int, int] | None]] = {}
         for sf in src.files:
             hit = src_cached.get(sf.cache_key)
             if hit is not None:
                 self.source[sf.uri] = hit
-            else:
-                jobs.append(("source", sf, sf.info.size))
+                continue
+            parts = source_ranges(src, sf, ds, split_bytes=opts.split_bytes, workers=workers,
+                                  split_quoted=opts.split_quoted)
+            ranged[sf.uri] = parts
+            jobs += [("source", sf, r, (r[1] - r[0]) if r else sf.info.size) for r in parts]
         for tf in tgt.files:
             hit = tgt_cached.get(tf.cache_key)
             if hit is not None:
                 self.target[tf.uri] = hit
             else:
-                jobs.append(("target", tf, tf.size))
-        self.read = {"source": sum(1 for j in jobs if j[0] == "source"),
-                     "target": sum(1 for j in jobs if j[0] == "target")}
+                jobs.append(("target", tf, None, tf.size))
+        self.read = {"source": len(ranged), "target": sum(1 for j in jobs if j[0] == "target")}
         self.cached = {"source": len(self.source), "target": len(self.target)}
-        progress.dataset_started(ds.name, len(jobs), sum(j[2] for j in jobs))
-        jobs.sort(key=lambda j: -j[2])  # big files first: better packing
+        progress.dataset_started(ds.name, len(ranged) + self.read["target"], sum(j[3] for j in jobs))
+        jobs.sort(key=lambda j: -j[3])  # big parts first: better packing
 
-        def run(side: str, unit: Any) -> UnitSummary:
+        def run(side: str, unit: Any, part: tuple[int, int] | None) -> UnitSummary:
             if side == "source":
-                return summarize_source(src, unit, ds, declared, canon)
+                return summarize_source(src, unit, ds, declared, canon, part)
             return summarize_target(tgt, unit, canon)
 
-        with ThreadPoolExecutor(max(1, workers), thread_name_prefix=f"validate-{ds.name}") as pool:
-            futs: list[tuple[str, Any, Future[UnitSummary]]] = [(s, u, pool.submit(run, s, u)) for s, u, _ in jobs]
-            for side, unit, fut in futs:
+        parts_of: dict[str, dict[tuple[int, int] | None, UnitSummary]] = defaultdict(dict)
+        with ThreadPoolExecutor(workers, thread_name_prefix=f"validate-{ds.name}") as pool:
+            futs = [(s, u, r, n, pool.submit(run, s, u, r)) for s, u, r, n in jobs]
+            for side, unit, part, size, fut in futs:
                 summary = fut.result()
-                (self.source if side == "source" else self.target)[unit.uri] = summary
-                size = unit.info.size if side == "source" else unit.size
                 progress.advance(ds.name, bytes_done=size, rows=summary.rows)
-                progress.file_finished(ds.name, unit.uri, status="failed" if summary.error else "validated")
+                if side == "target":
+                    self.target[unit.uri] = summary
+                    progress.file_finished(ds.name, unit.uri, status="failed" if summary.error else "validated")
+                    continue
+                got = parts_of[unit.uri]
+                got[part] = summary
+                if len(got) == len(ranged[unit.uri]):  # the file's parts, merged in file order
+                    whole = got[ranged[unit.uri][0]]
+                    for r in ranged[unit.uri][1:]:
+                        whole.merge(got[r])
+                        whole.error = whole.error or got[r].error
+                    whole.files = 1
+                    self.source[unit.uri] = whole
+                    progress.file_finished(ds.name, unit.uri, status="failed" if whole.error else "validated")
         if cache is not None:
             cache.replace(ds.name, "source", config, {f.cache_key: self.source[f.uri] for f in src.files})
             cache.replace(ds.name, "target", config, {f.cache_key: self.target[f.uri] for f in tgt.files})
@@ -256,7 +285,7 @@ def _validate(plan: Any, ds: Any, verdict: dict[str, Any], catalog: Any, opts: O
                        str(declared), list(ds.partition_columns or []))
     workers = opts.workers or min(4, int(getattr(plan.settings, "concurrency", 2) or 2))
     try:
-        sums = _Summaries(ds, src, tgt, declared, canon, cache, config, workers, progress)
+        sums = _Summaries(ds, src, tgt, declared, canon, cache, config, replace(opts, workers=workers), progress)
     finally:
         if cache is not None:
             cache.close()
