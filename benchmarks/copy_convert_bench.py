@@ -418,15 +418,21 @@ def load_line() -> str:
     return f"load average {one:.2f} {five:.2f} {fifteen:.2f} on {os.cpu_count()} cores"
 
 
-def bench_convert(work: Path, ns: argparse.Namespace) -> list[str]:
+def generated_csv(work: Path, mib: int) -> Path:
+    """``work/csv/data.csv`` of about ``mib`` MiB, generated unless a file of that size is there."""
     src = work / "csv"
     csv = src / "data.csv"
-    if not csv.exists() or abs(csv.stat().st_size - (ns.csv_mib << 20)) > (ns.csv_mib << 20) // 10 + (8 << 20):
+    if not csv.exists() or abs(csv.stat().st_size - (mib << 20)) > (mib << 20) // 10 + (8 << 20):
         fresh(src)
         t0 = time.perf_counter()
-        nrows = gen_csv(csv, ns.csv_mib)
+        nrows = gen_csv(csv, mib)
         print(f"generated {csv} ({csv.stat().st_size / 2**20:,.0f} MiB, {nrows:,} rows) in "
               f"{time.perf_counter() - t0:.1f}s", file=sys.stderr)
+    return csv
+
+
+def bench_convert(work: Path, ns: argparse.Namespace) -> list[str]:
+    csv = generated_csv(work, ns.csv_mib)
     mib = csv.stat().st_size / 2**20
     out = work / "out"
     args = {"csv": str(csv), "out": str(out), "workers": ns.workers}

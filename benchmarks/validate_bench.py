@@ -26,7 +26,6 @@ import json
 import shutil
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +38,7 @@ from benchmarks.copy_convert_bench import (  # noqa: E402 - after the path set-u
     _plan,
     child_ours,
     fresh,
-    gen_csv,
+    generated_csv,
     load_line,
     rounds,
     run_child,
@@ -120,14 +119,8 @@ def main() -> None:
 
 
 def bench(work: Path, ns: argparse.Namespace) -> list[str]:
-    src = work / "csv"
-    csv = src / "data.csv"
-    if not csv.exists() or abs(csv.stat().st_size - (ns.csv_mib << 20)) > (ns.csv_mib << 20) // 10 + (8 << 20):
-        fresh(src)
-        t0 = time.perf_counter()
-        n = gen_csv(csv, ns.csv_mib)
-        print(f"generated {csv} ({csv.stat().st_size / 2**20:,.0f} MiB, {n:,} rows) in "
-              f"{time.perf_counter() - t0:.1f}s", file=sys.stderr)
+    csv = generated_csv(work, ns.csv_mib)
+    src = csv.parent
     mib = csv.stat().st_size / 2**20
     copy = work / "copy"  # the Parquet copy every validation judges, made once
     if not (copy / "out" / "data").exists():
