@@ -2,7 +2,7 @@
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
-EXTRAS ?= test,dev,spark,quality
+EXTRAS ?= test,dev,spark,quality,dask
 STAMP  := $(VENV)/.installed
 # The DPark reference runtime (Python 2.7) for translate dpark --verify and the dpark tests.
 DPARK_VENV  ?= .venv-dpark
@@ -16,7 +16,7 @@ export SPARK_LOCAL_IP := 127.0.0.1
 
 .PHONY: setup system demo test test-fast lint schema bench clean
 
-$(STAMP): pyproject.toml scripts/setup-system.sh
+$(STAMP): pyproject.toml scripts/setup-system.sh Makefile
 	bash scripts/setup-system.sh
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip uv

@@ -33,6 +33,7 @@ import fcntl
 import logging
 import os
 import queue as queue_mod
+import sys
 import time
 import traceback
 from collections import deque
@@ -79,6 +80,9 @@ class EngineOptions:
     # hold the GIL) or "none" (opened here before any part, as before). Default from
     # MIGRATE_ICEBERG_HELPER, else "process".
     catalog_helper: str = field(default_factory=lambda: os.environ.get("MIGRATE_ICEBERG_HELPER") or "process")
+    # What runs the parts (migrate.scaleout): auto | threads | processes | dask[:N] | dask://HOST:PORT; None:
+    # MIGRATE_RUNNER, else auto. Whatever runs them, this process alone writes the ledger and commits.
+    runner: str | None = None
 
 
 @dataclass
@@ -648,10 +652,17 @@ def _pump(run: _Run, todo: list[_FileWork]) -> None:
     with the workers, can lag behind many small files). Queued parts hold no memory until they run.
     """
     name = run.ds.name
-    processes = _use_processes(run, todo)
+    from migrate import scaleout
+
+    where = scaleout.parse(run.options.runner)
+    processes = where.kind == "processes" or (where.kind == "auto" and _use_processes(run, todo))
     pq: Any
     executor: Executor
-    if processes:
+    if where.remote:  # a Dask cluster: stateless workers return outcomes; progress comes with them
+        pq = queue_mod.SimpleQueue()
+        executor = scaleout.executor(where)
+        submit_fn: Any = run_part_in_worker
+    elif processes:
         import multiprocessing  # here: a copy or threaded run does not pay for importing it
         from concurrent.futures import ProcessPoolExecutor
 
@@ -659,7 +670,7 @@ def _pump(run: _Run, todo: list[_FileWork]) -> None:
         ctx.set_forkserver_preload(["migrate.copy", "pyarrow", "pyarrow.parquet"])
         pq = ctx.Queue()
         executor = ProcessPoolExecutor(run.workers, mp_context=ctx, initializer=init_worker, initargs=(pq,))
-        submit_fn: Any = run_part_in_worker
+        submit_fn = run_part_in_worker
     else:
         pq = queue_mod.SimpleQueue()
         executor = ThreadPoolExecutor(run.workers, thread_name_prefix=f"migrate-{name}")
@@ -689,6 +700,9 @@ def _pump(run: _Run, todo: list[_FileWork]) -> None:
         w, t = inflight.pop(fut)
         try:
             w.outcomes[t.part_index] = fut.result()
+            if where.remote:
+                out = w.outcomes[t.part_index]
+                run.progress.advance(name, bytes_done=out.bytes_in, rows=out.rows_in)
         except Exception as exc:
             log.debug("part failed: %s", traceback.format_exc())
             w.error = w.error or error_text(exc)
@@ -729,7 +743,10 @@ def _pump(run: _Run, todo: list[_FileWork]) -> None:
             drain()
         drain()
     finally:
-        executor.shutdown(wait=True, cancel_futures=True)
+        if where.remote:  # Dask's executor: wait=False cancels what is still running (after an error)
+            executor.shutdown(wait=sys.exc_info()[0] is None)
+        else:
+            executor.shutdown(wait=True, cancel_futures=True)
 
 
 # -- counting helpers (demo summary, validators) ------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -87,11 +88,20 @@ def run_command(
              "server is up (PREFECT_API_URL, or `migrate server start`), else directly, without waiting"),
     count: bool = typer.Option(True, "--count/--no-count", help="re-count source and target rows afterwards"),
     report: Path | None = typer.Option(None, "--report", help="write the run report as JSON here"),
+    runner_spec: str | None = typer.Option(
+        None, "--runner", help="what runs the copy parts: threads, processes, dask[:N] (a local Dask cluster of N "
+                               "worker processes) or dask://HOST:PORT (an existing cluster); default auto "
+                               "(also MIGRATE_RUNNER)"),
 ) -> None:
     """Copy and convert every selected dataset, wave by wave; print source vs target row counts."""
     from migrate.plan import load_plan
 
     with plan_command_errors(plan, console):
+        if runner_spec is not None:
+            from migrate import scaleout
+
+            scaleout.parse(runner_spec)  # a typo is an error before anything runs
+            os.environ[scaleout.ENV] = runner_spec  # the engine reads it, in flows and deployed runs alike
         loaded = load_plan(plan)
         from migrate import runner
 
