@@ -33,7 +33,8 @@ from pydantic import (
     model_validator,
 )
 
-from migrate import checksums
+from migrate import checksums, column_types
+from migrate.column_types import TYPE_GRAMMAR
 from migrate.errors import PlanError, TerminalError
 from migrate.yamlpos import KeyPath, PositionedYaml, format_path, load_positioned
 
@@ -208,6 +209,34 @@ StoreSpec = Annotated[LocalStore | WebHdfsStore | S3Store | JuiceFsStore, Field(
 
 # ---------------------------------------------------------------- settings and catalog
 
+# A systematic problem (a schema mismatch, a wrong delimiter or encoding) hits a large share of the rows;
+# stray corrupt lines in legacy logs are a few per million. A share scales with the dataset where a fixed
+# count would be too lax for small tables (600 of 600 rows lost passes under 1,000) and too strict for
+# billion-row logs.
+DEFAULT_MAX_QUARANTINE = "1%"
+_PERCENT = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*%\s*$")
+
+
+def check_quarantine_limit(v: Any) -> int | str:
+    """A ``max_quarantine`` value: a row count (int >= 0) or a percentage text such as ``1%``."""
+    if isinstance(v, int) and not isinstance(v, bool) and v >= 0:
+        return v
+    if isinstance(v, str):
+        m = _PERCENT.match(v)
+        if m and float(m.group(1)) <= 100:
+            return f"{m.group(1)}%"
+        if v.strip().isdigit():
+            return int(v)
+    raise ValueError("max_quarantine is a row count (e.g. 1000; 0 allows none) or a share of the rows "
+                     "(e.g. '1%', at most '100%')")
+
+
+def quarantine_allowed(limit: int | str, rows: int) -> float:
+    """How many of ``rows`` rows may be quarantined under ``limit`` (a row count or ``N%``)."""
+    if isinstance(limit, int):
+        return float(limit)
+    return float(limit.rstrip("%")) / 100.0 * rows
+
 
 class Settings(_Model):
     """Run-wide settings."""
@@ -218,6 +247,17 @@ class Settings(_Model):
     state_dir: str = Field(
         default=".migrate", min_length=1, description="ledger and reports, relative to the plan file"
     )
+    max_quarantine: int | str = Field(
+        default=DEFAULT_MAX_QUARANTINE,
+        description="most rows a dataset may quarantine and still pass: a share of its rows ('1%', the default) "
+                    "or a row count (1000; 0 = none); datasets[].max_quarantine overrides it",
+        examples=["1%", "0.1%", 1000, 0],
+    )
+
+    @field_validator("max_quarantine", mode="before")
+    @classmethod
+    def _limit(cls, v: Any) -> int | str:
+        return check_quarantine_limit(v)
 
     @field_validator("checksum")
     @classmethod
@@ -339,43 +379,13 @@ class FormatSpec(_Model):
         return self
 
 
-_SIMPLE_TYPES = {
-    "boolean": "boolean",
-    "bool": "boolean",
-    "tinyint": "tinyint",
-    "smallint": "smallint",
-    "int": "int",
-    "integer": "int",
-    "bigint": "bigint",
-    "float": "float",
-    "double": "double",
-    "string": "string",
-    "binary": "binary",
-    "date": "date",
-    "timestamp": "timestamp",
-}
-_DECIMAL = re.compile(r"^decimal\s*\(\s*(\d+)\s*,\s*(\d+)\s*\)$")
-TYPE_GRAMMAR = (
-    "boolean|bool, tinyint, smallint, int|integer, bigint, float, double, string, binary, date, timestamp,"
-    " decimal(p,s)"
-)
-
-
 def normalize_column_type(text: str) -> str:
-    """Canonical spelling of a column type (``bool`` -> ``boolean``, ``DECIMAL(9, 2)`` -> ``decimal(9,2)``).
+    """Canonical spelling of a column type (``bool`` -> ``boolean``, ``DECIMAL(9, 2)`` -> ``decimal(9,2)``,
+    ``STRUCT<a: INT>`` -> ``struct<a:int>``; grammar in ``migrate.column_types``).
 
-    Raises ValueError naming the grammar when ``text`` is not a column type.
+    Raises ValueError saying what is wrong (naming the grammar when ``text`` is not a column type).
     """
-    t = text.strip().lower()
-    if t in _SIMPLE_TYPES:
-        return _SIMPLE_TYPES[t]
-    m = _DECIMAL.match(t)
-    if m:
-        p, s = int(m.group(1)), int(m.group(2))
-        if not 1 <= p <= 38 or s > p:
-            raise ValueError("decimal(p,s) needs 1 <= p <= 38 and 0 <= s <= p")
-        return f"decimal({p},{s})"
-    raise ValueError(f"unknown column type (expected {TYPE_GRAMMAR})")
+    return column_types.normalize(text)
 
 
 class ColumnSpec(_Model):
@@ -383,7 +393,8 @@ class ColumnSpec(_Model):
 
     name: str = Field(min_length=1)
     type: str = Field(
-        description=f"one of: {TYPE_GRAMMAR}; stored in canonical form", examples=["bigint", "decimal(12,2)"]
+        description=f"one of: {TYPE_GRAMMAR}; stored in canonical form",
+        examples=["bigint", "decimal(12,2)", "struct<k:bigint,tags:array<string>>", "map<string,double>", "json"],
     )
     nullable: bool = True
 
@@ -534,6 +545,14 @@ with warnings.catch_warnings():
         target: TargetSpec
         validation: list[ValidationRule] = Field(default_factory=list)
         wave: int = Field(default=1, ge=0, description="datasets and jobs move in ascending waves")
+        max_quarantine: int | str | None = Field(
+            default=None, description="overrides settings.max_quarantine for this dataset ('1%', 1000, 0)"
+        )
+
+        @field_validator("max_quarantine", mode="before")
+        @classmethod
+        def _limit(cls, v: Any) -> int | str | None:
+            return None if v is None else check_quarantine_limit(v)
 
         @field_validator("partition_columns")
         @classmethod
@@ -686,6 +705,10 @@ class Plan(_Model):
         raise PlanError(
             f"unknown dataset {name!r} (known: {', '.join(d.name for d in self.datasets) or 'none'})"
         )
+
+    def max_quarantine(self, dataset: DatasetSpec) -> int | str:
+        """The quarantine limit of a dataset: its own ``max_quarantine``, else the settings' one."""
+        return dataset.max_quarantine if dataset.max_quarantine is not None else self.settings.max_quarantine
 
     def job(self, name: str) -> JobSpec:
         for j in self.jobs:

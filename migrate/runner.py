@@ -33,12 +33,35 @@ class DatasetOutcome:
     source_quarantined: int | None = None
     target_rows: int | None = None  # rows in the target now
     transient: bool = False  # the error may pass on a retry (an endpoint down, throttling): flows retry it
+    # Quarantine of every migrated file of the dataset (the ledger: this run and earlier ones).
+    rows_read: int = 0
+    rows_quarantined: int = 0
+    max_quarantine: int | str = ""  # the limit that applied
+    quarantine_over: bool = False  # rows_quarantined passed max_quarantine: the dataset failed
 
     @property
     def counts_match(self) -> bool | None:
         if self.source_rows is None or self.target_rows is None:
             return None
         return self.source_rows - (self.source_quarantined or 0) == self.target_rows
+
+    @property
+    def status(self) -> str:
+        """``ok``, ``ok, 3 quarantined``, ``failed: 600 of 600 rows quarantined (over 1%)`` or ``failed``."""
+        if self.quarantine_over:
+            return f"failed: {quarantine_text(self)}"
+        if not self.ok:
+            return "failed"
+        return f"ok, {self.rows_quarantined:,} quarantined" if self.rows_quarantined else "ok"
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self) | {"counts_match": self.counts_match, "status": self.status}
+
+
+def quarantine_text(o: DatasetOutcome) -> str:
+    share = f" ({o.rows_quarantined / o.rows_read:.1%})" if o.rows_read else ""
+    limit = o.max_quarantine if isinstance(o.max_quarantine, str) else f"{o.max_quarantine:,} rows"
+    return f"{o.rows_quarantined:,} of {o.rows_read:,} rows quarantined{share}, over max_quarantine {limit}"
 
 
 @dataclass
@@ -51,8 +74,7 @@ class RunReport:
         return all(o.ok and o.counts_match is not False for o in self.outcomes)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"plan": self.plan, "ok": self.ok,
-                "datasets": [asdict(o) | {"counts_match": o.counts_match} for o in self.outcomes]}
+        return {"plan": self.plan, "ok": self.ok, "datasets": [o.to_dict() for o in self.outcomes]}
 
 
 def select(plan: Plan, names: Iterable[str] | None = None, waves: Iterable[int] | None = None) -> list[DatasetSpec]:
@@ -181,7 +203,29 @@ def migrate_dataset(plan: Plan, ds: DatasetSpec, *, progress: Any = None, count:
         except Exception as exc:
             out.ok = False
             out.error = f"counting rows failed: {_describe(exc)}"
+    if ds.target.kind != "copy":
+        check_quarantine(plan, ds, out)
     return out
+
+
+def check_quarantine(plan: Plan, ds: DatasetSpec, out: DatasetOutcome) -> None:
+    """Fail the dataset when its quarantined rows (all migrated files, per the ledger) pass its
+    ``max_quarantine``: rows lost to quarantine must never hide behind a green status."""
+    from migrate.ledger import DONE_STATES, Ledger
+    from migrate.plan import quarantine_allowed
+
+    with Ledger.in_state_dir(plan.state_dir) as ledger:
+        done = ledger.records(ds.name, DONE_STATES)
+    out.rows_read = sum(r.rows_in for r in done)
+    out.rows_quarantined = sum(r.rows_quarantined for r in done)
+    out.max_quarantine = plan.max_quarantine(ds)
+    if out.rows_quarantined > quarantine_allowed(out.max_quarantine, out.rows_read):
+        out.quarantine_over = True
+        out.ok = False
+        where = plan.state_dir / "quarantine" / ds.name
+        what = (f"{quarantine_text(out)} ({_key(plan, ds, 'max_quarantine')} or settings.max_quarantine); "
+                f"the rows and why each failed are in {where}/*.jsonl")
+        out.error = f"{out.error}; {what}" if out.error else what
 
 
 def run_plan(plan: Plan, *, names: Iterable[str] | None = None, waves: Iterable[int] | None = None,

@@ -269,9 +269,12 @@ def test_run_ragged_row_is_quarantined_with_file_and_line(estate: Path) -> None:
     names the file and line and where all quarantined rows are."""
     src = estate / "legacy" / "users" / "part-0.csv"
     src.write_text("id,name\n1,ann\n2,bob,EXTRA\n3,cy\n")
-    res = invoke("run", write_plan(estate), "--no-prefect")
+    plan = write_plan(estate)
+    plan.write_text(plan.read_text().replace("{state_dir: state}", "{state_dir: state, max_quarantine: 1}"))
+    res = invoke("run", plan, "--no-prefect")
     assert res.exit_code == 0, res.output
     flat = " ".join(res.output.split())
+    assert "ok, 1 quarantined" in flat
     assert f"file://{src} line 3" in flat and "expected 2 fields" in flat
     assert "quarantine" in flat and "Traceback" not in flat
     assert "EXTRA" not in flat  # row values may be sensitive: only the location is shown

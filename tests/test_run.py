@@ -29,7 +29,7 @@ def write_estate(base: Path) -> Path:
     plan.write_text(textwrap.dedent("""\
         version: 1
         name: unit
-        settings: {state_dir: state}
+        settings: {state_dir: state, max_quarantine: 1}  # accepts the one bad row ('five')
         sources:
           legacy: {kind: local, path: legacy}
         targets:
@@ -54,6 +54,7 @@ def test_run_plan_counts_and_rerun(tmp_path: Path) -> None:
     assert users.ok, users.error
     assert users.source_rows == 6 and users.source_quarantined == 1
     assert users.target_rows == 5 and users.counts_match is True
+    assert users.status == "ok, 1 quarantined"  # never a bare "ok" while a row is in quarantine
     assert first.ok
     again = runner.run_plan(plan)
     assert again.outcomes[0].report["files_skipped"] == 2
@@ -73,7 +74,7 @@ def test_cli_run_without_prefect(tmp_path: Path) -> None:
     report = tmp_path / "report.json"
     result = CliRunner().invoke(app, ["run", str(plan), "--no-prefect", "--report", str(report)])
     assert result.exit_code == 0, result.output
-    assert "equal" in result.output
+    assert "equal" in result.output and "ok, 1 quarantined" in result.output
     assert '"counts_match": true' in report.read_text()
 
 

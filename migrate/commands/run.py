@@ -32,9 +32,19 @@ def summary_table(title: str, datasets: list[dict[str, Any]]) -> Table:
             d["dataset"], str(d["wave"]), d["target_kind"], str(rep.get("files_total", "")),
             _n(d.get("source_rows")), _n(d.get("source_quarantined")), _n(d.get("target_rows")),
             {True: "[green]equal[/]", False: "[red]DIFFER[/]", None: "-"}[match],
-            "[green]ok[/]" if d["ok"] else "[red]failed[/] (see below)",
+            _status(d),
         )
     return table
+
+
+def _status(d: dict[str, Any]) -> str:
+    """The status cell: never a bare ``ok`` when rows went to quarantine."""
+    quarantined = d.get("rows_quarantined") or 0
+    if d.get("quarantine_over"):
+        return f"[red]FAILED: {quarantined:,} quarantined[/] (see below)"
+    if not d["ok"]:
+        return "[red]failed[/] (see below)"
+    return f"[yellow]ok, {quarantined:,} quarantined[/]" if quarantined else "[green]ok[/]"
 
 
 def print_outcome_details(datasets: list[dict[str, Any]], state_dir: Path | None = None) -> None:
@@ -48,7 +58,7 @@ def print_outcome_details(datasets: list[dict[str, Any]], state_dir: Path | None
             console.print(f"error: dataset {d['dataset']}: source has {_n(d.get('source_rows'))} rows "
                           f"({_n(d.get('source_quarantined'))} quarantined) but the target has "
                           f"{_n(d.get('target_rows'))}", markup=False, highlight=False, soft_wrap=True)
-        quarantined = (d.get("report") or {}).get("rows_quarantined") or 0
+        quarantined = d.get("rows_quarantined") or (d.get("report") or {}).get("rows_quarantined") or 0
         if quarantined and state_dir is not None:
             console.print(f"note: dataset {d['dataset']}: {quarantined:,} row(s) quarantined (not loaded)"
                           f"{_first_quarantined(state_dir / 'quarantine' / d['dataset'])}; all of them, with file "

@@ -9,7 +9,6 @@ so the run's parameters in the UI say which plan ran.
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Any, cast
 
 from prefect import flow, task
@@ -26,7 +25,7 @@ __all__ = ["migrate_run_flow", "progress_to", "run_plan_flow"]
 
 
 def _outcome_dict(outcome: runner.DatasetOutcome) -> dict[str, Any]:
-    return asdict(outcome) | {"counts_match": outcome.counts_match}
+    return outcome.to_dict()
 
 
 @task(name="migrate-dataset", retries=3, retry_delay_seconds=retry_delays(), retry_condition_fn=transient_only,
@@ -54,7 +53,8 @@ def _copy_stats_artifact(plan: str, o: runner.DatasetOutcome) -> None:
         ("MB/s read", round((rep.get("bytes_in") or 0) / secs / 1e6, 1) if secs else None),
         ("source rows now", o.source_rows), ("target rows now", o.target_rows),
         ("counts", {True: "equal", False: "DIFFER", None: "not counted"}[o.counts_match]),
-        ("status", "ok" if o.ok else f"failed: {o.error}"),
+        ("rows quarantined, all runs", o.rows_quarantined), ("max_quarantine", o.max_quarantine),
+        ("status", o.status if o.ok or o.quarantine_over else f"failed: {o.error}"),
     ]
     create_table_artifact(key=key(plan, o.dataset, "copy"), table=[{"measure": m, "value": v} for m, v in rows],
                           description=f"Copy stats of dataset {o.dataset} (plan {plan}, wave {o.wave})")
@@ -96,7 +96,8 @@ def _summary_rows(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
             "dataset": r["dataset"], "wave": r["wave"], "target": r["target_kind"],
             "files": rep.get("files_total", 0), "source_rows": r.get("source_rows"),
             "target_rows": r.get("target_rows"), "quarantined": r.get("source_quarantined"),
-            "counts_match": r.get("counts_match"), "ok": r["ok"], "error": r.get("error") or "",
+            "counts_match": r.get("counts_match"), "ok": r["ok"], "status": r.get("status", ""),
+            "error": r.get("error") or "",
         })
     return rows
 

@@ -15,6 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from migrate.errors import UnsupportedError
+from migrate.formats.nested import needs_nested_cast, nested_cast
 from migrate.formats.quarantine import Quarantine
 
 TRUE_VALUES = ["true", "True", "TRUE", "t", "T", "1"]
@@ -44,26 +45,29 @@ class Bad:
     reason: str
 
 
-def _leaf_errors(arr: pa.Array, typ: pa.DataType, base: int, out: dict[int, str]) -> None:
+Cast = Callable[[pa.Array], pa.Array]
+
+
+def _leaf_errors(arr: pa.Array, cast: Cast, base: int, out: dict[int, str]) -> None:
     for i in range(len(arr)):
         try:
-            pc.cast(arr.slice(i, 1), typ)
+            cast(arr.slice(i, 1))
         except (pa.ArrowInvalid, OverflowError) as exc:
             out[base + i] = str(exc)
 
 
-def _bisect(arr: pa.Array, typ: pa.DataType, base: int, out: dict[int, str]) -> None:
+def _bisect(arr: pa.Array, cast: Cast, base: int, out: dict[int, str]) -> None:
     try:
-        pc.cast(arr, typ)
+        cast(arr)
         return
     except (pa.ArrowInvalid, OverflowError):
         pass
     if len(arr) <= 16:
-        _leaf_errors(arr, typ, base, out)
+        _leaf_errors(arr, cast, base, out)
         return
     h = len(arr) // 2
-    _bisect(arr.slice(0, h), typ, base, out)
-    _bisect(arr.slice(h), typ, base + h, out)
+    _bisect(arr.slice(0, h), cast, base, out)
+    _bisect(arr.slice(h), cast, base + h, out)
 
 
 def _null_at(arr: pa.Array, positions: Sequence[int]) -> pa.Array:
@@ -84,27 +88,33 @@ def _cast_bool(arr: pa.Array) -> tuple[pa.Array, dict[int, str]]:
     return out, bad
 
 
-def cast_locate(arr: pa.Array | pa.ChunkedArray, typ: pa.DataType, column: str) -> tuple[pa.Array, dict[int, str]]:
+def cast_locate(arr: pa.Array | pa.ChunkedArray, typ: pa.DataType, column: str,
+                cast: Cast | None = None) -> tuple[pa.Array, dict[int, str]]:
     """``arr`` cast to ``typ``; values that do not fit become null and are returned as {index: reason}.
 
-    Raises UnsupportedError when the conversion itself does not exist (e.g. a struct to int).
+    ``cast`` replaces ``pc.cast(a, typ)`` (nested values: ``nested.cast_nested``). Raises
+    UnsupportedError when the conversion itself does not exist (e.g. a struct to int).
     """
     if isinstance(arr, pa.ChunkedArray):
         arr = arr.combine_chunks()
-    if arr.type == typ:
-        return arr, {}
-    if pa.types.is_boolean(typ) and (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
-        return _cast_bool(arr)
+    if cast is None:
+        if arr.type == typ:
+            return arr, {}
+        if pa.types.is_boolean(typ) and (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
+            return _cast_bool(arr)
+
+        def cast(a: pa.Array) -> pa.Array:
+            return pc.cast(a, typ)
     try:
-        return pc.cast(arr, typ), {}
+        return cast(arr), {}
     except (pa.ArrowInvalid, OverflowError):
         pass
     except pa.ArrowNotImplementedError as exc:
         raise UnsupportedError(f"cannot convert column {column!r} from {arr.type} to {typ}: {exc}") from exc
     errors: dict[int, str] = {}
-    _bisect(arr, typ, 0, errors)
+    _bisect(arr, cast, 0, errors)
     fixed = _null_at(arr, sorted(errors))
-    return pc.cast(fixed, typ), errors
+    return cast(fixed), errors
 
 
 def value_at(arr: pa.Array | pa.ChunkedArray, i: int) -> Any:
@@ -238,8 +248,13 @@ class Target:
                 cols.append(pa.nulls(table.num_rows, f.type))  # absent column: null (non-null check follows)
                 continue
             src = table.column(f.name)
-            arr, errs = cast_locate(src, f.type, f.name)
+            src_field = table.schema.field(f.name)
+            if needs_nested_cast(src.type, f):  # structs, lists, maps, JSON text: messages name the path
+                arr, errs = cast_locate(src, f.type, f.name, nested_cast(f, src_field))
+            else:
+                arr, errs = cast_locate(src, f.type, f.name)
+                errs = {i: f"cannot convert to {f.type}: {why}" for i, why in errs.items()}
             for i, why in errs.items():
-                bad.setdefault(i, Bad(f.name, value_at(src, i), f"cannot convert to {f.type}: {why}"))
+                bad.setdefault(i, Bad(f.name, value_at(src, i), why))
             cols.append(arr)
         return pa.Table.from_arrays(cols, names=[f.name for f in self.data_fields]), bad

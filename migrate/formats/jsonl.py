@@ -1,25 +1,32 @@
-"""JSON lines: pyarrow's multithreaded JSON reader on newline-aligned chunks.
+"""JSON lines: pyarrow's multithreaded JSON reader on newline-aligned chunks, Python where it cannot.
 
 JSON strings cannot hold a raw newline, so every newline ends a record and chunks are cut at the last
 one. Each chunk is read with an explicit schema (the declared one, or the one inferred from the first
-chunk, so every chunk has the same types). When a chunk fails (a value of the wrong JSON type, a
-malformed line), its lines are bisected: halves are parsed again until the single failing lines are
-found; they are quarantined with their line number and pyarrow's message, the rest is kept.
-Types pyarrow's JSON reader cannot produce from strings (date, binary) are read as strings and cast
-with ``convert.cast_locate``. Fields absent from an object are null; fields not in the schema are ignored.
+chunk, so every chunk has the same types), structs and lists included. Where pyarrow's reader cannot go
+(a map or a ``json`` column anywhere in the schema, a ``string`` column holding objects or numbers, a
+value of the wrong JSON type, a malformed line, text that is not UTF-8) the chunk is read with
+``json.loads`` instead, value by value against the declared types (``nested.from_json_values``): each
+row that does not fit is quarantined with its line number and what is wrong (``invalid JSON: ...`` for
+a syntax error, ``column meta: expected struct<k:bigint>, found string`` for a schema mismatch), the
+rest is kept. Types pyarrow's JSON reader cannot produce from strings (date, binary) are read as strings
+and cast. Fields absent from an object are null; top-level fields not in the schema are not read; a
+nested field that a declared struct does not name is a mismatch (never dropped silently).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Sequence
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.json as pj
 
 from migrate.errors import FormatError
 from migrate.formats.compression import open_decompressed
-from migrate.formats.convert import FileCounts, Target
+from migrate.formats.convert import Bad, FileCounts, Target
 from migrate.formats.delimited import DEFAULT_CHUNK_BYTES, fmt_attr
+from migrate.formats.nested import from_json_values, has_struct, needs_python, ready_field
 from migrate.formats.quarantine import Quarantine
 from migrate.formats.types import FormatLike
 from migrate.storage.base import Storage
@@ -27,11 +34,21 @@ from migrate.storage.base import Storage
 _BLOCK = 4 << 20
 
 
-def _read_type(t: pa.DataType) -> pa.DataType:
-    """The type asked of the JSON reader for a target type."""
-    if pa.types.is_date(t) or pa.types.is_binary(t):
-        return pa.string()
-    return t
+def _fast_field(f: pa.Field) -> pa.Field:
+    """The field asked of pyarrow's JSON reader for a declared field (date and binary leaves as strings)."""
+    t = f.type
+    if pa.types.is_struct(t):
+        nt: pa.DataType = pa.struct([_fast_field(g) for g in t])
+    elif pa.types.is_list(t) or pa.types.is_large_list(t):
+        nt = pa.list_(_fast_field(t.value_field))
+    elif pa.types.is_date(t) or pa.types.is_binary(t):
+        nt = pa.string()
+    else:
+        nt = t
+    return pa.field(f.name, nt, True, f.metadata)
+
+
+_PY_LINES = 16_384  # lines per json.loads batch: bounds the Python objects alive at once
 
 
 class JsonlSource:
@@ -42,9 +59,16 @@ class JsonlSource:
         self._stream, _ = open_decompressed(lambda: store.open(uri), uri, fmt_attr(fmt, "compression", "auto"))
         self._buf = b""
         self._eof = False
+        self.encoding = str(fmt_attr(fmt, "encoding", "utf-8") or "utf-8").lower().replace("_", "-")
         if target.declared is None:
             self._infer()
-        self.read_schema = pa.schema([pa.field(f.name, _read_type(f.type)) for f in target.data_fields])
+        fields = target.data_fields
+        # pyarrow's reader: UTF-8 only, no maps, no JSON text columns.
+        self.fast = self.encoding in ("utf-8", "utf8") and not any(needs_python(f) for f in fields)
+        self.read_schema = pa.schema([_fast_field(f) for f in fields])
+        # "infer" keeps nested fields a struct does not declare, so they are found (and the row quarantined)
+        # instead of dropped; without structs, unknown top-level fields are simply not read.
+        self.unexpected = "infer" if any(has_struct(f) for f in fields) else "ignore"
 
     def _fill(self, want: int) -> None:
         while len(self._buf) < want and not self._eof:
@@ -88,13 +112,14 @@ class JsonlSource:
             table = pj.read_json(
                 pa.py_buffer(data),
                 read_options=pj.ReadOptions(use_threads=True, block_size=block),
-                parse_options=pj.ParseOptions(explicit_schema=self.read_schema, unexpected_field_behavior="ignore"),
+                parse_options=pj.ParseOptions(explicit_schema=self.read_schema,
+                                              unexpected_field_behavior=self.unexpected),
             )
         except pa.ArrowInvalid as exc:
             if "straddling" not in str(exc) or block > len(data):
                 raise
             return self._parse(data, len(data) + 1)  # a line longer than a parse block: the chunk as one block
-        table.validate(full=True)  # the JSON reader passes invalid UTF-8 into strings: ArrowInvalid, line salvaged
+        table.validate(full=True)  # the JSON reader passes invalid UTF-8 into strings: ArrowInvalid, read by line
         return table
 
     def tables(self) -> Iterator[pa.Table]:
@@ -122,49 +147,77 @@ class JsonlSource:
         lines = piece.split(b"\n")
         if lines and lines[-1] == b"":
             lines.pop()
-        starts = [i for i, s in enumerate(lines) if s.strip()]  # pyarrow skips blank lines
-        rows_in = len(starts)
-        try:
-            table = self._parse(piece)
-            kept = starts
-        except pa.ArrowInvalid:
-            table, kept = self._salvage(lines, starts, first_line)
+        starts = [i for i, s in enumerate(lines) if s.strip()]  # blank lines are not rows
+        table: pa.Table | None = None
+        kept, early = starts, dict[int, Bad]()
+        if self.fast:
+            try:
+                table = self._parse(piece)
+            except pa.ArrowInvalid:
+                table = None  # read value by value: says which line and what is wrong
+        if table is None:
+            table, kept, early = self._python(lines, starts, first_line)
         if table.num_rows != len(kept):
             raise FormatError(f"{self.uri}: JSON reader returned {table.num_rows} rows for {len(kept)} lines "
                               f"near line {first_line}")
         table, bad = self.target.cast_table(table)
+        bad.update(early)
 
         def locate(rows: Sequence[int]) -> list[dict[str, int]]:
             return [{"line": first_line + kept[r]} for r in rows]
 
         out = self.target.finish(table, bad, rows_in=table.num_rows, locate=locate,
                                  quarantine=self.quarantine, counts=self.counts)
-        dropped = rows_in - len(kept)
+        dropped = len(starts) - len(kept)
         self.counts.rows_in += dropped
         self.counts.rows_quarantined += dropped
         return out
 
-    def _salvage(self, lines: list[bytes], starts: list[int], first_line: int) -> tuple[pa.Table, list[int]]:
-        """Bisect the chunk's lines: quarantine the ones that fail alone, parse the rest together."""
-        bad: list[tuple[int, str]] = []
+    def _loads(self, raw: bytes) -> Any:
+        return json.loads(raw if self.encoding in ("utf-8", "utf8") else raw.decode(self.encoding))
 
-        def walk(idx: Sequence[int]) -> None:
-            try:
-                self._parse(b"\n".join(lines[i] for i in idx) + b"\n")
-                return
-            except pa.ArrowInvalid as exc:
-                if len(idx) == 1:
-                    bad.append((idx[0], str(exc)))
-                    return
-            h = len(idx) // 2
-            walk(idx[:h])
-            walk(idx[h:])
+    def _python(self, lines: list[bytes], starts: list[int],
+                first_line: int) -> tuple[pa.Table, list[int], dict[int, Bad]]:
+        """The chunk read with ``json.loads``: (table of the lines that hold JSON objects, their indices in
+        ``lines``, {row: why} for values that do not fit). Lines that are not JSON objects are quarantined."""
+        fields = self.target.data_fields
+        schema = pa.schema([ready_field(f) for f in fields])
+        tables: list[pa.Table] = []
+        kept: list[int] = []
+        early: dict[int, Bad] = {}
+        for at in range(0, len(starts), _PY_LINES):
+            idx = starts[at:at + _PY_LINES]
+            try:  # one call for the whole batch when every line is valid
+                objs = self._loads(b"[" + b",".join(lines[i] for i in idx) + b"]")
+                ok = list(zip(idx, objs, strict=True))
+            except ValueError:
+                ok = []
+                for i in idx:
+                    try:
+                        ok.append((i, self._loads(lines[i])))
+                    except ValueError as exc:  # UnicodeDecodeError included
+                        self.quarantine.add(self.uri, f"invalid JSON: {exc}", line=first_line + i, value=lines[i])
+            good = []
+            for i, obj in ok:
+                if isinstance(obj, dict):
+                    good.append((i, obj))
+                else:
+                    self.quarantine.add(self.uri, f"line holds a JSON {_json_kind(obj)}, not an object",
+                                        line=first_line + i, value=lines[i])
+            base = len(kept)
+            cols = []
+            for f in fields:
+                values = [obj.get(f.name) for _, obj in good]
+                arr, errs = from_json_values(values, f)
+                for r, why in errs.items():
+                    early.setdefault(base + r, Bad(f.name, values[r], why))
+                cols.append(arr)
+            tables.append(pa.Table.from_arrays(cols, schema=schema))
+            kept += [i for i, _ in good]
+        if not tables:
+            return pa.Table.from_batches([], schema), kept, early
+        return pa.concat_tables(tables), kept, early
 
-        walk(starts)
-        bad_set = {i for i, _ in bad}
-        for i, why in sorted(bad):
-            self.quarantine.add(self.uri, f"invalid JSON line: {why}", line=first_line + i, value=lines[i])
-        kept = [i for i in starts if i not in bad_set]
-        if not kept:
-            return pa.Table.from_batches([], self.read_schema), kept
-        return self._parse(b"\n".join(lines[i] for i in kept) + b"\n"), kept
+
+def _json_kind(v: Any) -> str:
+    return {list: "array", str: "string", bool: "boolean", type(None): "null"}.get(type(v), "number")

@@ -27,6 +27,7 @@ class Column(_Model):
     name: str
     type: str  # plan type names: bigint, double, boolean, date, timestamp, string, int, decimal(p,s), ...
     nullable: bool = True
+    note: str | None = None  # why a nested value became a map or JSON text (shapes seen in the sample)
 
 
 class FormatInfo(_Model):

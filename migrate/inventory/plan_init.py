@@ -20,15 +20,12 @@ from urllib.parse import urlsplit
 
 import yaml
 
+from migrate.column_types import normalize
 from migrate.errors import PlanError
 from migrate.inventory.model import Dataset, HiveTable, Inventory, Job
 
 PLAN_KINDS = {"csv", "tsv", "hive_text", "jsonl", "avro", "orc", "sequencefile", "parquet"}
 TEXT_KINDS = {"csv", "tsv", "hive_text"}
-PLAN_TYPES = re.compile(
-    r"^(boolean|bool|tinyint|smallint|int|integer|bigint|float|double|string|binary|date|timestamp"
-    r"|decimal\(\d+,\d+\))$"
-)
 ISO = re.compile(r"^R\d*/(\d{4}-\d{2}-\d{2})T(\d{2}):(\d{2})(?::\d{2})?[^/]*/(P1D|PT1H|P1W|PT24H)$")
 
 
@@ -53,42 +50,66 @@ def iso_to_cron(schedule: str) -> str | None:
     return f"{int(mm)} {int(hh)} * * {dow}"
 
 
-def _source(root: Any) -> dict[str, Any]:
+def _source(root: Any) -> tuple[dict[str, Any], str]:
+    """(the plan store of an inventory root, the root's folder inside that store).
+
+    Stores with a folder of their own (local ``path``, S3 ``prefix``) take the root's folder; WebHDFS and
+    JuiceFS stores start at the top of the filesystem, so the folder goes in front of each dataset path.
+    """
     uri: str = root.uri
     opts = root.options
     if uri.startswith("file://") or "://" not in uri:
-        return {"kind": "local", "path": uri.removeprefix("file://")}
+        return {"kind": "local", "path": uri.removeprefix("file://")}, ""
     parts = urlsplit(uri)
+    folder = parts.path.strip("/")
     if parts.scheme in ("webhdfs", "hdfs"):
         out: dict[str, Any] = {"kind": "webhdfs", "url": opts.get("url") or f"http://{parts.netloc}"}
         if opts.get("user"):
             out["user"] = opts["user"]
-        return out
+        return out, folder
+    creds = {k: opts[k] for k in ("access_key_id_env", "secret_access_key_env", "session_token_env", "profile")
+             if opts.get(k)}
     if parts.scheme in ("s3", "s3a"):
-        out = {"kind": "s3", "bucket": parts.netloc, "prefix": parts.path.strip("/")}
+        out = {"kind": "s3", "bucket": parts.netloc, "prefix": folder}
         if opts.get("endpoint_url"):
             out["endpoint"] = opts["endpoint_url"]
         if opts.get("region"):
             out["region"] = opts["region"]
-        creds = {k: opts[k] for k in ("access_key_id_env", "secret_access_key_env", "profile") if opts.get(k)}
         if creds:
             out["credentials"] = creds
-        return out
+        return out, ""
+    if parts.scheme == "jfs":
+        out = {"kind": "juicefs", "volume": parts.netloc}
+        if opts.get("mount_path"):
+            out["mount_path"] = opts["mount_path"]
+        elif opts.get("endpoint_url"):
+            out["gateway"] = {"endpoint": opts["endpoint_url"], **({"credentials": creds} if creds else {})}
+        else:
+            raise PlanError(f"root {root.name} ({uri}): a JuiceFS root needs option mount_path or endpoint_url")
+        return out, folder
     raise PlanError(f"cannot express root {root.name} ({uri}) as a plan source")
 
 
-def _columns(ds: Dataset, table: HiveTable | None) -> list[dict[str, Any]]:
+def _plan_type(text: str) -> str | None:
+    """The canonical plan type, or None when ``text`` is not one (e.g. Hive's varchar(10), uniontype)."""
+    try:
+        return normalize(text.strip())
+    except ValueError:
+        return None
+
+
+def _columns(ds: Dataset, table: HiveTable | None, notes: list[str], dname: str) -> list[dict[str, Any]]:
     cols = []
     use_ddl = table is not None and len(table.columns) == len(ds.schema_)
     for i, c in enumerate(ds.schema_):
-        typ = c.type
-        if use_ddl and table is not None and PLAN_TYPES.match(table.columns[i].type.replace(" ", "")):
-            typ = table.columns[i].type.replace(" ", "")
-        if not PLAN_TYPES.match(typ):
-            typ = "string"  # nested types travel as text until someone declares them
+        typ = _plan_type(c.type) or "string"
+        if use_ddl and table is not None:
+            typ = _plan_type(table.columns[i].type) or typ
         col: dict[str, Any] = {"name": c.name, "type": typ}
         if not c.nullable and ds.rows_exact:
             col["nullable"] = False
+        if c.note and typ == (_plan_type(c.type) or "string"):
+            notes.append(f"dataset {dname}, column {c.note}")
         cols.append(col)
     return cols
 
@@ -142,11 +163,14 @@ def plan_from_inventory(
         "version": 1,
         "name": re.sub(r"[^a-z0-9_-]+", "-", name.lower()).strip("-") or "migration",
         "settings": {"state_dir": ".migrate"},
-        "sources": {r.name: _source(r) for r in inv.roots},
+        "sources": {},
         "targets": {target_store: {"kind": "local", "path": target_path}},
         "datasets": [],
         "jobs": [],
     }
+    folders: dict[str, str] = {}
+    for r in inv.roots:
+        doc["sources"][r.name], folders[r.name] = _source(r)
     used: set[str] = set()
 
     def unique(base: str) -> str:
@@ -171,11 +195,12 @@ def plan_from_inventory(
             target = {"kind": kind, "store": target_store, "path": f"{ds.root}/{ds.path}".strip("/")}
         entry: dict[str, Any] = {
             "name": dname,
-            "source": {"store": ds.root, "path": ds.path},
+            # The path inside the store: below the root's folder where the store itself starts at the top.
+            "source": {"store": ds.root, "path": "/".join(p for p in (folders.get(ds.root, ""), ds.path) if p)},
             "format": _format(ds, table),
         }
         if ds.schema_ and ds.format.kind not in ("parquet", "orc", "avro"):
-            entry["schema"] = _columns(ds, table)
+            entry["schema"] = _columns(ds, table, notes, dname)
         if ds.partition_columns:
             entry["partition_columns"] = list(ds.partition_columns)
         entry["target"] = target

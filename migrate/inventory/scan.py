@@ -30,7 +30,7 @@ from urllib.parse import unquote
 
 from migrate.errors import AuthError, MigrateError, NotFound, StorageError
 from migrate.inventory.model import Column, Dataset, FormatInfo, Problem, RootInfo, Skipped
-from migrate.inventory.schema_infer import merge
+from migrate.inventory.schema_infer import merge, merge_named
 from migrate.inventory.sniff import FileProbe, probe
 from migrate.storage import Storage, open_storage, scheme_of
 
@@ -451,8 +451,8 @@ def describe(
         if len(comps) > 1:
             fmt.compression = "mixed"
         if fmt.kind not in ("parquet", "orc", "avro", "sequencefile"):
-            for _, _, p in good[1:]:
-                columns = _merge_columns(columns, p.columns)
+            for _, _, p in good[1:]:  # JSON keys have names, not positions
+                columns = merge_named(columns, p.columns) if fmt.kind == "jsonl" else _merge_columns(columns, p.columns)
         if fmt.kind == "hive_text" or any(p.format.null_marker for _, _, p in good):
             fmt.null_marker = "\\N"
 

@@ -2,14 +2,22 @@
 
 Types, narrowest first: boolean, bigint, double, date, timestamp, string. A column's type is the
 narrowest one every non-null sampled value fits; bigint widens to double; anything else to string.
+
+Nested JSON values (``JsonShape``): objects become ``struct<...>`` (the union of the keys seen), arrays
+``array<T>``; an object whose keys look like data (numbers, dates, ids) or are too many to be a record
+becomes ``map<string,T>``; where the shapes disagree (an object in some rows, a string in others; map
+values of different kinds; arrays or objects that were always empty) the value is kept as ``json`` text,
+and the column's ``note`` says which and why.
 """
 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from migrate.column_types import ColType, parse_type, quote_name, struct_of
 from migrate.inventory.model import Column
 
 _INT = re.compile(r"^[+-]?\d{1,18}$")
@@ -42,7 +50,176 @@ def merge(a: str | None, b: str) -> str:
         return "double"
     if {a, b} == {"date", "timestamp"}:
         return "timestamp"
+    if "<" in a or "<" in b or "json" in (a, b):  # nested types (two files of a dataset)
+        try:
+            return str(merge_types(parse_type(a), parse_type(b)))
+        except ValueError:
+            return "string"
     return "string"
+
+
+_NUMERIC = ("tinyint", "smallint", "int", "bigint", "float", "double")
+
+
+def merge_types(a: ColType, b: ColType) -> ColType:
+    """The narrowest type both fit: structs take the union of their fields, arrays and maps merge their
+    items; a nested type against anything else of another shape is ``json``."""
+    if a == b:
+        return a
+    if "json" in (a.kind, b.kind):
+        return ColType("json")
+    if a.kind == b.kind == "struct":
+        fields = dict(a.fields)
+        for name, t in b.fields:
+            fields[name] = merge_types(fields[name], t) if name in fields else t
+        return struct_of(list(fields.items()))
+    if a.kind == b.kind == "array":
+        assert a.element is not None and b.element is not None
+        return ColType("array", element=merge_types(a.element, b.element))
+    if a.kind == b.kind == "map":
+        assert a.key is not None and b.key is not None and a.value is not None and b.value is not None
+        key = parse_type(merge(str(a.key), str(b.key)))
+        return ColType("map", key=key, value=merge_types(a.value, b.value))
+    if a.nested or b.nested:
+        return ColType("json")
+    if a.kind in _NUMERIC and b.kind in _NUMERIC:
+        return ColType("double") if "double" in (a.kind, b.kind) or "float" in (a.kind, b.kind) else ColType("bigint")
+    return parse_type(merge(str(a), str(b)))
+
+
+def merge_named(a: list[Column], b: list[Column]) -> list[Column]:
+    """Columns of two samples matched by name (JSON keys have no position); new names go last, nullable."""
+    out = {c.name: c for c in a}
+    for c in b:
+        old = out.get(c.name)
+        if old is None:
+            out[c.name] = Column(name=c.name, type=c.type, nullable=True, note=c.note)
+        else:
+            typ = merge(old.type, c.type)
+            note = "; ".join(n for n in dict.fromkeys([old.note, c.note]) if n) or None
+            if typ == "json" and "json" not in (old.type, c.type):
+                note = f"JSON text: {old.type} in one file, {c.type} in another"
+            out[c.name] = Column(name=c.name, type=typ, nullable=old.nullable or c.nullable, note=note)
+    for name in set(out) - {c.name for c in b}:
+        out[name] = out[name].model_copy(update={"nullable": True})
+    return list(out.values())
+
+
+# --- nested JSON values ------------------------------------------------------------------------------
+
+MAX_STRUCT_FIELDS = 100  # more distinct keys than this: a map (or JSON text), not a record
+_DATA_KEY = re.compile(r"^(-?\d+(\.\d+)?|\d{4}-\d{2}-\d{2}.*|[0-9a-fA-F-]{8,}|.*\s.*)$")
+
+
+def _kind(v: Any) -> str:
+    if isinstance(v, dict):
+        return "object"
+    if isinstance(v, list):
+        return "array"
+    if isinstance(v, str):
+        return "string"
+    if isinstance(v, bool):
+        return "boolean"
+    return "number"
+
+
+class JsonShape:
+    """Running shape of the values at one place of a JSON document (a column, a field, array items)."""
+
+    __slots__ = ("elements", "empty_arrays", "fields", "kinds", "objects", "prim")
+
+    def __init__(self) -> None:
+        self.kinds: Counter[str] = Counter()
+        self.prim: str | None = None
+        self.fields: dict[str, JsonShape] = {}
+        self.objects = 0
+        self.elements: JsonShape | None = None
+        self.empty_arrays = 0
+
+    def add(self, v: Any) -> None:
+        if v is None:
+            return
+        k = _kind(v)
+        self.kinds[k] += 1
+        if k == "object":
+            self.objects += 1
+            for key, sub in v.items():
+                shape = self.fields.get(key)
+                if shape is None:
+                    shape = self.fields[key] = JsonShape()
+                shape.add(sub)
+        elif k == "array":
+            if not v:
+                self.empty_arrays += 1
+            for sub in v:
+                if self.elements is None:
+                    self.elements = JsonShape()
+                self.elements.add(sub)
+        elif self.prim != "string":
+            if k == "boolean":
+                t = "boolean"
+            elif k == "number":
+                t = "bigint" if isinstance(v, int) else "double"
+            else:
+                t = value_type(v)
+                t = t if t in ("date", "timestamp") else "string"
+            self.prim = merge(self.prim, t)
+
+    def result(self, path: str) -> tuple[ColType, list[str]]:
+        """(type, notes naming the path of every value kept as a map or as JSON text, and why)."""
+        shapes = {"object", "array"} & set(self.kinds)
+        scalars = set(self.kinds) - shapes
+        if len(shapes) + (1 if scalars else 0) > 1:
+            seen = ", ".join(f"{k} in {n}" for k, n in self.kinds.most_common())
+            return ColType("json"), [f"{path}: JSON text, shapes vary ({seen})"]
+        if "object" in shapes:
+            return self._object(path)
+        if "array" in shapes:
+            if self.elements is None:
+                return ColType("json"), [f"{path}: JSON text, arrays were always empty in the sample"]
+            element, notes = self.elements.result(f"{path}[]")
+            return ColType("array", element=element), notes
+        return parse_type(self.prim or "string"), []
+
+    def _object(self, path: str) -> tuple[ColType, list[str]]:
+        keys = list(self.fields)
+        if not keys:
+            return ColType("json"), [f"{path}: JSON text, objects were always empty in the sample"]
+        data_keys = sum(1 for k in keys if _DATA_KEY.match(k))
+        mapish = len(keys) > MAX_STRUCT_FIELDS or (len(keys) >= 4 and data_keys * 2 >= len(keys))
+        if not mapish:
+            fields, notes = [], []
+            for k in keys:
+                t, n = self.fields[k].result(f"{path}.{k}")
+                fields.append((k, t))
+                notes += n
+            return struct_of(fields), notes
+        value = JsonShape()
+        for shape in self.fields.values():
+            value.absorb(shape)
+        vt, notes = value.result(f"{path}.value")
+        why = (f"{len(keys)} distinct keys" if len(keys) > MAX_STRUCT_FIELDS
+               else f"keys look like data ({', '.join(repr(k) for k in keys[:3])}, ...)")
+        if vt.kind == "json":
+            return ColType("json"), [f"{path}: JSON text, {why}, and their values differ in shape"]
+        return ColType("map", key=ColType("string"), value=vt), [f"{path}: map, {why}", *notes]
+
+    def absorb(self, other: JsonShape) -> None:
+        """Merge another shape's observations into this one (the values of a map)."""
+        self.kinds.update(other.kinds)
+        if other.prim is not None and self.prim != "string":
+            self.prim = merge(self.prim, other.prim)
+        for key, shape in other.fields.items():
+            mine = self.fields.get(key)
+            if mine is None:
+                mine = self.fields[key] = JsonShape()
+            mine.absorb(shape)
+        self.objects += other.objects
+        self.empty_arrays += other.empty_arrays
+        if other.elements is not None:
+            if self.elements is None:
+                self.elements = JsonShape()
+            self.elements.absorb(other.elements)
 
 
 class ColumnStats:
@@ -118,41 +295,10 @@ def looks_like_header(first: Sequence[str], rest_stats: list[ColumnStats], alone
 
 
 def arrow_type_name(t: Any) -> str:
-    import pyarrow as pa
-    import pyarrow.types as pt
+    """The plan type of an Arrow type (nested types included; see ``formats.types.type_text``)."""
+    from migrate.formats.types import type_text
 
-    if pt.is_boolean(t):
-        return "boolean"
-    if pt.is_int8(t) or pt.is_uint8(t):
-        return "tinyint"
-    if pt.is_int16(t) or pt.is_uint16(t):
-        return "smallint"
-    if pt.is_int32(t) or pt.is_uint32(t):
-        return "int"
-    if pt.is_integer(t):
-        return "bigint"
-    if pt.is_float32(t):
-        return "float"
-    if pt.is_floating(t):
-        return "double"
-    if pt.is_string(t) or pt.is_large_string(t):
-        return "string"
-    if pt.is_binary(t) or pt.is_large_binary(t) or pt.is_fixed_size_binary(t):
-        return "binary"
-    if pt.is_date(t):
-        return "date"
-    if pt.is_timestamp(t):
-        return "timestamp"
-    if pt.is_decimal(t):
-        assert isinstance(t, pa.Decimal128Type | pa.Decimal256Type)
-        return f"decimal({t.precision},{t.scale})"
-    if pt.is_list(t) or pt.is_large_list(t):
-        return f"array<{arrow_type_name(t.value_type)}>"
-    if pt.is_map(t):
-        return f"map<{arrow_type_name(t.key_type)},{arrow_type_name(t.item_type)}>"
-    if pt.is_struct(t):
-        return "struct<" + ",".join(f"{f.name}:{arrow_type_name(f.type)}" for f in t) + ">"
-    return str(t)
+    return type_text(t)
 
 
 def arrow_columns(schema: Any) -> list[Column]:
@@ -165,14 +311,20 @@ _AVRO_PRIMITIVE = {
 }
 
 
-def avro_type_name(t: Any) -> tuple[str, bool]:
-    """(plan type, nullable) of an Avro field type."""
+def avro_type_name(t: Any, named: dict[str, Any] | None = None, _seen: frozenset[str] = frozenset()
+                   ) -> tuple[str, bool]:
+    """(plan type, nullable) of an Avro field type; ``json`` where Arrow has no type for it (a union of
+    several non-null types, a recursive record), as the Avro reader keeps those values as JSON text."""
+    if named is None:
+        from migrate.formats.avro import named_types
+
+        named = named_types(t)
     if isinstance(t, list):
         branches = [b for b in t if b != "null"]
         nullable = len(branches) != len(t)
         if len(branches) == 1:
-            return avro_type_name(branches[0])[0], nullable
-        return "string", nullable
+            return avro_type_name(branches[0], named, _seen)[0], nullable
+        return "json", nullable
     if isinstance(t, dict):
         logical = t.get("logicalType")
         if logical in ("timestamp-millis", "timestamp-micros", "local-timestamp-millis", "local-timestamp-micros"):
@@ -181,28 +333,49 @@ def avro_type_name(t: Any) -> tuple[str, bool]:
             return "date", False
         if logical == "decimal":
             return f"decimal({t.get('precision', 38)},{t.get('scale', 0)})", False
+        if logical == "uuid":
+            return "string", False
         kind = t.get("type")
         if kind == "array":
-            return f"array<{avro_type_name(t['items'])[0]}>", False
+            item = avro_type_name(t["items"], named, _seen)[0]
+            return ("json" if item == "json" else f"array<{item}>"), False
         if kind == "map":
-            return f"map<string,{avro_type_name(t['values'])[0]}>", False
-        if kind == "record":
-            inner = ",".join(f"{f['name']}:{avro_type_name(f['type'])[0]}" for f in t.get("fields", []))
-            return f"struct<{inner}>", False
+            value = avro_type_name(t["values"], named, _seen)[0]
+            return ("json" if value == "json" else f"map<string,{value}>"), False
+        if kind in ("record", "error"):
+            name = t.get("name", "")
+            if name in _seen:
+                return "json", False
+            inner = []
+            for f in t.get("fields", []):
+                sub = avro_type_name(f["type"], named, _seen | {name})[0]
+                if sub == "json":
+                    return "json", False  # the reader keeps the whole record as JSON text
+                inner.append(f"{quote_name(f['name'])}:{sub}")
+            return (f"struct<{','.join(inner)}>" if inner else "json"), False
         if kind in ("enum", "fixed"):
             return ("string" if kind == "enum" else "binary"), False
         if isinstance(kind, str | list | dict):
-            return avro_type_name(kind)
+            return avro_type_name(kind, named, _seen)
     if isinstance(t, str):
-        return _AVRO_PRIMITIVE.get(t.split(".")[-1], "string"), False
+        if t in _AVRO_PRIMITIVE:
+            return _AVRO_PRIMITIVE[t], False
+        if t in named and t not in _seen:
+            return avro_type_name(named[t], named, _seen)
+        return "string", False
     return "string", False
 
 
 def avro_columns(schema: dict[str, Any]) -> list[Column]:
+    from migrate.formats.avro import named_types
+
+    named = named_types(schema)
     out = []
     for f in schema.get("fields", []):
-        name, nullable = avro_type_name(f["type"])
-        out.append(Column(name=f["name"], type=name, nullable=nullable))
+        name, nullable = avro_type_name(f["type"], named)
+        note = "JSON text: no Arrow type for this Avro type (a union of several types, or recursive)" \
+            if name == "json" else None
+        out.append(Column(name=f["name"], type=name, nullable=nullable, note=note))
     return out
 
 

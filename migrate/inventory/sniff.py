@@ -185,37 +185,26 @@ def sniff_text(text: str, complete: bool, sample_rows: int) -> tuple[FormatInfo,
 
 
 def _json_columns(recs: list[dict[str, Any]]) -> list[Column]:
-    from migrate.inventory.schema_infer import ColumnStats, merge, value_type
+    """Top-level keys are columns, in order of first appearance; nested values are typed by their shape."""
+    from migrate.inventory.schema_infer import JsonShape
 
-    order: dict[str, ColumnStats] = {}
-    for i, rec in enumerate(recs):
+    shapes: dict[str, JsonShape] = {}
+    present: Counter[str] = Counter()
+    nulls: Counter[str] = Counter()
+    for rec in recs:
         for k, v in rec.items():
-            st = order.get(k)
-            if st is None:
-                st = order[k] = ColumnStats()
-                st.values = st.nulls = i  # absent in earlier records
-            st.values += 1
+            if k not in shapes:
+                shapes[k] = JsonShape()
+            present[k] += 1
             if v is None:
-                st.nulls += 1
-                continue
-            if isinstance(v, bool):
-                t = "boolean"
-            elif isinstance(v, int):
-                t = "bigint"
-            elif isinstance(v, float):
-                t = "double"
-            elif isinstance(v, str):
-                t = value_type(v)
-                t = t if t in ("date", "timestamp") else "string"
-            else:
-                t = "string"  # nested objects and arrays stay JSON text
-            if st.type != "string":
-                st.type = merge(st.type, t)
-        for k, st in order.items():
-            if k not in rec:
-                st.values += 1
-                st.nulls += 1
-    return [Column(name=k, type=s.type or "string", nullable=s.nulls > 0) for k, s in order.items()]
+                nulls[k] += 1
+            shapes[k].add(v)
+    out = []
+    for k, shape in shapes.items():
+        t, notes = shape.result(k)
+        out.append(Column(name=k, type=str(t), nullable=present[k] < len(recs) or nulls[k] > 0,
+                          note="; ".join(notes) or None))
+    return out
 
 
 # --- compressed text ----------------------------------------------------------------------------------

@@ -41,20 +41,35 @@ class PartResult:
     checksum: str  # of the Parquet bytes, computed while streaming
 
 
-def storage_schema(schema: pa.Schema) -> pa.Schema:
-    """Types every Parquet/Iceberg reader agrees on: timestamps in microseconds (Iceberg v2 has no ns)."""
+def storage_type(t: pa.DataType) -> pa.DataType:
+    """``t`` in types every Parquet/Iceberg reader agrees on, inside structs, lists and maps too:
+    timestamps in microseconds (Iceberg v2 has no ns), plain (not large) strings, binaries and lists."""
     import pyarrow as pa
 
-    fields = []
-    for f in schema:
-        t = f.type
-        if pa.types.is_timestamp(t) and t.unit == "ns":
-            t = pa.timestamp("us", tz=t.tz)
-        elif pa.types.is_large_string(t):
-            t = pa.string()
-        elif pa.types.is_large_binary(t):
-            t = pa.binary()
-        fields.append(pa.field(f.name, t, f.nullable, f.metadata))
+    def field(f: pa.Field) -> pa.Field:
+        return pa.field(f.name, storage_type(f.type), f.nullable, f.metadata)
+
+    if pa.types.is_timestamp(t) and t.unit == "ns":
+        return pa.timestamp("us", tz=t.tz)
+    if pa.types.is_large_string(t) or pa.types.is_string_view(t):
+        return pa.string()
+    if pa.types.is_large_binary(t) or pa.types.is_binary_view(t):
+        return pa.binary()
+    if pa.types.is_struct(t):
+        return pa.struct([field(f) for f in t])
+    if pa.types.is_map(t):
+        return pa.map_(field(t.key_field), field(t.item_field), keys_sorted=t.keys_sorted)
+    if pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_list_view(t) \
+            or pa.types.is_large_list_view(t):
+        return pa.list_(field(t.value_field))
+    return t
+
+
+def storage_schema(schema: pa.Schema) -> pa.Schema:
+    """Types every Parquet/Iceberg reader agrees on (``storage_type`` of each column)."""
+    import pyarrow as pa
+
+    fields = [pa.field(f.name, storage_type(f.type), f.nullable, f.metadata) for f in schema]
     return pa.schema(fields, metadata=schema.metadata)
 
 
