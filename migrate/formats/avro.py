@@ -35,10 +35,7 @@ def named_types(schema: Any, out: dict[str, Any] | None = None, namespace: str =
     elif isinstance(schema, dict):
         if schema.get("type") in ("record", "error", "enum", "fixed") and "name" in schema:
             name = str(schema["name"])
-            if "." in name:
-                namespace = name.rsplit(".", 1)[0]
-            else:
-                namespace = str(schema.get("namespace", namespace) or "")
+            namespace = name.rsplit(".", 1)[0] if "." in name else str(schema.get("namespace", namespace) or "")
             full = name if "." in name or not namespace else f"{namespace}.{name}"
             out.setdefault(full, schema)
             out.setdefault(full.rsplit(".", 1)[-1], schema)
