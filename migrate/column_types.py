@@ -168,3 +168,18 @@ def normalize(text: str) -> str:
 
 def struct_of(fields: list[tuple[str, ColType]]) -> ColType:
     return ColType("struct", fields=tuple(fields))
+
+
+def json_kind(v: object) -> str:
+    """The JSON kind of a value from ``json.loads``: object, array, string, boolean, number or null."""
+    if v is None:
+        return "null"
+    if isinstance(v, dict):
+        return "object"
+    if isinstance(v, list):
+        return "array"
+    if isinstance(v, str):
+        return "string"
+    if isinstance(v, bool):
+        return "boolean"
+    return "number"

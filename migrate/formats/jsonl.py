@@ -22,11 +22,12 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.json as pj
 
+from migrate.column_types import json_kind
 from migrate.errors import FormatError
 from migrate.formats.compression import open_decompressed
 from migrate.formats.convert import Bad, FileCounts, Target
 from migrate.formats.delimited import DEFAULT_CHUNK_BYTES, fmt_attr
-from migrate.formats.nested import from_json_values, has_struct, needs_python, ready_field
+from migrate.formats.nested import from_json_values, has_struct, loads, needs_python, ready_field
 from migrate.formats.quarantine import Quarantine
 from migrate.formats.types import FormatLike
 from migrate.storage.base import Storage
@@ -174,7 +175,7 @@ class JsonlSource:
         return out
 
     def _loads(self, raw: bytes) -> Any:
-        return json.loads(raw if self.encoding in ("utf-8", "utf8") else raw.decode(self.encoding))
+        return loads(raw) if self.encoding in ("utf-8", "utf8") else json.loads(raw.decode(self.encoding))
 
     def _python(self, lines: list[bytes], starts: list[int],
                 first_line: int) -> tuple[pa.Table, list[int], dict[int, Bad]]:
@@ -202,7 +203,7 @@ class JsonlSource:
                 if isinstance(obj, dict):
                     good.append((i, obj))
                 else:
-                    self.quarantine.add(self.uri, f"line holds a JSON {_json_kind(obj)}, not an object",
+                    self.quarantine.add(self.uri, f"line holds a JSON {json_kind(obj)}, not an object",
                                         line=first_line + i, value=lines[i])
             base = len(kept)
             cols = []
@@ -217,7 +218,3 @@ class JsonlSource:
         if not tables:
             return pa.Table.from_batches([], schema), kept, early
         return pa.concat_tables(tables), kept, early
-
-
-def _json_kind(v: Any) -> str:
-    return {list: "array", str: "string", bool: "boolean", type(None): "null"}.get(type(v), "number")

@@ -20,12 +20,15 @@ import base64
 import datetime as dt
 import decimal
 import json
+import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from migrate.column_types import json_kind
 from migrate.errors import UnsupportedError
 from migrate.formats.types import is_json, type_text
 
@@ -82,8 +85,31 @@ def _default(v: Any) -> Any:
     raise TypeError(f"{type(v).__name__} is not JSON serialisable")
 
 
+# The standard encoder for what orjson refuses (integers beyond 64 bits); built once: json.dumps with
+# options builds a new JSONEncoder on every call.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=_default)
+
+
 def dumps(v: Any) -> str:
-    return json.dumps(v, ensure_ascii=False, separators=(",", ":"), default=_default, allow_nan=True)
+    """Compact JSON text of ``v`` (orjson: the same text as the standard encoder, ~10x faster)."""
+    try:
+        return orjson.dumps(v, default=_default).decode()
+    except TypeError:
+        return _ENCODER.encode(v)
+
+
+_LONG_NUMBER = re.compile(rb"\d{20}")  # orjson reads integers beyond 64 bits as floats: not those
+
+
+def loads(raw: bytes) -> Any:
+    """``json.loads`` of UTF-8 bytes, through orjson where it gives the same values (ValueError if invalid;
+    the message is the standard module's, which says where)."""
+    if not _LONG_NUMBER.search(raw):
+        try:
+            return orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            pass  # NaN, or invalid: the standard module decides and says why
+    return json.loads(raw)
 
 
 def _plain(v: Any, t: pa.DataType) -> Any:
@@ -193,26 +219,12 @@ def nested_cast(f: pa.Field, src_field: pa.Field) -> Callable[[pa.Array], pa.Arr
 # --- JSON values (json.loads) -> Arrow ----------------------------------------------------------------
 
 
-def _kind(v: Any) -> str:
-    if isinstance(v, dict):
-        return "object"
-    if isinstance(v, list):
-        return "array"
-    if isinstance(v, str):
-        return "string"
-    if isinstance(v, bool):
-        return "boolean"
-    if isinstance(v, int | float):
-        return "number"
-    return type(v).__name__
-
-
 class _Bad(Exception):
     """A value that does not fit, with the message the quarantine records."""
 
 
 def _expected(path: str, expected: str, value: Any, detail: str = "") -> _Bad:
-    return _Bad(f"column {path}: expected {expected}, found {_kind(value)}" + (f" ({detail})" if detail else ""))
+    return _Bad(f"column {path}: expected {expected}, found {json_kind(value)}" + (f" ({detail})" if detail else ""))
 
 
 _INT_BITS = {8: 1 << 7, 16: 1 << 15, 32: 1 << 31, 64: 1 << 63}
@@ -242,6 +254,16 @@ def ready_field(f: pa.Field) -> pa.Field:
     return read_field(f).with_metadata({READY_KEY: b"1"})
 
 
+def _only(ok: Callable[[Any], bool], expected: str) -> Conv:
+    """A converter that passes values ``ok`` accepts as they are."""
+
+    def conv(v: Any, p: str) -> Any:
+        if ok(v):
+            return v
+        raise _expected(p, expected, v)
+    return conv
+
+
 def _converter(f: pa.Field) -> Conv:
     """A function (value, path) -> value for ``read_field(f)``; raises _Bad with what is wrong."""
     t = f.type
@@ -251,11 +273,7 @@ def _converter(f: pa.Field) -> Conv:
     if pa.types.is_string(t) or pa.types.is_large_string(t):
         return lambda v, p: v if isinstance(v, str) else dumps(v)
     if pa.types.is_boolean(t):
-        def conv_bool(v: Any, p: str) -> Any:
-            if isinstance(v, bool):
-                return v
-            raise _expected(p, expected, v)
-        return conv_bool
+        return _only(lambda v: isinstance(v, bool), expected)
     if pa.types.is_integer(t):
         limit = _INT_BITS[t.bit_width]
 
@@ -281,11 +299,7 @@ def _converter(f: pa.Field) -> Conv:
             raise _expected(p, expected, v)
         return conv_dec
     if pa.types.is_date(t) or pa.types.is_timestamp(t) or pa.types.is_binary(t) or pa.types.is_time(t):
-        def conv_text(v: Any, p: str) -> Any:
-            if isinstance(v, str):
-                return v
-            raise _expected(p, expected, v)
-        return conv_text
+        return _only(lambda v: isinstance(v, str), expected)  # parsed by the cast that follows
     if pa.types.is_struct(t):
         subs = [(g.name, _converter(g)) for g in t]
         names = {g.name for g in t}
@@ -332,6 +346,18 @@ def _converter(f: pa.Field) -> Conv:
 def from_json_values(values: Sequence[Any], f: pa.Field) -> tuple[pa.Array, dict[int, str]]:
     """(array of ``read_field(f)``, {index: reason}) for the values of one top-level column; a value that
     does not fit becomes null and its index is returned with the reason."""
+    t = read_field(f).type
+    # Shortcuts for the common columns, at C speed: JSON text, and strings or integers that are all of
+    # their kind (pa.array would quietly coerce some other kinds, so it only sees these).
+    if is_json(f):
+        return pa.array([None if v is None else dumps(v) for v in values], t), {}
+    if pa.types.is_string(t) and all(type(v) is str or v is None for v in values):
+        return pa.array(values, t), {}
+    if pa.types.is_int64(t) and all(type(v) is int or v is None for v in values):
+        try:
+            return pa.array(values, t), {}
+        except OverflowError:
+            pass  # a value out of range: found and named below
     conv = _converter(f)
     bad: dict[int, str] = {}
     out: list[Any] = []
@@ -344,4 +370,4 @@ def from_json_values(values: Sequence[Any], f: pa.Field) -> tuple[pa.Array, dict
         except _Bad as exc:
             bad[i] = str(exc)
             out.append(None)
-    return pa.array(out, read_field(f).type), bad
+    return pa.array(out, t), bad

@@ -17,7 +17,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from migrate.column_types import ColType, parse_type, quote_name, struct_of
+from migrate.column_types import ColType, json_kind, parse_type, quote_name, struct_of
 from migrate.inventory.model import Column
 
 _INT = re.compile(r"^[+-]?\d{1,18}$")
@@ -111,18 +111,6 @@ MAX_STRUCT_FIELDS = 100  # more distinct keys than this: a map (or JSON text), n
 _DATA_KEY = re.compile(r"^(-?\d+(\.\d+)?|\d{4}-\d{2}-\d{2}.*|[0-9a-fA-F-]{8,}|.*\s.*)$")
 
 
-def _kind(v: Any) -> str:
-    if isinstance(v, dict):
-        return "object"
-    if isinstance(v, list):
-        return "array"
-    if isinstance(v, str):
-        return "string"
-    if isinstance(v, bool):
-        return "boolean"
-    return "number"
-
-
 class JsonShape:
     """Running shape of the values at one place of a JSON document (a column, a field, array items)."""
 
@@ -139,7 +127,7 @@ class JsonShape:
     def add(self, v: Any) -> None:
         if v is None:
             return
-        k = _kind(v)
+        k = json_kind(v)
         self.kinds[k] += 1
         if k == "object":
             self.objects += 1

@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
-from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
@@ -20,31 +19,14 @@ from migrate.formats import Quarantine, arrow_schema, open_batches
 from migrate.formats.types import arrow_field, type_text
 from migrate.storage.local import LocalStorage
 from migrate.writers.parquet import storage_schema
-
-
-@dataclass(frozen=True)
-class Fmt:
-    kind: str = "jsonl"
-    delimiter: str | None = None
-    header: bool = False
-    quote: str | None = None
-    escape: str | None = None
-    null_marker: str | None = None
-    compression: str = "auto"
-    encoding: str = "utf-8"
-
-
-@dataclass(frozen=True)
-class Col:
-    name: str
-    type: str
-    nullable: bool = True
+from tests.formats.test_readers import Col, Fmt
 
 
 def read(path: Path, kind: str, cols: list[Col] | None, **kw: object) -> tuple[pa.Table, Quarantine]:
     q = Quarantine(None)
     schema = arrow_schema(cols) if cols is not None else None
-    with open_batches(LocalStorage(), f"file://{path}", Fmt(kind=kind), schema, quarantine=q, **kw) as s:  # type: ignore[arg-type]
+    fmt = Fmt(kind=kind, delimiter=None, quote=None)
+    with open_batches(LocalStorage(), f"file://{path}", fmt, schema, quarantine=q, **kw) as s:  # type: ignore[arg-type]
         batches = list(s)
     assert s.counts.balanced, s.counts
     return pa.Table.from_batches(batches, schema=s.schema), q
