@@ -141,6 +141,12 @@ def run_command(
     if report:
         write_output(report, json.dumps(result, indent=2, default=str))
     if not result["ok"]:
+        if any(d.get("quarantine_over") for d in result["datasets"]):
+            console.print("over max_quarantine: the quarantine files say why each row failed. Fix the source files "
+                          "(changed files are converted again) or raise max_quarantine in the plan if the loss is "
+                          "acceptable. A schema corrected in the plan applies to files converted from then on: "
+                          "files already migrated are not converted again", markup=False, highlight=False,
+                          soft_wrap=True)
         console.print(f"fix the input named above and run `migrate run {plan}` again: files already migrated "
                       "are skipped, nothing half-written is visible in the target", markup=False, highlight=False,
                       soft_wrap=True)

@@ -187,7 +187,25 @@ def cast_nested(arr: pa.Array, f: pa.Field, path: str, ready: bool = False) -> p
         return pa.MapArray.from_arrays(rebased, keys, items, type=t, mask=arr.is_null())
     if is_nested(src):
         raise _type_error(path, f, src)
+    if pa.types.is_timestamp(t) and (pa.types.is_string(src) or pa.types.is_large_string(src)):
+        return text_to_timestamp(arr, t)
     return pc.cast(arr, t)
+
+
+_ZONE = r"(Z|[+-]\d\d:?\d\d)$"
+
+
+def text_to_timestamp(arr: pa.Array, t: pa.TimestampType) -> pa.Array:
+    """ISO 8601 text to ``t`` as pyarrow's JSON reader parses it: a zone offset (``Z``, ``+02:00``) makes
+    the value an instant, kept as its UTC wall time in a zone-less timestamp; text without one is taken as
+    written. (A plain cast refuses offsets into a zone-less timestamp.)"""
+    zoned = pc.fill_null(pc.match_substring_regex(arr, _ZONE), False)
+    if not pc.any(zoned).as_py():
+        return pc.cast(arr, t)
+    utc = pa.timestamp(t.unit, tz="UTC")
+    with_zone = pc.cast(pc.if_else(zoned, arr, pa.scalar(None, arr.type)), utc)
+    without = pc.cast(pc.if_else(zoned, pa.scalar(None, arr.type), arr), t)
+    return pc.if_else(zoned, with_zone.cast(t), without)
 
 
 def _cast_child(arr: pa.Array, f: pa.Field, path: str, ready: bool = False) -> pa.Array:
@@ -202,8 +220,10 @@ def _cast_child(arr: pa.Array, f: pa.Field, path: str, ready: bool = False) -> p
 
 
 def needs_nested_cast(src: pa.DataType, f: pa.Field) -> bool:
-    """Whether ``cast_nested`` (not a plain ``pc.cast``) converts ``src`` to ``f``."""
-    return is_json(f) or is_nested(f.type) or is_nested(src)
+    """Whether ``cast_nested`` (not a plain ``pc.cast``) converts ``src`` to ``f`` (nested values, JSON
+    text, and ISO text to timestamps, which may carry a zone offset)."""
+    return is_json(f) or is_nested(f.type) or is_nested(src) or (
+        pa.types.is_timestamp(f.type) and (pa.types.is_string(src) or pa.types.is_large_string(src)))
 
 
 def nested_cast(f: pa.Field, src_field: pa.Field) -> Callable[[pa.Array], pa.Array]:

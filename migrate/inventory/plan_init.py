@@ -104,7 +104,14 @@ def _columns(ds: Dataset, table: HiveTable | None, notes: list[str], dname: str)
     for i, c in enumerate(ds.schema_):
         typ = _plan_type(c.type) or "string"
         if use_ddl and table is not None:
-            typ = _plan_type(table.columns[i].type) or typ
+            ddl_type = _plan_type(table.columns[i].type) or typ
+            if ddl_type != typ and ds.format.kind in TEXT_KINDS and "<" in ddl_type:
+                # Hive text keeps collections as \x02/\x03-separated text, which the delimited reader does
+                # not split: declaring the DDL's nested type would fail every row.
+                notes.append(f"dataset {dname}, column {c.name}: Hive type {ddl_type} kept as its text (string); "
+                             "the delimited reader does not split Hive collection delimiters")
+            else:
+                typ = ddl_type
         col: dict[str, Any] = {"name": c.name, "type": typ}
         if not c.nullable and ds.rows_exact:
             col["nullable"] = False

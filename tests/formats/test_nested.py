@@ -213,3 +213,18 @@ def test_parquet_and_orc_structs_maps_lists_cast_to_declared(tmp_path: Path) -> 
         assert q.records[0]["reason"].startswith("column s.b: field not in the declared struct<a:bigint>")
         with pytest.raises(UnsupportedError, match="cannot convert column id from bigint to struct<a:int>"):
             read(path, kind, [Col("id", "struct<a:int>")])
+
+
+def test_jsonl_both_paths_read_the_same_values(tmp_path: Path) -> None:
+    """Timestamps with zone offsets, dates and decimals come out the same whether a chunk goes through
+    pyarrow's reader or value by value (forced here by a ``json`` column)."""
+    rows = [{"ts": ts, "d": "2026-02-03", "p": 12.5, "j": {"a": i}} for i, ts in enumerate(
+        ["2026-01-01T00:00:00Z", "2026-01-01T02:00:00+02:00", "2026-01-01 00:00:00", "2026-01-01T00:00:00.5"])]
+    p = tmp_path / "t.jsonl"
+    p.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    cols = [Col("ts", "timestamp"), Col("d", "date"), Col("p", "decimal(6,2)")]
+    fast, q1 = read(p, "jsonl", cols)
+    slow, q2 = read(p, "jsonl", [*cols, Col("j", "json")])
+    assert not q1.records and not q2.records
+    assert slow.select(["ts", "d", "p"]).to_pylist() == fast.to_pylist()
+    assert fast.column("ts").to_pylist()[:2] == [dt.datetime(2026, 1, 1)] * 2  # offsets: UTC wall time
