@@ -104,8 +104,18 @@ def _rel_path(value: str) -> str:
 # ---------------------------------------------------------------- credentials and stores
 
 
+BlockName = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$", description="name of a Prefect Secret block")]
+
+
+def block_env_name(block: str) -> str:
+    """The environment variable a Prefect Secret block's value is exported to for the storage layer
+    (``migrate.credentials.export_block_secrets``): the stores read credentials from the environment only."""
+    return "MIGRATE_PREFECT_SECRET_" + re.sub(r"[^A-Za-z0-9]", "_", block).upper()
+
+
 class Credentials(_Model):
-    """References to credentials, never the credentials: names of environment variables or an AWS profile."""
+    """References to credentials, never the credentials: names of environment variables, of Prefect Secret
+    blocks, or an AWS profile (exactly one way)."""
 
     access_key_id_env: EnvName | None = Field(default=None, description="env var holding the access key id")
     secret_access_key_env: EnvName | None = Field(
@@ -114,19 +124,30 @@ class Credentials(_Model):
     session_token_env: EnvName | None = Field(
         default=None, description="env var holding a session token (optional)"
     )
+    access_key_id_block: BlockName | None = Field(
+        default=None, description="Prefect Secret block holding the access key id")
+    secret_access_key_block: BlockName | None = Field(
+        default=None, description="Prefect Secret block holding the secret access key")
+    session_token_block: BlockName | None = Field(
+        default=None, description="Prefect Secret block holding a session token (optional)")
     profile: str | None = Field(default=None, min_length=1, description="AWS shared-config profile name")
 
     @model_validator(mode="after")
     def _one_way(self) -> Credentials:
         keys = (self.access_key_id_env, self.secret_access_key_env)
+        blocks = (self.access_key_id_block, self.secret_access_key_block)
         if any(keys) and not all(keys):
             raise ValueError("access_key_id_env and secret_access_key_env go together")
+        if any(blocks) and not all(blocks):
+            raise ValueError("access_key_id_block and secret_access_key_block go together")
         if self.session_token_env and not all(keys):
             raise ValueError("session_token_env needs access_key_id_env and secret_access_key_env")
-        if all(keys) and self.profile:
-            raise ValueError("give either the *_env names or profile, not both")
-        if not any(keys) and not self.profile:
-            raise ValueError("give access_key_id_env + secret_access_key_env, or profile")
+        if self.session_token_block and not all(blocks):
+            raise ValueError("session_token_block needs access_key_id_block and secret_access_key_block")
+        if sum((all(keys), all(blocks), bool(self.profile))) > 1:
+            raise ValueError("give one of: the *_env names, the *_block names, or profile")
+        if not any(keys) and not any(blocks) and not self.profile:
+            raise ValueError("give access_key_id_env + secret_access_key_env, the *_block names, or profile")
         return self
 
 
@@ -143,6 +164,18 @@ class WebHdfsStore(_Model):
     kind: Literal["webhdfs"]
     url: str = Field(description="NameNode HTTP address, e.g. http://namenode:9870")
     user: str | None = Field(default=None, description="HDFS user (simple auth)")
+    auth: Literal["simple", "kerberos"] = Field(
+        default="simple", description="kerberos: SPNEGO with the ticket cache (kinit), needs the kerberos extra")
+    principal: str | None = Field(default=None, min_length=1,
+                                  description="kerberos: the client principal (default: the ticket cache's)")
+
+    @model_validator(mode="after")
+    def _auth(self) -> WebHdfsStore:
+        if self.auth == "kerberos" and self.user:
+            raise ValueError("user is for simple auth; with kerberos the principal is the user")
+        if self.auth == "simple" and self.principal:
+            raise ValueError("principal is only for auth: kerberos")
+        return self
 
     @field_validator("url")
     @classmethod
@@ -741,6 +774,10 @@ class Plan(_Model):
             opts: dict[str, Any] = {"url": url}
             if store.user:
                 opts["user"] = store.user
+            if store.auth == "kerberos":
+                opts["auth"] = "kerberos"
+                if store.principal:
+                    opts["principal"] = store.principal
             return f"webhdfs://{urlsplit(url).netloc}/{rel}", opts
         if isinstance(store, S3Store):
             key = "/".join(p for p in (store.prefix.strip("/"), rel) if p)
@@ -779,7 +816,12 @@ def _credential_options(creds: Credentials | None) -> dict[str, str]:
     if creds is None:
         return {}
     names = ("access_key_id_env", "secret_access_key_env", "session_token_env", "profile")
-    return {n: getattr(creds, n) for n in names if getattr(creds, n)}
+    out = {n: getattr(creds, n) for n in names if getattr(creds, n)}
+    for n in ("access_key_id", "secret_access_key", "session_token"):
+        block = getattr(creds, f"{n}_block")
+        if block:  # the stores read the environment; the block's value is exported there before a run
+            out[f"{n}_env"] = block_env_name(block)
+    return out
 
 
 # ---------------------------------------------------------------- whole-plan checks (on raw data)
@@ -884,7 +926,7 @@ def _secret_scan(data: Any, path: KeyPath = ()) -> tuple[list[Finding], list[str
             for k, v in node.items():
                 key = str(k)
                 literal = v is not None and not isinstance(v, bool | dict | list) and str(v) != ""
-                if literal and _SECRET_KEY.search(key) and not key.lower().endswith("_env"):
+                if literal and _SECRET_KEY.search(key) and not key.lower().endswith(("_env", "_block")):
                     findings.append(((*at, k), SECRET_HINT))
                     values.append(str(v))
                 else:

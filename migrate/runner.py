@@ -178,6 +178,9 @@ def migrate_dataset(plan: Plan, ds: DatasetSpec, *, progress: Any = None, count:
     out = DatasetOutcome(ds.name, ds.wave, ds.target.kind)
     try:
         check_state_dir(plan)
+        from migrate.credentials import export_block_secrets
+
+        export_block_secrets(plan)  # credentials named by Prefect Secret blocks (nothing to do for most plans)
         check_source(plan, ds)
         check_target(plan, ds)
         report = run_dataset(plan, ds, progress=progress)

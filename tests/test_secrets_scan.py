@@ -1,13 +1,13 @@
 """No secret in anything a run writes; wrong credentials name the endpoint, never the secret.
 
-A whole migration runs as a Prefect flow (``migrate --debug run PLAN --report``) with known secret values:
-S3 keys of two SeaweedFS identities and the Iceberg REST catalog credential, all referenced by environment
-variable names in the plan. Its datasets go through every path that handles credentials: Parquet and a
-byte copy to S3, an Iceberg table through the REST catalog, a dataset written with a read-only identity
-(refused: an auth error), a corrupt file and a quarantined row (error and quarantine text). Then every
-secret is searched in: the console output (stdout, stderr, log records at DEBUG), the report, the plan,
-every file of the state folder (ledger, quarantine, locks), every object the run wrote to S3 (Iceberg
-metadata included), and Prefect's records of the run (flow and task runs with their states and
+A whole migration runs as a Prefect flow (``migrate --debug run PLAN --report``) with known secret values: S3
+keys of two SeaweedFS identities and the Iceberg REST catalog credential, referenced in the plan by
+environment variable names and by Prefect Secret blocks. Its datasets go through every path that handles
+credentials: Parquet and a byte copy to S3, an Iceberg table through the REST catalog, a dataset written with
+a read-only identity (refused: an auth error), a corrupt file and a quarantined row (error and quarantine
+text). Then every secret is searched in: the console output (stdout, stderr, log records at DEBUG), the
+report, the plan, every file of the state folder (ledger, quarantine, locks), every object the run wrote to S3
+(Iceberg metadata included), and Prefect's records of the run (flow and task runs with their states and
 parameters, logs, artifacts) and its database file. None may appear.
 """
 
@@ -33,7 +33,7 @@ pytestmark = [pytest.mark.s3, pytest.mark.prefect]
 CRED_ENV = "MIGRATE_TEST_SCAN_ICEBERG_CREDENTIAL"
 
 
-def _plan(base: Path, s3: Any, bucket: str, rest: bool) -> Path:
+def _plan(base: Path, s3: Any, bucket: str, rest: bool, blocks: tuple[str, str]) -> Path:
     o, ro = s3.options, s3.read_only_options
     catalog = (f'catalog: {{kind: rest, uri: "{s3.server.iceberg_rest_url}", warehouse: "s3://warehouse", '
                f"credential_env: {CRED_ENV}, s3_store: wh}}") if rest else ""
@@ -47,8 +47,7 @@ sources:
   src: {{kind: local, path: src}}
 targets:
   lake: {{kind: s3, endpoint: "{o['endpoint_url']}", bucket: {bucket}, prefix: lake, region: us-east-1,
-          credentials: {{access_key_id_env: {o['access_key_id_env']},
-                         secret_access_key_env: {o['secret_access_key_env']}}}}}
+          credentials: {{access_key_id_block: {blocks[0]}, secret_access_key_block: {blocks[1]}}}}}
   wh: {{kind: s3, endpoint: "{o['endpoint_url']}", bucket: warehouse, region: us-east-1,
         credentials: {{access_key_id_env: {o['access_key_id_env']},
                        secret_access_key_env: {o['secret_access_key_env']}}}}}
@@ -139,7 +138,14 @@ def test_no_secret_in_anything_a_run_writes(tmp_path: Path, seaweedfs: Any, pref
     secrets = {"admin secret key": server.secret_key, "read-only secret key": server.ro_secret_key}
     bucket = seaweedfs.root_uri("scan").removeprefix("s3://")
     _sources(tmp_path)
-    plan = _plan(tmp_path, seaweedfs, bucket, rest)
+    # The lake's keys come from Prefect Secret blocks (the others from environment variables).
+    from prefect.blocks.system import Secret
+
+    tag = uuid.uuid4().hex[:8]
+    blocks = (f"scan-key-{tag}", f"scan-secret-{tag}")
+    Secret(value=server.access_key).save(blocks[0])
+    Secret(value=server.secret_key).save(blocks[1])
+    plan = _plan(tmp_path, seaweedfs, bucket, rest, blocks)
     report = tmp_path / "report.json"
     started = time.time()
 
@@ -160,6 +166,7 @@ def test_no_secret_in_anything_a_run_writes(tmp_path: Path, seaweedfs: Any, pref
     assert seaweedfs.endpoint.removeprefix("http://") in denied and "refused" in denied, denied
     assert seaweedfs.read_only_options["secret_access_key_env"] in denied, denied
     assert "b.csv.gz" in outcome["users"]["error"]
+    assert outcome["users"]["report"]["files_processed"] == 1  # written with the keys from the blocks
 
     texts: dict[str, bytes] = {"console": console.encode(), "report": report.read_bytes(),
                                "plan": plan.read_bytes()}
@@ -228,3 +235,32 @@ datasets:
         assert server.iceberg_rest_url.removeprefix("http://") in err and "MIGRATE_TEST_WRONG_ICEBERG" in err, err
         assert "credential" in err.lower(), err
     assert os.environ["MIGRATE_TEST_WRONG_SECRET"] == wrong_secret
+
+
+@pytest.mark.prefect
+def test_a_missing_secret_block_is_named(tmp_path: Path, seaweedfs: Any, prefect_server: None) -> None:
+    _sources(tmp_path)
+    bucket = seaweedfs.root_uri("block").removeprefix("s3://")
+    plan = _plan(tmp_path, seaweedfs, bucket, False, ("no-such-key-block", "no-such-secret-block"))
+    result = CliRunner().invoke(app, ["run", str(plan), "--no-prefect", "-d", "users",
+                                      "--report", str(tmp_path / "r.json")])
+    assert result.exit_code == 1
+    (outcome,) = json.loads((tmp_path / "r.json").read_text())["datasets"]
+    assert "Prefect Secret block 'no-such-key-block'" in outcome["error"] and "cannot be loaded" in outcome["error"]
+
+
+def test_credentials_by_reference_only() -> None:
+    """Env names, Secret blocks or a profile (one way); a block maps to the env name the stores read."""
+    from migrate.plan import check_plan_text, load_plan_text
+
+    head = "version: 1\nname: refs\ntargets:\n  lake: {kind: s3, bucket: lake, credentials: "
+    plan = load_plan_text(head + "{access_key_id_block: lake-key, secret_access_key_block: lake-secret}}\n")
+    _, opts = plan.location("lake")
+    assert opts == {"access_key_id_env": "MIGRATE_PREFECT_SECRET_LAKE_KEY",
+                    "secret_access_key_env": "MIGRATE_PREFECT_SECRET_LAKE_SECRET"}
+    mixed = check_plan_text(head + "{access_key_id_block: a, secret_access_key_block: b, profile: p}}\n")
+    assert [p.message for p in mixed] == ["give one of: the *_env names, the *_block names, or profile"]
+    half = check_plan_text(head + "{access_key_id_block: a}}\n")
+    assert "go together" in half[0].message
+    literal = check_plan_text(head + "{secret_access_key: hunter2-hunter2}}\n")
+    assert any("literal secret" in p.message for p in literal) and "hunter2" not in str(literal)

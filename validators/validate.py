@@ -222,6 +222,10 @@ def validate_dataset(plan: Any, dataset: Any, *, catalog: Any = None, options: O
         "quarantine": {"rows": 0, "files": 0, "folder": str(plan.state_dir / "quarantine" / ds.name)},
     }
     try:
+        if hasattr(plan, "sources"):
+            from migrate.credentials import export_block_secrets
+
+            export_block_secrets(plan)  # credentials named by Prefect Secret blocks
         _validate(plan, ds, verdict, catalog, opts, progress or NullProgress())
     except MigrateError as exc:
         verdict.update(verdict="error", error=str(exc), reasons=[f"the validation could not run: {exc}"])

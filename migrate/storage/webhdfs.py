@@ -58,7 +58,7 @@ _END = object()  # end of a writer's body
 
 
 def from_uri(uri: str, user: str | None = None, url: str | None = None, timeout: float = 30.0,
-             batch_size: int = 1000) -> WebHdfsStorage:
+             batch_size: int = 1000, auth: str = "simple", principal: str | None = None) -> WebHdfsStorage:
     """The backend for ``uri``'s namenode.
 
     ``url``: the namenode's ``http(s)://host:port`` (required for ``hdfs://nameservice``; for
@@ -84,7 +84,27 @@ def from_uri(uri: str, user: str | None = None, url: str | None = None, timeout:
     if not url.startswith(("http://", "https://")):
         raise ConfigError(f"{uri}: the WebHDFS url must start with http:// or https:// (got {_public(url)})")
     user = user or os.environ.get("HADOOP_USER_NAME") or getpass.getuser()
-    return WebHdfsStorage(scheme, authority, url, user, timeout=timeout, batch_size=batch_size)
+    store = WebHdfsStorage(scheme, authority, url, user, timeout=timeout, batch_size=batch_size)
+    if auth == "kerberos":
+        kerberize(store, principal)
+    elif auth != "simple":
+        raise ConfigError(f"{uri}: unknown WebHDFS auth {auth!r} (simple or kerberos)")
+    return store
+
+
+def kerberize(store: WebHdfsStorage, principal: str | None = None) -> None:
+    """SPNEGO on the store's session through the ``hdfs`` package's KerberosClient (its throttled
+    authenticator; the ticket comes from the cache ``kinit`` fills). ``user.name`` is no longer sent."""
+    try:
+        from hdfs.ext.kerberos import KerberosClient
+    except ImportError as exc:
+        raise ConfigError(
+            f"Kerberos for WebHDFS ({_public(store.base)}) needs the kerberos extra ({exc.name} is missing): "
+            "apt-get install libkrb5-dev gcc && pip install 'migrate[kerberos]' (see docs/security.md)"
+        ) from None
+    kwargs = {"principal": principal} if principal else {}
+    KerberosClient(store.base, session=store._session, mutual_auth="OPTIONAL", max_concurrency=8, **kwargs)
+    store.user = None
 
 
 def _public(url: str) -> str:
@@ -122,7 +142,7 @@ def _batch_unsupported(err: _Remote) -> bool:
 class WebHdfsStorage(Storage):
     scheme = "webhdfs"
 
-    def __init__(self, scheme: str, authority: str, url: str, user: str, timeout: float = 30.0,
+    def __init__(self, scheme: str, authority: str, url: str, user: str | None, timeout: float = 30.0,
                  batch_size: int = 1000) -> None:
         self.scheme = scheme
         self.authority = authority
@@ -164,7 +184,7 @@ class WebHdfsStorage(Storage):
     def _request(self, method: str, uri: str, op: str, path: str | None = None, *,
                  ok: tuple[int, ...] = (200,), **kw: Any) -> requests.Response:
         url = self._url(self.path_of(uri) if path is None else path)
-        params = {"op": op, "user.name": self.user, **(kw.pop("params", None) or {})}
+        params = {"op": op, **({"user.name": self.user} if self.user else {}), **(kw.pop("params", None) or {})}
         kw.setdefault("timeout", self.timeout)
         try:
             resp = self._session.request(method, url, params=params, **kw)
@@ -192,7 +212,8 @@ class WebHdfsStorage(Storage):
         detail = f"{err.exception}: {err.message}" if err.exception else err.message or resp.reason
         if resp.status_code == 401 or err.exception in _AUTH_EXCEPTIONS:
             raise AuthError(
-                f"WebHDFS refused {op} {uri}: wrong credentials or permissions for user {self.user} "
+                f"WebHDFS refused {op} {uri}: wrong credentials or permissions for "
+                f"{f'user {self.user}' if self.user else 'the Kerberos principal (klist shows it)'} "
                 f"at {endpoint} (HTTP {resp.status_code}: {detail})", uri)
         if resp.status_code == 404 or err.exception == "FileNotFoundException":
             raise NotFound(f"not found: {uri} ({detail})", uri)
