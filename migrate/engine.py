@@ -72,7 +72,6 @@ class EngineOptions:
     max_attempts: int = 3  # a source file that keeps changing while read fails after this many tries
     reader: str = "migrate.formats:open_batches"
     splitter: str = "migrate.formats:split_ranges"
-    split_quoted: bool = False  # assert no quoted field holds a newline, so quoted CSV may be split too
     quarantine_factory: str | None = "migrate.formats.quarantine:Quarantine"  # None: no quarantine
     # Iceberg: where the catalog and table are opened while parts are converted (when the data file
     # location is known without them): "process" (a helper process: off this process's GIL, and it
@@ -387,8 +386,7 @@ class _Run:
             target = -(-info.size // n)
             try:
                 split = resolve(self.options.splitter)
-                got = (split(self.src, info.uri, fmt, target, allow_quoted=True) if self.options.split_quoted
-                       else split(self.src, info.uri, fmt, target))
+                got = split(self.src, info.uri, fmt, target)
                 ranges = [(int(a), int(b)) for a, b in got] if len(got) > 1 else [None]
             except (ImportError, AttributeError, MigrateError) as exc:
                 log.info("%s: not split (%s)", info.uri, exc)

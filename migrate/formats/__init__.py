@@ -20,8 +20,9 @@ API (everything the copy engine needs)::
 - A value that does not fit its type, a null in a non-nullable column and a ragged line are never
   nulled or dropped silently: the row goes to ``quarantine`` with file, line (text) or record/offset
   (binary formats), column, value and reason, and is counted in ``counts.rows_quarantined``.
-- ``byte_range=(start, end)`` reads the lines that start in that range of an uncompressed delimited
-  file; ``split_ranges`` proposes ranges (or one whole-file range, with ``split_refusal`` saying why).
+- ``byte_range=(start, end)`` reads the records that start in that range of an uncompressed delimited
+  file; ``split_ranges`` proposes ranges (or one whole-file range, with ``split_refusal_for`` saying
+  why). Ranges of quoted or escaped text must come from ``split_ranges``: it cuts them at record starts.
 - Parsing runs one chunk ahead on a background thread (``prefetch``) so the consumer (the Parquet
   writer) and the parser overlap; memory stays at about three chunks (``chunk_bytes``, 32 MiB) plus
   the decoded tables. ``counts`` is final once iteration ends.
@@ -32,6 +33,7 @@ value class, conversion that does not exist), storage errors from the store.
 
 from __future__ import annotations
 
+import os
 import queue
 import threading
 from collections.abc import Iterator, Mapping
@@ -47,9 +49,9 @@ from migrate.formats.delimited import (
     DEFAULT_CHUNK_BYTES,
     DelimitedSource,
     TextOptions,
-    even_ranges,
     fmt_attr,
     split_refusal,
+    text_ranges,
 )
 from migrate.formats.quarantine import Quarantine
 from migrate.formats.types import (
@@ -231,8 +233,12 @@ def open_batches(
     return BatchStream(source, counts, batch_size=batch_size, prefetch=prefetch)
 
 
-def split_refusal_for(store: Storage, uri: str, fmt: FormatLike, *, allow_quoted: bool = False) -> str | None:
-    """Why ``uri`` cannot be split into byte ranges (None when it can; Parquet and ORC: by unit)."""
+def split_refusal_for(store: Storage, uri: str, fmt: FormatLike) -> str | None:
+    """Why ``uri`` cannot be split into byte ranges (None when it can; Parquet and ORC: by unit).
+
+    Quoted text can be split: ``split_ranges`` cuts it at record starts found by quote parity (and
+    keeps it whole only when some quote stands where RFC 4180 quoting puts none).
+    """
     if _kind(fmt) in COLUMNAR_KINDS:
         return None
     if _kind(fmt) not in TEXT_KINDS:
@@ -240,22 +246,23 @@ def split_refusal_for(store: Storage, uri: str, fmt: FormatLike, *, allow_quoted
     opts = TextOptions.from_format(fmt)
     stream, codec = open_decompressed(lambda: store.open(uri, 0, 4), uri, opts.compression)
     stream.close()
-    return split_refusal(opts, codec, allow_quoted)
+    return split_refusal(codec)
 
 
-def split_ranges(
-    store: Storage, uri: str, fmt: FormatLike, target_bytes: int, *, allow_quoted: bool = False
-) -> list[tuple[int, int]]:
+def split_ranges(store: Storage, uri: str, fmt: FormatLike, target_bytes: int, *, workers: int | None = None,
+                 ) -> list[tuple[int, int]]:
     """Byte ranges of about ``target_bytes`` that together read every row of ``uri`` exactly once.
 
-    Returns one whole-file range when the file cannot be split (``split_refusal_for`` says why):
-    compressed files, and quoted formats unless ``allow_quoted`` asserts no quoted field holds a newline.
+    Returns one whole-file range when the file cannot be split (``split_refusal_for`` says why).
+    Ranges of quoted or escaped text start at record starts (one parallel pass over the file on
+    ``workers`` threads counts the quotes before each cut), so a quoted newline never splits a record.
     """
     if _kind(fmt) in COLUMNAR_KINDS:  # cut between row groups / stripes
         from migrate.formats.columnar import split_columnar
 
         return split_columnar(store, uri, _kind(fmt), target_bytes)
     size = store.stat(uri).size
-    if split_refusal_for(store, uri, fmt, allow_quoted=allow_quoted) is not None:
+    if split_refusal_for(store, uri, fmt) is not None:
         return [(0, size)]
-    return even_ranges(size, target_bytes)
+    return text_ranges(store, uri, TextOptions.from_format(fmt), size, target_bytes,
+                       workers=workers or min(4, os.cpu_count() or 2))

@@ -11,9 +11,7 @@ Row accounting and locations:
   parsed again single-threaded (rare path).
 - Line numbers are physical 1-based lines of the (decompressed) file. They are computed lazily, only
   for chunks that quarantine something: counting newlines costs ~1 s/GiB, which clean files never pay.
-  With quoting, a record's line is found by tracking quote parity line by line (RFC 4180 doubled quotes;
-  with an escape character, ``<escape><quote>`` is discounted, and an escaped escape right before a
-  quote is the one case that can skew the count).
+  A record's line follows from where records end (``records.py``: quote parity, escapes).
 - Blank lines are not rows (pyarrow skips them) and are not counted.
 - A record longer than ``max_record_bytes`` (64 MiB) is quarantined with its line and read past in 1 MiB
   pieces, never held whole; longer records than pyarrow's 4 MiB parse block (up to that limit) are parsed
@@ -21,20 +19,21 @@ Row accounting and locations:
   swallow every line after it: that record is quarantined whole with the line where it starts.
 - A zero-byte file (an empty reducer's output) has no header and no rows: it is empty, not an error.
 
-Chunk cuts with quoting: a newline inside a quoted field is not a record end. When ``quote`` is set
-and ``quoted_newlines`` is True (the default), cuts are placed where the number of quote characters
-since the chunk start is even (one ``bytes.count`` per chunk), and pyarrow parses with
-``newlines_in_values=True`` (its quote-aware block splitter, measurably slower). ``quoted_newlines=False``
-is an assertion by the caller that no quoted field holds a newline: cuts go at the last newline and
-pyarrow's fast splitter is used. If the assertion is wrong, a record split at a block boundary can be
-mis-parsed (pyarrow accepts an unterminated quote at a block end), so only use it for known data.
+Chunk cuts: a newline inside a quoted field or after an escape character is not a record end
+(``records.py`` finds record ends by quote parity, vectorised). With a quote or an escape character
+pyarrow parses with ``newlines_in_values=True`` (its lexing block splitter). ``quoted_newlines=False`` is
+an assertion by the caller that no newline is quoted or escaped (SequenceFile values are whole rows):
+cuts go at the last newline and pyarrow's fast splitter is used.
 
-Byte ranges (``split_ranges`` / ``byte_range``): a range ``[start, end)`` owns every line that starts
-inside it: it skips through the first newline at or after ``start - 1`` and stops after the line that
-contains byte ``end - 1``. Splitting is refused (one whole-file range) for compressed files, and for
-quoted formats unless the caller asserts ``allow_quoted=True`` (no quoted field contains a newline),
-because a range cannot tell cheaply whether its first newline is inside quotes. As a range rests on
-that assertion, a ranged read also chunks and parses as with ``quoted_newlines=False`` (faster).
+Byte ranges (``split_ranges`` / ``byte_range``): a range ``[start, end)`` owns every record that starts
+inside it: it skips through the first newline at or after ``start - 1`` and stops after the record
+that holds byte ``end - 1``. For quoted or escaped text the newline alone cannot say that, so
+``split_ranges`` places every cut of such a file exactly at a record start (``records.align_cuts``: one
+parallel pass counts the quotes before each cut) and a ranged read refuses a start that is not one.
+Ranged reads parse on the calling thread (the ranges give the parallelism): less CPU per byte than
+pyarrow's threaded reader, whose lexing splitter runs serially before its parse tasks. Splitting is
+refused (one whole-file range) for compressed files, and for quoted files whose quotes do not all
+stand where RFC 4180 puts them.
 
 Null semantics: ``null_marker`` (e.g. ``\\N``) is NULL in every column; an empty field is NULL in
 non-string columns and the empty string in string columns. Booleans accept
@@ -44,14 +43,16 @@ true/True/TRUE/t/T/1 and false/False/FALSE/f/F/0. Timestamps are ISO 8601 (``T``
 from __future__ import annotations
 
 import io
+import itertools
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, BinaryIO
 
 import pyarrow as pa
 import pyarrow.csv as pcsv
 
 from migrate.errors import FormatError, UnsupportedError
+from migrate.formats import records
 from migrate.formats.compression import normalize, open_decompressed
 from migrate.formats.convert import (
     FALSE_VALUES,
@@ -108,70 +109,41 @@ class TextOptions:
                    enc, normalize(fmt_attr(fmt, "compression", "auto")), quoted_newlines)
 
     @property
+    def syntax(self) -> records.Syntax:
+        """What decides where records end; ``quoted_newlines=False``: every newline does."""
+        if not self.quoted_newlines:
+            return records.Syntax(None, None, ord(self.delimiter))
+        return records.Syntax.of(self.quote, self.escape, self.delimiter)
+
+    @property
     def utf8(self) -> bool:
         return self.encoding in ("utf-8", "utf8", "ascii", "us-ascii")
 
     def parse_options(self, handler: Callable[[Any], str] | None) -> pcsv.ParseOptions:
         return pcsv.ParseOptions(
             delimiter=self.delimiter, quote_char=self.quote or False, double_quote=self.quote is not None,
-            escape_char=self.escape or False, newlines_in_values=bool(self.quote and self.quoted_newlines),
+            escape_char=self.escape or False, newlines_in_values=not self.syntax.plain,
             ignore_empty_lines=self.ignore_empty_lines, invalid_row_handler=handler,
         )
 
 
 # ----------------------------------------------------------------------------------------------------
-# chunking
+# chunking (record ends: ``records.py``)
 
 
-def _quote_count(data: bytes | bytearray | memoryview, q: bytes, esc: bytes | None, start: int, end: int) -> int:
-    b = bytes(data[start:end]) if isinstance(data, memoryview) else data
-    if isinstance(data, memoryview):
-        start, end = 0, len(b)
-    n = b.count(q, start, end)
-    if esc is not None and n:
-        n -= b.count(esc + q, start, end)
-    return n
-
-
-def record_end(data: bytes | bytearray, opts: TextOptions, limit: int | None = None) -> int:
+def record_end(data: bytes | bytearray | memoryview, opts: TextOptions, limit: int | None = None) -> int:
     """Index just past the last complete record in ``data[:limit]`` (0 when none is complete)."""
-    end = len(data) if limit is None else limit
-    pos = data.rfind(b"\n", 0, end)
-    if pos < 0:
-        return 0
-    if not (opts.quote and opts.quoted_newlines):
-        return pos + 1
-    q = opts.quote.encode()
-    esc = opts.escape.encode() if opts.escape else None
-    count = _quote_count(data, q, esc, 0, pos)
-    while count & 1:  # this newline is inside a quoted field: step back to the previous one
-        prev = data.rfind(b"\n", 0, pos)
-        if prev < 0:
-            return 0
-        count -= _quote_count(data, q, esc, prev, pos)
-        pos = prev
-    return pos + 1
+    return records.record_end(data, opts.syntax, limit)
+
+
+def first_record_end(data: bytes | bytearray | memoryview, opts: TextOptions) -> int:
+    """Index just past the first complete record of ``data`` (0 when there is none)."""
+    return records.first_record_end(data, opts.syntax)
 
 
 def record_lines(data: bytes, opts: TextOptions) -> list[int]:
     """0-based physical line (within ``data``) where each record that pyarrow sees starts."""
-    q = opts.quote.encode() if opts.quote else None
-    esc = opts.escape.encode() if opts.escape else None
-    lines = data.split(b"\n")
-    if lines and lines[-1] == b"":
-        lines.pop()
-    out = []
-    inside = False
-    for i, line in enumerate(lines):
-        if not inside:
-            if opts.ignore_empty_lines and (not line or line == b"\r"):
-                continue
-            out.append(i)
-        if q is not None and opts.quoted_newlines:
-            c = line.count(q) - (line.count(esc + q) if esc else 0)
-            if c & 1:
-                inside = not inside
-    return out
+    return records.record_lines(data, opts.syntax, opts.ignore_empty_lines)
 
 
 def read_until(stream: BinaryIO, buf: bytes, pred: Callable[[bytes], int], step: int) -> tuple[bytes, int, bool]:
@@ -194,8 +166,9 @@ class ChunkConverter:
     """Turns newline-separated bytes into a table of the target's data fields, quarantining misfits."""
 
     def __init__(self, opts: TextOptions, file_columns: Sequence[str], target: Target, *,
-                 quarantine: Quarantine, counts: FileCounts) -> None:
+                 quarantine: Quarantine, counts: FileCounts, threads: bool = True) -> None:
         self.opts = opts
+        self.threads = threads  # pyarrow's thread pool per chunk; False: parse on the calling thread
         self.file_columns = list(file_columns)
         self.target = target
         self.quarantine = quarantine
@@ -250,7 +223,7 @@ class ChunkConverter:
 
     def _read_counted(self, data: bytes | memoryview, types: dict[str, pa.DataType], raw: bool,
                       ) -> tuple[pa.Table, list[tuple[int | None, str, int, int]]]:
-        table, ragged = self._read(data, types, threads=True, raw=raw)
+        table, ragged = self._read(data, types, threads=self.threads, raw=raw)
         if ragged and any(r[0] is None for r in ragged):
             # Threaded parsing does not number rows: redo this chunk serially to learn which records.
             table, ragged = self._read(data, types, threads=False, raw=raw)
@@ -330,16 +303,13 @@ class DelimitedSource:
                  quarantine: Quarantine, counts: FileCounts, byte_range: tuple[int, int] | None = None,
                  chunk_bytes: int = DEFAULT_CHUNK_BYTES, infer_rows: int = 10_000,
                  max_record_bytes: int = MAX_RECORD_BYTES) -> None:
-        if byte_range is not None and opts.quote and opts.quoted_newlines:
-            # A byte range finds its first record at the first newline, so splitting a quoted file
-            # already rests on the assertion that no quoted field holds a newline (``allow_quoted``):
-            # cut at the last newline and let pyarrow use its fast splitter (no quote counting).
-            opts = replace(opts, quoted_newlines=False)
         self.store, self.uri, self.opts, self.target = store, uri, opts, target
         self.quarantine, self.counts = quarantine, counts
         self.chunk_bytes = chunk_bytes
         self.max_record_bytes = max(max_record_bytes, 1 << 16)
         self.byte_range = byte_range
+        # Ranges run side by side (one per worker): each parses on its own thread.
+        self.threads = byte_range is None
         self._stream, self.codec = self._open()
         self._buf: bytes | bytearray = b""
         self._pos = 0  # offset (in the decompressed file) of self._buf[0]
@@ -354,6 +324,11 @@ class DelimitedSource:
             if start > 0:
                 self._pos = start - 1
                 self._buf, k, _ = read_until(self._stream, b"", lambda b: b.find(b"\n") + 1, 1 << 16)
+                if k != 1 and not opts.syntax.plain:
+                    # Quote parity and escapes make a newline's meaning depend on every byte before it:
+                    # only ``split_ranges`` (which counted them) knows where a record starts.
+                    raise FormatError(f"{uri}: byte range {start}-{end} does not start at a record start; ranges "
+                                      "of quoted or escaped text must come from split_ranges")
                 if k == 0:  # no newline after start: the range owns nothing
                     self._buf, self._pos = b"", self._pos + len(self._buf)
                 else:
@@ -361,8 +336,7 @@ class DelimitedSource:
                 if opts.header:
                     names = self._header_of_file()
         if opts.header and self._pos == 0:
-            self._buf, k, eof = read_until(self._stream, self._buf, lambda b: record_end(b, opts, b.find(b"\n") + 1),
-                                           1 << 16)
+            self._buf, k, eof = read_until(self._stream, self._buf, lambda b: first_record_end(b, opts), 1 << 16)
             if k == 0 and eof and self._buf:
                 k = len(self._buf)
             # A zero-byte file (Hadoop writes one per empty reducer) has no header: it is simply empty.
@@ -377,7 +351,8 @@ class DelimitedSource:
         if names is None:
             names = self._names_without_header()
         self.file_columns = names
-        self.converter = ChunkConverter(opts, names, target, quarantine=quarantine, counts=counts)
+        self.converter = ChunkConverter(opts, names, target, quarantine=quarantine, counts=counts,
+                                        threads=self.threads)
 
     # -- opening
 
@@ -389,7 +364,7 @@ class DelimitedSource:
     def _header_of_file(self) -> list[str]:
         with self.store.open(self.uri, 0, 1 << 20) as f:
             head = f.read()
-        k = record_end(head, self.opts, head.find(b"\n") + 1) or len(head)
+        k = first_record_end(head, self.opts) or len(head)
         return parse_header(head[:k], self.opts)
 
     def _names_without_header(self) -> list[str]:
@@ -397,7 +372,7 @@ class DelimitedSource:
             return [f.name for f in self.target.data_fields]
         # No header, no schema: Spark's _c0.._cN, counted on the first record; types from a sample.
         self._fill(min(self.chunk_bytes, 1 << 20))
-        k = record_end(self._buf, self.opts, self._buf.find(b"\n") + 1) or len(self._buf)
+        k = first_record_end(self._buf, self.opts) or len(self._buf)
         first = self._buf[:k]
         n = 0
         if first.strip():
@@ -432,7 +407,7 @@ class DelimitedSource:
             fields = [pa.field(n, pa.string()) for n in self.file_columns]
         self.target.set_inferred(fields)
         self.converter = ChunkConverter(self.opts, self.file_columns, self.target,
-                                        quarantine=self.quarantine, counts=self.counts)
+                                        quarantine=self.quarantine, counts=self.counts, threads=self.threads)
 
     def _fill(self, want: int) -> bool:
         """Grow the buffer to at least ``want`` bytes; False at the end of the stream.
@@ -495,9 +470,13 @@ class DelimitedSource:
 
     def tables(self) -> Iterator[pa.Table]:
         opts = self.opts
+        want = self.chunk_bytes
         try:
             while True:
-                eof = not self._fill(self.chunk_bytes)
+                if self._end is not None and self._pos >= self._end:
+                    return  # the range owns the records that start before its end: none left
+                eof = not self._fill(want)
+                want = self.chunk_bytes
                 limit = None
                 if self._end is not None and self._pos + len(self._buf) >= self._end:
                     # The last line of the range is the one holding byte end-1.
@@ -512,17 +491,12 @@ class DelimitedSource:
                     k = len(data)
                 else:
                     k = record_end(data, opts)
-                    while k == 0:  # one record larger than the chunk: read on
-                        if len(self._buf) >= self.max_record_bytes:
-                            eof = self._skip_long_record()
-                            break
-                        if not self._fill(min(len(self._buf) * 2, self.max_record_bytes)):
-                            k = len(self._buf)
-                            eof = True
-                            break
-                        data = self._buf
-                        k = record_end(data, opts)
-                if eof and k and opts.quote and opts.quoted_newlines:
+                    if k == 0 and len(self._buf) >= self.max_record_bytes:
+                        eof = self._skip_long_record()
+                    elif k == 0:  # one record larger than the chunk: read on (the top handles the range end)
+                        want = min(len(self._buf) * 2, self.max_record_bytes)
+                        continue
+                if eof and k and opts.syntax.quote is not None:
                     k = self._quarantine_unterminated(data, k)
                 # A memoryview: the parser reads the chunk in place instead of a 32 MiB copy.
                 piece, pos = memoryview(self._buf)[:k], self._pos
@@ -538,27 +512,19 @@ class DelimitedSource:
         """Quarantine the record at the start of the buffer, longer than ``max_record_bytes``, and read past
         it in bounded pieces: its bytes are never held whole. True when it ran to the end of the file (an
         unterminated quote looks like that too)."""
-        opts = self.opts
-        q = opts.quote.encode() if opts.quote and opts.quoted_newlines else None
-        esc = opts.escape.encode() if opts.escape else None
+        syn = self.opts.syntax
         line = self._line_at(self._pos)
         head = bytes(self._buf[:4096])
         buf, skipped, odd, eof = self._buf, 0, 0, False
         while True:
-            start, end = 0, -1
-            while (nl := buf.find(b"\n", start)) >= 0:
-                if q is not None:
-                    odd ^= _quote_count(buf, q, esc, start, nl) & 1
-                if not odd:  # a newline outside quotes: the record ends here
-                    end = nl + 1
-                    break
-                start = nl + 1
-            if end >= 0:
+            a = records.view(buf)
+            ends = records.boundaries(a, 0, len(a), odd, syn, complete=True)
+            if ends.size:  # a newline outside quotes: the record ends here
+                end = int(ends[0]) + 1
                 skipped += end
                 self._buf = buf[end:]
                 break
-            if q is not None:
-                odd ^= _quote_count(buf, q, esc, start, len(buf)) & 1
+            odd = (odd + records.count_quotes(a, 0, len(a), syn, complete=True)) & 1
             skipped += len(buf)
             buf = self._stream.read(1 << 20)
             if not buf:
@@ -575,9 +541,7 @@ class DelimitedSource:
         """The file's last ``k`` bytes end inside a quoted field: the quote opened in the last record never
         closes, so that record swallowed every line after it. pyarrow accepts an open quote at the end of
         its input; here that record is quarantined whole (with its line) and the rest is parsed."""
-        assert self.opts.quote is not None
-        esc = self.opts.escape.encode() if self.opts.escape else None
-        if not _quote_count(data, self.opts.quote.encode(), esc, 0, k) & 1:
+        if not records.count_quotes(records.view(data), 0, k, self.opts.syntax, complete=True) & 1:
             return k
         good = record_end(data, self.opts, k)  # past the last record whose quotes balance
         self.quarantine.add(self.target.source, "unterminated quote: the quoted field opened in this record "
@@ -605,13 +569,10 @@ class DelimitedSource:
         return table
 
 
-def split_refusal(opts: TextOptions, codec: str, allow_quoted: bool) -> str | None:
-    """Why a file cannot be split into byte ranges, or None when it can."""
+def split_refusal(codec: str) -> str | None:
+    """Why a file cannot be split into byte ranges before looking inside it, or None when it can."""
     if codec != "none":
         return f"compressed ({codec}) files are read from the start"
-    if opts.quote and not allow_quoted:
-        return ("quoted fields may contain newlines, which a range cannot detect; pass allow_quoted=True "
-                "if they never do")
     return None
 
 
@@ -623,5 +584,20 @@ def even_ranges(size: int, target_bytes: int) -> list[tuple[int, int]]:
     return [(s, min(size, s + step)) for s in range(0, size, step)]
 
 
+def text_ranges(store: Storage, uri: str, opts: TextOptions, size: int, target_bytes: int, *,
+                workers: int = 2) -> list[tuple[int, int]]:
+    """Byte ranges of about ``target_bytes`` of an uncompressed text file; quoted or escaped text is cut
+    at record starts (``records.align_cuts``), or not at all when its quoting cannot be trusted."""
+    ranges = even_ranges(size, target_bytes)
+    syn = opts.syntax
+    if len(ranges) == 1 or syn.plain:
+        return ranges
+    cuts = records.align_cuts(store, uri, size, [r[0] for r in ranges[1:]], syn, workers=workers)
+    if cuts is None:
+        return [(0, size)]
+    bounds = [0, *cuts, size]
+    return list(itertools.pairwise(bounds))
+
+
 __all__ = ["DEFAULT_CHUNK_BYTES", "ChunkConverter", "DelimitedSource", "TextOptions",
-           "even_ranges", "record_end", "record_lines", "split_refusal"]
+           "even_ranges", "first_record_end", "record_end", "record_lines", "split_refusal", "text_ranges"]

@@ -127,6 +127,18 @@ class _RangeReader(ReadStream):
         self._left -= len(data)
         return data
 
+    def readinto(self, b: bytearray | memoryview) -> int:  # type: ignore[override]
+        # Straight into the caller's buffer: no bytes object per read (chunked readers reuse buffers).
+        if self._left is not None and self._left <= 0:
+            return 0
+        mv = memoryview(b).cast("B")
+        if self._left is not None and len(mv) > self._left:
+            mv = mv[: self._left]
+        n = self._f.readinto(mv) or 0  # type: ignore[attr-defined]
+        if self._left is not None:
+            self._left -= n
+        return n
+
     def close(self) -> None:
         self._f.close()
         super().close()

@@ -13,8 +13,8 @@ from tests.engine.helpers import reader_options
 
 if __name__ == "__main__":
     plan = load_plan(sys.argv[1])
-    opts = reader_options(split_bytes=int(os.environ.get("KILL_SPLIT_BYTES", 4 << 20)), split_quoted=True,
-                          use_processes=True, iceberg_commit_files=5)
+    opts = reader_options(split_bytes=int(os.environ.get("KILL_SPLIT_BYTES", 4 << 20)), use_processes=True,
+                          iceberg_commit_files=5)
     rg = int(os.environ.get("KILL_ROW_GROUP_ROWS", 0))
     if rg:  # small row groups: output streams out while the range is read (multipart parts in flight)
         opts = replace(opts, writer=replace(opts.writer, row_group_rows=rg))

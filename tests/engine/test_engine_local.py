@@ -180,8 +180,7 @@ def test_source_row_count(tmp_path: Path) -> None:
 def test_split_large_file_into_ranges(tmp_path: Path) -> None:
     write_csv(tmp_path / "src" / "big.csv", 0, 20_000)
     plan = make_plan(tmp_path, "parquet")
-    rep = run_dataset(plan, "events", options=reader_options(split_bytes=256 << 10, use_processes=True,
-                                                         split_quoted=True),
+    rep = run_dataset(plan, "events", options=reader_options(split_bytes=256 << 10, use_processes=True),
                       concurrency=2)
     assert rep.ok, rep.errors
     got, names = read_parquet_target(f"file://{tmp_path}/out/t", {})

@@ -251,12 +251,11 @@ def test_split_ranges_cover_every_row_once(tmp_path: Path) -> None:
         assert qlines == [bad_line]
 
 
-def test_split_refused_for_quoted_and_compressed(tmp_path: Path) -> None:
+def test_split_refused_for_compressed_not_quoted(tmp_path: Path) -> None:
     p = tmp_path / "a.csv"
     p.write_text(csv_text(rows(50)))
-    assert "quoted" in (split_refusal_for(STORE, f"file://{p}", Fmt()) or "")
-    assert split_ranges(STORE, f"file://{p}", Fmt(), 100) == [(0, p.stat().st_size)]
-    assert len(split_ranges(STORE, f"file://{p}", Fmt(), 1000, allow_quoted=True)) > 1
+    assert split_refusal_for(STORE, f"file://{p}", Fmt()) is None
+    assert len(split_ranges(STORE, f"file://{p}", Fmt(), 1000)) > 1
     g = tmp_path / "a.csv.gz"
     g.write_bytes(gzip.compress(p.read_bytes()))
     assert "compressed" in (split_refusal_for(STORE, f"file://{g}", Fmt(quote=None)) or "")
