@@ -541,9 +541,14 @@ class DelimitedSource:
         """The file's last ``k`` bytes end inside a quoted field: the quote opened in the last record never
         closes, so that record swallowed every line after it. pyarrow accepts an open quote at the end of
         its input; here that record is quarantined whole (with its line) and the rest is parsed."""
-        if not records.count_quotes(records.view(data), 0, k, self.opts.syntax, complete=True) & 1:
+        syn = self.opts.syntax
+        if not records.count_quotes(records.view(data), 0, k, syn, complete=True) & 1:
             return k
-        good = record_end(data, self.opts, k)  # past the last record whose quotes balance
+        # An odd count: an unterminated quote, or a quote inside an unquoted field (a literal to pyarrow).
+        start = records.unterminated_start(memoryview(data)[:k], syn)
+        if start is None:
+            return k
+        good = start
         self.quarantine.add(self.target.source, "unterminated quote: the quoted field opened in this record "
                             "never closes, so it runs to the end of the file", value=bytes(data[good:k]),
                             line=self._line_at(self._pos + good))

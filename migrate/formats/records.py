@@ -193,6 +193,39 @@ def record_lines(data: bytes, syn: Syntax, ignore_empty: bool) -> list[int]:
     return out
 
 
+def unterminated_start(data: Any, syn: Syntax) -> int | None:
+    """Where the record starts whose quoted field never closes, as pyarrow's lexer reads ``data``; None
+    when every quoted field closes. ``data`` starts at a record start.
+
+    Exact but a Python loop over the quotes: for the rare chunk whose quote count is odd at the end of
+    the input (an unterminated quote, or a quote inside an unquoted field that pyarrow reads as a
+    literal). A quote opens a field only at a field start; inside, a doubled quote is a literal.
+    """
+    if syn.quote is None:
+        return None
+    a = view(data)
+    raw = bytes(data)
+    q = quote_positions(a, 0, len(a), syn, complete=True).tolist()
+    starts_field = {syn.delimiter, NL, CR}
+    inside, record, last_close, i = False, 0, -1, 0
+    while i < len(q):
+        p = q[i]
+        if not inside:
+            if p == 0 or a[p - 1] in starts_field:
+                # Newlines since the last closing quote are outside quotes: the last one starts this record.
+                nl = raw.rfind(b"\n", last_close + 1, p)
+                if nl >= 0:
+                    record = nl + 1
+                inside = True
+            i += 1
+        elif i + 1 < len(q) and q[i + 1] == p + 1:
+            i += 2  # a doubled quote inside the field
+        else:
+            inside, last_close = False, p
+            i += 1
+    return record if inside else None
+
+
 # ------------------------------------------------------------------------------------------------
 # aligning byte-range cuts of a quoted or escaped file to record starts
 
@@ -351,4 +384,5 @@ def _align(store: Storage, uri: str, size: int, cuts: Sequence[int], syn: Syntax
 
 
 __all__ = ["COUNT_BLOCK", "NeedContext", "Syntax", "align_cuts", "boundaries", "count_quotes", "escaped",
-           "first_record_end", "quote_positions", "read_span", "record_end", "record_lines", "view"]
+           "first_record_end", "quote_positions", "read_span", "record_end", "record_lines", "unterminated_start",
+           "view"]

@@ -226,3 +226,12 @@ def test_counting_matches_a_plain_loop() -> None:
             a = records.view(data)
             assert records.boundaries(a, 0, len(a), 0, syn, complete=True).tolist() == ends, (data, esc)
             assert records.record_end(data, syn) == (ends[-1] + 1 if ends else 0)
+
+
+def test_unterminated_quote_found_as_pyarrow_lexes() -> None:
+    syn = records.Syntax.of('"', None, ",")
+    stray = b'1,"ok"\n2,5" disk\n3,"a\nb"\n'
+    assert records.unterminated_start(stray, syn) is None  # odd count, but every quoted field closes
+    broken = b'1,"ok"\n2,5" disk\n3,"never closes\n4,x\n'
+    assert records.unterminated_start(broken, syn) == broken.index(b"3,")
+    assert records.unterminated_start(b'1,"a""\nb""c\n', syn) == 0
