@@ -377,10 +377,11 @@ def best(name: str, args: dict[str, Any], repeat: int, env: dict[str, str] | Non
 
 
 def rounds(contenders: Sequence[tuple[str, str, dict[str, Any], dict[str, str] | None, Any]], repeat: int,
-           server_cpu: Any = None, script: str = __file__) -> list[tuple[str, dict[str, Any]]]:
+           server_cpu: Any = None, script: str = __file__, run: Any = None) -> list[tuple[str, dict[str, Any]]]:
     """Every contender once per round, rounds repeated (alternating, so load drifts hit all alike); best counts.
 
-    ``contenders``: (label, child name, args, env, before-hook). ``server_cpu``: a callable giving the
+    ``contenders``: (label, child name, args, env, before-hook); ``run(name, args, env)`` runs one (default
+    ``spawn``: a child of ``script``) and returns its measures. ``server_cpu``: a callable giving the
     server's CPU-seconds so far; each result then has the server's share of its run. The best result
     also carries ``median_seconds``, printed beside the best-of ratios (one lucky round moves a best).
     """
@@ -390,7 +391,7 @@ def rounds(contenders: Sequence[tuple[str, str, dict[str, Any], dict[str, str] |
             if before:
                 before()
             cpu0 = server_cpu() if server_cpu else 0.0
-            res = spawn(name, args, env, script)
+            res = run(name, args, env) if run is not None else spawn(name, args, env, script)
             if server_cpu:
                 res["server_cpu"] = server_cpu() - cpu0
             res["load"] = os.getloadavg()[0]

@@ -202,9 +202,11 @@ class _Run:
         Python, and only the table commit (and recovery after a crash) needs them. The data file
         location does not, whenever it is known without the catalog: the plan names a path, or the
         SQLite catalog says (read directly, ``iceberg.peek_sqlite_table``) where the table is or where
-        it would create it (the helper then creates it there). A helper process keeps that work
-        off this process's GIL while the parts are converted. Otherwise (a catalog object passed
-        in, a REST catalog choosing the location of a new table) the table is opened here first.
+        it would create it (the first commit then creates it there, with its snapshot). A helper
+        process keeps that work off this process's GIL while the parts are converted; a run that
+        shares one catalog among its datasets (``iceberg.shared_catalogs``) uses a thread instead.
+        Otherwise (a catalog object passed in, a REST catalog choosing the location of a new table)
+        the table is opened here first.
         """
         from migrate import iceberg
 
@@ -221,13 +223,18 @@ class _Run:
             elif path:
                 location = str(self.plan.location(ds.target.store, path)[0])
             elif ds.schema:
-                location = peek.location  # where the catalog would put it: the helper creates it there
+                location = peek.location  # where the catalog would put it: the first commit creates it there
             else:
                 location = self._fallback_table_location()
             assert location is not None
             self.table_location = session.location = location.rstrip("/")
-            create = self._plan_arrow_schema() if (not peek.exists and not path and ds.schema) else None
-            helper = iceberg.CatalogThread if self.options.catalog_helper == "thread" else iceberg.CatalogProcess
+            # A new table is created by its first commit, with that snapshot (one metadata write).
+            create = None
+            # A run that shares its catalog (``iceberg.shared_catalogs``) opens the table on a thread: the
+            # catalog is opened once per run in this process, not once per dataset in a helper process.
+            shared = iceberg.active_catalogs() is not None
+            helper = (iceberg.CatalogThread if shared or self.options.catalog_helper == "thread"
+                      else iceberg.CatalogProcess)
             self._helper = helper(session, create)
         else:
             location = session.open(None)
@@ -272,7 +279,7 @@ class _Run:
                 h.close()
         self._helper = None
 
-    def _plan_arrow_schema(self) -> Any:
+    def _plan_arrow_schema(self) -> Any:  # a new table's schema when the catalog must place it now
         ds = self.ds
         arrow = resolve("migrate.formats.types:arrow_schema")(ds.schema)
         if ds.partition_columns:
@@ -761,22 +768,23 @@ def target_row_count(plan: Any, dataset: Any, *, state_dir: str | os.PathLike[st
     if ds.target.kind == "iceberg":
         from migrate import iceberg
 
-        cat = catalog or iceberg.load_catalog(plan, state_dir=state_dir or plan.state_dir)
+        cat = catalog or iceberg.catalog_for(plan, state_dir or plan.state_dir)
         table = cat.load_table(ds.target.table)
         if table.current_snapshot() is None:
             return 0
         return sum(t.file.record_count for t in table.scan().plan_files())
     uri, opts = plan.location(ds.target.store, ds.target.path or "")
     store = open_storage(uri, **opts)
-    total = 0
     try:
         files = list(store.walk(uri))
     except NotFound:
         return 0
-    for f in files:
-        if PART_RE.match(f.name):
-            total += parquet_file(store, f.uri).metadata.num_rows
-    return total
+    parts = [f.uri for f in files if PART_RE.match(f.name)]
+    if len(parts) <= 1:
+        return sum(parquet_file(store, u).metadata.num_rows for u in parts)
+    # One footer read per part: on an object store each is a round trip, so several at once.
+    with ThreadPoolExecutor(min(16, len(parts)), thread_name_prefix="migrate-footers") as pool:
+        return sum(pool.map(lambda u: parquet_file(store, u).metadata.num_rows, parts))
 
 
 def source_row_count(plan: Any, dataset: Any, *, reader: str = "migrate.formats:open_batches") -> tuple[int, int]:

@@ -116,6 +116,90 @@ def load_catalog(plan: Any, *, state_dir: str | os.PathLike[str] | None = None, 
                         f"{type(exc).__name__}: {exc}", spec.uri) from None
 
 
+class SharedCatalogs:
+    """The catalogs of one run, each opened once and shared by all its datasets.
+
+    Importing pyiceberg and SQLAlchemy and opening a catalog take seconds; a plan with hundreds of
+    Iceberg datasets pays that once instead of once per table. ``prefetch`` starts the opening on a
+    background thread, so the first dataset's conversion overlaps it. Namespaces known to exist are
+    remembered (one create_namespace round trip per namespace, not per table).
+    """
+
+    def __init__(self) -> None:
+        import threading
+        from concurrent.futures import Future, ThreadPoolExecutor
+
+        self._lock = threading.Lock()
+        self._opening: dict[str, Future[Any]] = {}
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="migrate-catalogs")
+        self.namespaces: set[tuple[int, str]] = set()  # (id of an open catalog, namespace) known to exist
+
+    @staticmethod
+    def key(plan: Any, state_dir: str | os.PathLike[str] | None) -> str:
+        spec = plan.resolved_catalog() if hasattr(plan, "resolved_catalog") else plan.catalog
+        return repr((spec, sqlite_settings(plan, state_dir=state_dir), os.fspath(state_dir or "")))
+
+    def prefetch(self, plan: Any, state_dir: str | os.PathLike[str] | None) -> None:
+        """Start opening the plan's catalog (returns at once)."""
+        k = self.key(plan, state_dir)
+        with self._lock:
+            if k not in self._opening:
+                self._opening[k] = self._pool.submit(_open_for_commits, plan, state_dir)
+
+    def get(self, plan: Any, state_dir: str | os.PathLike[str] | None) -> Any:
+        """The plan's catalog, opened once (waits for a prefetch under way; raises its error)."""
+        self.prefetch(plan, state_dir)
+        with self._lock:
+            fut = self._opening[self.key(plan, state_dir)]
+        return fut.result()
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        for fut in self._opening.values():
+            if fut.done() and fut.exception() is None:
+                engine = getattr(fut.result(), "engine", None)  # SqlCatalog: release its SQLite connections
+                if engine is not None:
+                    with contextlib.suppress(Exception):
+                        engine.dispose()
+
+
+def _open_for_commits(plan: Any, state_dir: str | os.PathLike[str] | None) -> Any:
+    """The catalog, with what its commits import (pyiceberg's pyarrow FileIO pulls in pyarrow.dataset and
+    pandas: seconds) loaded here on the background thread rather than by the first commit."""
+    catalog = load_catalog(plan, state_dir=state_dir)
+    import pyiceberg.io.pyarrow
+    import pyiceberg.table  # noqa: F401
+
+    return catalog
+
+
+_shared: SharedCatalogs | None = None
+
+
+@contextlib.contextmanager
+def shared_catalogs() -> Any:
+    """Within: every dataset of this process opens its Iceberg catalog once (``SharedCatalogs``)."""
+    global _shared
+    outer, _shared = _shared, (_shared or SharedCatalogs())
+    try:
+        yield _shared
+    finally:
+        if outer is None:
+            _shared.close()
+        _shared = outer
+
+
+def active_catalogs() -> SharedCatalogs | None:
+    """The run's shared catalogs, when a ``shared_catalogs`` block is open."""
+    return _shared
+
+
+def catalog_for(plan: Any, state_dir: str | os.PathLike[str] | None) -> Any:
+    """The plan's catalog: the run's shared one when sharing, else a newly opened one."""
+    shared = _shared
+    return shared.get(plan, state_dir) if shared is not None else load_catalog(plan, state_dir=state_dir)
+
+
 @dataclass(frozen=True)
 class TablePeek:
     """What a SQLite catalog says about a table, read without pyiceberg (see ``peek_sqlite_table``)."""
@@ -215,18 +299,13 @@ def iceberg_arrow_schema(schema: pa.Schema) -> pa.Schema:
     return storage_schema(schema)
 
 
-def ensure_table(catalog: Any, identifier: str, schema: pa.Schema, partition_columns: Sequence[str] = (),
-                 location: str | None = None, dataset: str | None = None) -> Any:
-    """Load ``identifier`` or create it from ``schema`` with identity partitions on ``partition_columns``."""
-    from pyiceberg.exceptions import NamespaceAlreadyExistsError, NoSuchTableError, TableAlreadyExistsError
-    from pyiceberg.partitioning import PartitionField, PartitionSpec
-    from pyiceberg.transforms import IdentityTransform
+def ensure_namespace(catalog: Any, namespace: str) -> None:
+    """Create ``namespace`` unless it exists (asked once per run and catalog when catalogs are shared)."""
+    from pyiceberg.exceptions import NamespaceAlreadyExistsError
 
-    try:
-        return catalog.load_table(identifier)
-    except NoSuchTableError:
-        pass
-    namespace = identifier.rsplit(".", 1)[0]
+    shared = _shared
+    if shared is not None and (id(catalog), namespace) in shared.namespaces:
+        return
     try:
         catalog.create_namespace(namespace)
     except NamespaceAlreadyExistsError:
@@ -234,28 +313,72 @@ def ensure_table(catalog: Any, identifier: str, schema: pa.Schema, partition_col
     except Exception as exc:  # some REST servers answer differently for an existing namespace
         if "exist" not in str(exc).lower():
             raise
-    arrow = iceberg_arrow_schema(schema)
-    kwargs: dict[str, Any] = {"schema": arrow, "properties": {"format-version": "2"}}
+    if shared is not None:
+        shared.namespaces.add((id(catalog), namespace))
+
+
+def table_spec(schema: pa.Schema, partition_columns: Sequence[str] = (), location: str | None = None,
+               dataset: str | None = None) -> dict[str, Any]:
+    """``create_table`` arguments: the Iceberg schema (fresh ids 1..n in column order, so the partition
+    spec can name source ids), identity partitions on ``partition_columns``, location, properties."""
+    from pyiceberg.io.pyarrow import _pyarrow_to_schema_without_ids
+    from pyiceberg.partitioning import PartitionField, PartitionSpec
+    from pyiceberg.schema import assign_fresh_schema_ids
+    from pyiceberg.transforms import IdentityTransform
+
+    ice = assign_fresh_schema_ids(_pyarrow_to_schema_without_ids(iceberg_arrow_schema(schema)))
+    kwargs: dict[str, Any] = {"schema": ice, "properties": {"format-version": "2"}}
     if dataset:
         kwargs["properties"][DATASET_PROPERTY] = dataset
     if location:
         kwargs["location"] = location
-    # Convert ourselves (fresh ids 1..n in column order) so the partition spec can name source ids.
-    from pyiceberg.io.pyarrow import _pyarrow_to_schema_without_ids
-    from pyiceberg.schema import assign_fresh_schema_ids
-
-    ice = assign_fresh_schema_ids(_pyarrow_to_schema_without_ids(arrow))
-    kwargs["schema"] = ice
     if partition_columns:
         kwargs["partition_spec"] = PartitionSpec(*[
             PartitionField(source_id=ice.find_field(c).field_id, field_id=1000 + i,
                            transform=IdentityTransform(), name=c)
             for i, c in enumerate(partition_columns)
         ])
+    return kwargs
+
+
+def ensure_table(catalog: Any, identifier: str, schema: pa.Schema, partition_columns: Sequence[str] = (),
+                 location: str | None = None, dataset: str | None = None, *, known_absent: bool = False) -> Any:
+    """Load ``identifier`` or create it from ``schema`` with identity partitions on ``partition_columns``.
+
+    ``known_absent``: the caller just failed to load it, so go straight to creating it.
+    """
+    from pyiceberg.exceptions import NoSuchTableError, TableAlreadyExistsError
+
+    if not known_absent:
+        try:
+            return catalog.load_table(identifier)
+        except NoSuchTableError:
+            pass
+    ensure_namespace(catalog, identifier.rsplit(".", 1)[0])
     try:
-        return catalog.create_table(identifier, **kwargs)
+        return catalog.create_table(identifier, **table_spec(schema, partition_columns, location, dataset))
     except TableAlreadyExistsError:
         return catalog.load_table(identifier)
+
+
+def create_with_files(catalog: Any, identifier: str, schema: pa.Schema, partition_columns: Sequence[str],
+                      location: str | None, dataset: str | None, add_paths: Sequence[str],
+                      properties: dict[str, str]) -> Any | None:
+    """Create ``identifier`` with its first snapshot (``add_paths``) in one commit: one metadata file
+    written instead of two. None when the table exists meanwhile (the caller then appends as usual)."""
+    from pyiceberg.exceptions import CommitFailedException, TableAlreadyExistsError
+    from pyiceberg.table import Table
+
+    ensure_namespace(catalog, identifier.rsplit(".", 1)[0])
+    try:
+        tx = catalog.create_table_transaction(identifier, **table_spec(schema, partition_columns, location, dataset))
+        if add_paths:
+            tx.add_files(list(add_paths), snapshot_properties=properties, check_duplicate_files=False)
+        staged = tx.commit_transaction()
+    except (TableAlreadyExistsError, CommitFailedException):
+        return None
+    # The staged table cannot be refreshed or scanned: the same metadata as a plain table.
+    return Table(staged.name(), staged.metadata, staged.metadata_location, staged.io, catalog)
 
 
 def committed_source_keys(table: Any) -> set[str]:
@@ -314,8 +437,7 @@ def commit_files(table: Any, add_paths: Sequence[str], *, remove_paths: Sequence
                 for df in _parquet_files_to_data_files(table_metadata=tx.table_metadata,
                                                        file_paths=list(add_paths), io=table.io):
                     ow.append_data_file(df)
-    table.refresh()
-    snap = table.current_snapshot()
+    snap = table.current_snapshot()  # the commit updated ``table`` in place
     return snap.snapshot_id if snap is not None else None
 
 
@@ -337,14 +459,14 @@ class TableSession:
     def open(self, create_schema: pa.Schema | None = None) -> str | None:
         """Load the table (None if absent; created from ``create_schema`` if given). Returns its location."""
         if self.catalog is None:
-            self.catalog = load_catalog(self.plan, state_dir=self.state_dir)
+            self.catalog = catalog_for(self.plan, self.state_dir)
         try:
             self.table = self.catalog.load_table(self.identifier)
         except Exception:  # NoSuchTableError and REST variants: created on the first data file
             self.table = None
         if self.table is None and create_schema is not None:
             self.table = ensure_table(self.catalog, self.identifier, create_schema, self.partition_columns,
-                                      location=self.location, dataset=self.dataset)
+                                      location=self.location, dataset=self.dataset, known_absent=True)
         return str(self.table.location()).rstrip("/") if self.table is not None else None
 
     def call(self, method: str, *args: Any) -> Any:
@@ -364,18 +486,37 @@ class TableSession:
     def commit(self, schema: pa.Schema | None,
                entries: Sequence[tuple[str, str, str | None, Sequence[str], Sequence[str]]]) -> int | None:
         """One snapshot for ``entries`` (version, source uri, checksum, data files, replaced files),
-        leaving out versions a snapshot already recorded. Returns the snapshot id (None: nothing new)."""
+        leaving out versions a snapshot already recorded. Returns the snapshot id (None: nothing new).
+
+        A new table is created together with its first snapshot. No refresh first: the catalog checks
+        at commit that nobody committed since this session loaded the table, and when someone did, the
+        table is refreshed and the batch recomputed (its keys may be in now).
+        """
+        from pyiceberg.exceptions import CommitFailedException
+
         if self.table is None and schema is not None:
-            self.table = ensure_table(self.catalog, self.identifier, schema, self.partition_columns,
-                                      location=self.location, dataset=self.dataset)
+            add = [u for e in entries for u in e[3]]
+            props = snapshot_properties(self.dataset, [(v, u, c) for v, u, c, _, _ in entries])
+            self.table = create_with_files(self.catalog, self.identifier, schema, self.partition_columns,
+                                           self.location, self.dataset, add, props)
+            if self.table is not None:
+                snap = self.table.current_snapshot()
+                return snap.snapshot_id if snap is not None else None
+            self.table = self.catalog.load_table(self.identifier)  # created meanwhile: append to it
         assert self.table is not None
-        self.table.refresh()
-        done_keys = committed_source_keys(self.table)
-        batch = [e for e in entries if e[0] not in done_keys]
-        add = [u for e in batch for u in e[3]]
-        remove = sorted({u for e in batch for u in e[4]} - set(add))
-        props = snapshot_properties(self.dataset, [(v, u, c) for v, u, c, _, _ in batch])
-        return commit_files(self.table, add, remove_paths=remove, properties=props)
+        for attempt in range(3):
+            done_keys = committed_source_keys(self.table)
+            batch = [e for e in entries if e[0] not in done_keys]
+            add = [u for e in batch for u in e[3]]
+            remove = sorted({u for e in batch for u in e[4]} - set(add))
+            props = snapshot_properties(self.dataset, [(v, u, c) for v, u, c, _, _ in batch])
+            try:
+                return commit_files(self.table, add, remove_paths=remove, properties=props)
+            except CommitFailedException:
+                if attempt == 2:
+                    raise
+                self.table.refresh()
+        return None
 
 
 class CatalogProcess:

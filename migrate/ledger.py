@@ -220,6 +220,16 @@ class Ledger:
             ).fetchall()
         return {r[0]: r[1] for r in rows}
 
+    def row_totals(self, dataset: str) -> tuple[int, int, int]:
+        """(rows read, rows quarantined, files) over the dataset's files in the target (committed or
+        verified): what the engine counted while it converted them."""
+        with self._read():
+            row = self._db.execute(
+                "SELECT COALESCE(SUM(rows_in), 0), COALESCE(SUM(rows_quarantined), 0), COUNT(*) FROM files "
+                f"WHERE dataset=? AND state IN ({','.join('?' * len(DONE_STATES))})", (dataset, *DONE_STATES),
+            ).fetchone()
+        return int(row[0]), int(row[1]), int(row[2])
+
     # -- writes ------------------------------------------------------------------------------
     def upsert_pending(self, rec: FileRecord) -> None:
         """Record a new or changed source file; any previous state of that uri is reset."""

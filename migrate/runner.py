@@ -1,16 +1,20 @@
 """Run a plan's datasets wave by wave, without Prefect (the flow in migrate.flows.run wraps this).
 
-Counts are re-derived independently after the copy: the source is read again with the format
-reader and the target's rows are counted from Parquet footers / the Iceberg snapshot, so the summary
-is evidence, not the engine repeating its own bookkeeping.
+Counts after the copy cost no second pass over the data: the source side is what the engine counted
+while it read every file (rows read and quarantined, summed from the ledger over the files in the
+target), the target side is counted from the target itself, Parquet footers or the Iceberg snapshot's
+manifests (``COUNT_SOURCES``). They agree unless a committed part went missing, was duplicated or
+holds other rows than the engine wrote. Re-reading the whole source to count it independently is
+``migrate validate``'s job, not every run's.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -29,9 +33,10 @@ class DatasetOutcome:
     ok: bool = False
     error: str | None = None
     report: dict[str, Any] = field(default_factory=dict)
-    source_rows: int | None = None  # rows the reader finds in the source now (all files)
-    source_quarantined: int | None = None
-    target_rows: int | None = None  # rows in the target now
+    source_rows: int | None = None  # rows the engine read from the files now in the target (ledger)
+    source_quarantined: int | None = None  # of those, quarantined (ledger)
+    target_rows: int | None = None  # rows in the target now (Parquet footers / Iceberg manifests)
+    counted_from: str | None = None  # where the numbers above come from, for the summary
     transient: bool = False  # the error may pass on a retry (an endpoint down, throttling): flows retry it
     # Quarantine of every migrated file of the dataset (the ledger: this run and earlier ones).
     rows_read: int = 0
@@ -171,9 +176,26 @@ def _file_error(entry: dict[str, str]) -> str:
     return error if uri in error else f"{uri}: {error}"
 
 
+COUNT_SOURCES = {
+    "parquet": "source rows and quarantined: counted by the engine as it read each file (ledger); "
+               "target rows: Parquet footers",
+    "iceberg": "source rows and quarantined: counted by the engine as it read each file (ledger); "
+               "target rows: the Iceberg snapshot's manifests",
+}
+
+
+def ledger_row_counts(plan: Plan, ds: DatasetSpec) -> tuple[int, int]:
+    """(rows read, rows quarantined) the engine recorded for the dataset's files now in the target."""
+    from migrate.ledger import Ledger
+
+    with Ledger.in_state_dir(plan.state_dir) as ledger:
+        rows, quarantined, _ = ledger.row_totals(ds.name)
+    return rows, quarantined
+
+
 def migrate_dataset(plan: Plan, ds: DatasetSpec, *, progress: Any = None, count: bool = True) -> DatasetOutcome:
-    """Copy/convert one dataset, then count source and target independently."""
-    from migrate.engine import run_dataset, source_row_count, target_row_count
+    """Copy/convert one dataset, then count its rows: read (ledger) against in the target (its metadata)."""
+    from migrate.engine import run_dataset, target_row_count
 
     out = DatasetOutcome(ds.name, ds.wave, ds.target.kind)
     try:
@@ -201,8 +223,9 @@ def migrate_dataset(plan: Plan, ds: DatasetSpec, *, progress: Any = None, count:
     # Counting after failed files would only repeat their error (and hide it): count complete runs.
     if count and ds.target.kind != "copy" and report.ok:
         try:
-            out.source_rows, out.source_quarantined = source_row_count(plan, ds)
+            out.source_rows, out.source_quarantined = ledger_row_counts(plan, ds)
             out.target_rows = target_row_count(plan, ds)
+            out.counted_from = COUNT_SOURCES[ds.target.kind]
         except Exception as exc:
             out.ok = False
             out.error = f"counting rows failed: {_describe(exc)}"
@@ -234,7 +257,24 @@ def check_quarantine(plan: Plan, ds: DatasetSpec, out: DatasetOutcome) -> None:
 def run_plan(plan: Plan, *, names: Iterable[str] | None = None, waves: Iterable[int] | None = None,
              progress: Any = None, count: bool = True) -> RunReport:
     run = RunReport(plan.name)
-    for ds in select(plan, names, waves):
-        log.info("dataset %s (wave %d) -> %s", ds.name, ds.wave, ds.target.kind)
-        run.outcomes.append(migrate_dataset(plan, ds, progress=progress, count=count))
+    chosen = select(plan, names, waves)
+    with shared_catalogs(plan, chosen):
+        for ds in chosen:
+            log.info("dataset %s (wave %d) -> %s", ds.name, ds.wave, ds.target.kind)
+            run.outcomes.append(migrate_dataset(plan, ds, progress=progress, count=count))
     return run
+
+
+@contextlib.contextmanager
+def shared_catalogs(plan: Plan, datasets: Iterable[DatasetSpec]) -> Iterator[None]:
+    """Within: the Iceberg catalog is opened once for all ``datasets`` (from now on, in the background)
+    instead of once per dataset; pyiceberg is not even imported when no dataset targets Iceberg."""
+    if not any(d.target.kind == "iceberg" for d in datasets):
+        yield
+        return
+    from migrate import iceberg
+
+    with iceberg.shared_catalogs() as catalogs:
+        with contextlib.suppress(Exception):  # a bad catalog fails its datasets, each saying why
+            catalogs.prefetch(plan, plan.state_dir)
+        yield

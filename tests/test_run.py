@@ -61,6 +61,21 @@ def test_run_plan_counts_and_rerun(tmp_path: Path) -> None:
     assert again.outcomes[0].target_rows == 5
 
 
+def test_counts_come_from_the_ledger_and_the_target_not_a_second_read(tmp_path: Path) -> None:
+    """The source side is what the engine counted (ledger); the target side is counted from the target, so
+    a committed part that goes missing shows as a difference although the ledger still has its rows."""
+    plan = load_plan(write_estate(tmp_path))
+    assert runner.run_plan(plan).ok
+    next((tmp_path / "out" / "users").glob("part-*.parquet")).unlink()
+    again = runner.run_plan(plan)
+    (users,) = again.outcomes
+    assert users.report["files_skipped"] == 2  # nothing read again
+    assert (users.source_rows, users.source_quarantined) == (6, 1)
+    assert users.target_rows is not None and users.target_rows < 5
+    assert users.counts_match is False and not again.ok
+    assert users.counted_from is not None and "ledger" in users.counted_from and "footers" in users.counted_from
+
+
 def test_select_orders_by_wave_and_rejects_unknown(tmp_path: Path) -> None:
     plan = load_plan(write_estate(tmp_path))
     assert [d.name for d in runner.select(plan)] == ["users"]

@@ -66,6 +66,12 @@ def print_outcome_details(datasets: list[dict[str, Any]], state_dir: Path | None
                           markup=False, highlight=False, soft_wrap=True)
 
 
+def print_count_sources(datasets: list[dict[str, Any]]) -> None:
+    """Where the summary's row counts come from (none of them re-reads the source: `migrate validate` does)."""
+    for origin in sorted({d["counted_from"] for d in datasets if d.get("counted_from")}):
+        console.print(f"counts: {origin}", markup=False, highlight=False, soft_wrap=True)
+
+
 def _first_quarantined(folder: Path) -> str:
     """`` e.g. <file> line 3: <reason>`` of one quarantined row (no values: they may be sensitive)."""
     try:
@@ -96,7 +102,9 @@ def run_command(
         None, "--prefect/--no-prefect",
         help="run as a Prefect flow (UI visible) or the library directly; default: a flow when a Prefect "
              "server is up (PREFECT_API_URL, or `migrate server start`), else directly, without waiting"),
-    count: bool = typer.Option(True, "--count/--no-count", help="re-count source and target rows afterwards"),
+    count: bool = typer.Option(True, "--count/--no-count",
+                               help="compare the rows read (ledger) with the rows in the target (Parquet footers, "
+                                    "Iceberg manifests) afterwards; no second read of the source"),
     report: Path | None = typer.Option(None, "--report", help="write the run report as JSON here"),
     runner_spec: str | None = typer.Option(
         None, "--runner", help="what runs the copy parts: threads, processes, dask[:N] (a local Dask cluster of N "
@@ -137,6 +145,7 @@ def run_command(
                                         count=count).to_dict(),
                 flow, note=_note)
     console.print(summary_table(f"migrate run {loaded.name}", result["datasets"]))
+    print_count_sources(result["datasets"])
     print_outcome_details(result["datasets"], loaded.state_dir)
     if report:
         write_output(report, json.dumps(result, indent=2, default=str))

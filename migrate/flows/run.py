@@ -51,7 +51,7 @@ def _copy_stats_artifact(plan: str, o: runner.DatasetOutcome) -> None:
         ("rows quarantined", rep.get("rows_quarantined")), ("bytes read", rep.get("bytes_in")),
         ("bytes written", rep.get("bytes_out")), ("seconds", secs),
         ("MB/s read", round((rep.get("bytes_in") or 0) / secs / 1e6, 1) if secs else None),
-        ("source rows now", o.source_rows), ("target rows now", o.target_rows),
+        ("source rows read (ledger)", o.source_rows), ("target rows now (footers / manifests)", o.target_rows),
         ("counts", {True: "equal", False: "DIFFER", None: "not counted"}[o.counts_match]),
         ("rows quarantined, all runs", o.rows_quarantined), ("max_quarantine", o.max_quarantine),
         ("status", o.status if o.ok or o.quarantine_over else f"failed: {o.error}"),
@@ -112,13 +112,14 @@ def migrate_run_flow(plan_path: str, datasets: list[str] | None = None, waves: l
     plan = load_plan(plan_path)
     chosen = runner.select(plan, datasets, waves)
     results: list[dict[str, Any]] = []
-    for wave in sorted({d.wave for d in chosen}):
-        names = [d.name for d in chosen if d.wave == wave]
-        state = migrate_wave_flow(plan_path, wave, names, count=count, return_state=True)
-        data = state.result(raise_on_failure=False)
-        if isinstance(data, BaseException):  # the wave flow itself crashed
-            raise data
-        results.extend(cast(list[dict[str, Any]], data))
+    with runner.shared_catalogs(plan, chosen):  # the wave flows run in this process: one Iceberg catalog for all
+        for wave in sorted({d.wave for d in chosen}):
+            names = [d.name for d in chosen if d.wave == wave]
+            state = migrate_wave_flow(plan_path, wave, names, count=count, return_state=True)
+            data = state.result(raise_on_failure=False)
+            if isinstance(data, BaseException):  # the wave flow itself crashed
+                raise data
+            results.extend(cast(list[dict[str, Any]], data))
     rows = _summary_rows(results)
     create_table_artifact(key=key("migrate-run", plan.name), table=rows,
                           description=f"Datasets migrated by plan {plan.name}")
