@@ -25,7 +25,6 @@ import argparse
 import json
 import os
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -104,7 +103,7 @@ CHILDREN = {"duckdb": child_duckdb, "pyarrow": child_pyarrow, "engine": child_en
 def run(name: str, args: dict[str, Any], env: dict[str, str] | None = None) -> dict[str, Any]:
     """One contender: ``cmd`` (an argv timed from outside, whole process) or a child of this script."""
     if name != "cmd":
-        return _spawn_child(name, args, env)
+        return dict(ccb.spawn(name, args, env, script=__file__))
     t0 = time.perf_counter()
     proc = subprocess.Popen(args["argv"], cwd=args.get("cwd"), env={**os.environ, **(env or {})},
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -114,30 +113,6 @@ def run(name: str, args: dict[str, Any], env: dict[str, str] | None = None) -> d
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(args['argv'])} failed ({proc.returncode}):\n{(out + err)[-3000:]}")
     return {"seconds": secs, "cpu_seconds": 0.0, "peak_rss_mib": s.peak / 1024, "output": out[-2000:]}
-
-
-def _spawn_child(name: str, args: dict[str, Any], env: dict[str, str] | None) -> dict[str, Any]:
-    proc = subprocess.Popen([sys.executable, __file__, "--child", name, json.dumps(args)], text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=str(ROOT),
-                            env={**os.environ, **(env or {}), "PYTHONPATH": str(ROOT)})
-    with ccb.PeakSampler(pid=proc.pid) as s:
-        stdout, stderr = proc.communicate()
-    if proc.returncode != 0:
-        raise RuntimeError(f"{name} failed:\n{stderr[-3000:]}")
-    res = json.loads(stdout.strip().splitlines()[-1])
-    res["peak_rss_mib"] = max(res["peak_rss_mib"], s.peak / 1024)
-    return dict(res)
-
-
-def run_child(name: str, args: dict[str, Any]) -> dict[str, Any]:
-    import resource
-
-    cpu0 = ccb._cpu_seconds()
-    t0 = time.perf_counter()
-    extra = CHILDREN[name](args)
-    secs = time.perf_counter() - t0
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return {"seconds": secs, "cpu_seconds": ccb._cpu_seconds() - cpu0, "peak_rss_mib": own / 1024, **extra}
 
 
 # ----------------------------------------------------------------------------- 1. shapes
@@ -320,7 +295,7 @@ def main() -> None:
     ap.add_argument("--workdir", default=None, help="scratch folder, kept (default: a temp dir, removed after)")
     ns = ap.parse_args()
     if ns.child:
-        print(json.dumps(run_child(ns.child[0], json.loads(ns.child[1]))))
+        print(json.dumps(ccb.run_child(ns.child[0], json.loads(ns.child[1]), CHILDREN)))
         return
     work = Path(ns.workdir or tempfile.mkdtemp(prefix="migrate-plan-bench-")).resolve()
     work.mkdir(parents=True, exist_ok=True)
@@ -340,7 +315,6 @@ def main() -> None:
         if not ns.workdir:
             shutil.rmtree(work, ignore_errors=True)
     print("\n".join(report))
-    _ = statistics  # medians come from ccb.rounds
 
 
 if __name__ == "__main__":

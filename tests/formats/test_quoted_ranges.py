@@ -5,7 +5,6 @@ from __future__ import annotations
 import gzip
 import itertools
 import random
-from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
@@ -15,27 +14,9 @@ from migrate.errors import FormatError
 from migrate.formats import Quarantine, arrow_schema, open_batches, records, split_ranges, split_refusal_for
 from migrate.formats.delimited import TextOptions
 from migrate.storage.local import LocalStorage
+from tests.formats.test_readers import Col, Fmt
 
 STORE = LocalStorage()
-
-
-@dataclass(frozen=True)
-class Fmt:
-    kind: str = "csv"
-    delimiter: str | None = ","
-    header: bool = True
-    quote: str | None = '"'
-    escape: str | None = None
-    null_marker: str | None = None
-    compression: str = "auto"
-    encoding: str = "utf-8"
-
-
-@dataclass(frozen=True)
-class Col:
-    name: str
-    type: str
-    nullable: bool = True
 
 
 SCHEMA = arrow_schema([Col("id", "bigint", False), Col("name", "string"), Col("note", "string")])
