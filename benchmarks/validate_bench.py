@@ -50,10 +50,8 @@ def child_validate(a: dict[str, Any]) -> dict[str, Any]:
     from migrate.validators.validate import Options, validate_dataset
 
     plan = _plan(Path(a["copy"]), str(Path(a["csv"]).parent), "{kind: parquet, store: out, path: data}")
-    # split_quoted: the same assertion the conversion ran with (no quoted field holds a newline), so the
-    # source is read the same way, in byte ranges.
-    v = validate_dataset(plan, "data", options=Options(use_cache=False, expectations=False, split_quoted=True,
-                                                       workers=a["workers"]), write=False)
+    v = validate_dataset(plan, "data", options=Options(use_cache=False, expectations=False, workers=a["workers"]),
+                         write=False)
     if v["verdict"] != "pass":
         raise SystemExit(f"validation did not pass: {v['reasons']} {v['findings'][:3]}")
     return {"rows": v["rows"]["source"], "checks": [c["check"] for c in v["checks"]]}

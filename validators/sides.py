@@ -291,10 +291,10 @@ SPLITTABLE = frozenset({"csv", "tsv", "hive_text", "parquet", "orc"})
 
 
 def source_ranges(side: SourceSide, sf: SourceFile, ds: Any, *, split_bytes: int, workers: int,
-                  split_quoted: bool) -> list[tuple[int, int] | None]:
+                  ) -> list[tuple[int, int] | None]:
     """Parts of ``sf`` to read in parallel, as the copy splits files (``migrate.formats.split_ranges``):
-    byte ranges of uncompressed text (quoted formats only with ``split_quoted``, the engine's assertion
-    that no quoted field holds a newline), row groups / stripes of Parquet and ORC. ``[None]``: whole."""
+    byte ranges of uncompressed text (quoted text cut at record starts), row groups / stripes of Parquet
+    and ORC. ``[None]``: whole."""
     fmt = ds.format
     kind = str(getattr(fmt.kind, "value", fmt.kind))
     if (kind not in SPLITTABLE or sf.info.size <= split_bytes
@@ -304,7 +304,7 @@ def source_ranges(side: SourceSide, sf: SourceFile, ds: Any, *, split_bytes: int
 
     n = max(workers, -(-sf.info.size // split_bytes))
     try:
-        got = split_ranges(side.store, sf.uri, fmt, -(-sf.info.size // n), allow_quoted=split_quoted)
+        got = split_ranges(side.store, sf.uri, fmt, -(-sf.info.size // n))
     except MigrateError:
         return [None]
     return [(int(a), int(b)) for a, b in got] if len(got) > 1 else [None]

@@ -67,7 +67,6 @@ class Options:
     expectations: bool = True
     duckdb_threads: int = 2
     split_bytes: int = 64 << 20  # source files above this are read in parts (as the copy splits them)
-    split_quoted: bool = False  # the engine's assertion that no quoted field holds a newline (EngineOptions)
 
 
 def _now() -> str:
@@ -151,8 +150,7 @@ class _Summaries:
             if hit is not None:
                 self.source[sf.uri] = hit
                 continue
-            parts = source_ranges(src, sf, ds, split_bytes=opts.split_bytes, workers=workers,
-                                  split_quoted=opts.split_quoted)
+            parts = source_ranges(src, sf, ds, split_bytes=opts.split_bytes, workers=workers)
             ranged[sf.uri] = parts
             jobs += [("source", sf, r, (r[1] - r[0]) if r else sf.info.size) for r in parts]
         for tf in tgt.files:

@@ -302,7 +302,7 @@ def test_validate_runs_as_a_flow_with_its_report_as_artifact(tmp_path: Path, pre
 def test_big_files_read_in_parts_agree_with_whole_reads(tmp_path: Path) -> None:
     """Source files read in byte ranges (as the copy splits big files) give the same verdict and lines."""
     plan = _copied(tmp_path, files=2, rows=400)
-    parts = Options(split_bytes=4096, split_quoted=True, use_cache=False)
+    parts = Options(split_bytes=4096, use_cache=False)
     v = validate_dataset(plan, "events", options=parts)
     assert v["verdict"] == "pass" and v["rows"]["source"] == 800, v["reasons"]
     _rewrite_first(plan, lambda t: _set(t, "name", 350, "changed"))
