@@ -18,9 +18,10 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from . import profiles
 from .digest import BUCKETS, bucket_of, digester_for
 from .locate import locate_rows
-from .profiles import json_value
+from .profiles import json_value, sketch_update
 from .sides import SourceFile, SourceSide, TargetFile, TargetSide, read_source, read_target
 from .summary import Canon, CountingQuarantine
 
@@ -32,6 +33,7 @@ EXAMINE_WITH_TOLERANCE = 10_000  # rows read back per side when tolerances may e
 class Diff:
     """The rows of one partition that differ, as found by ``narrow``."""
 
+    source_sketches: dict[str, np.ndarray] = field(default_factory=dict)  # the source's, per column
     source_only: int = 0  # rows (occurrences) the source has and the target has not
     target_only: int = 0
     not_itemised_buckets: int = 0  # differing buckets left out (too many rows to keep)
@@ -39,15 +41,22 @@ class Diff:
 
 
 def _source_hashes(side: SourceSide, files: list[SourceFile], ds: Any, declared: Any, canon: Canon,
-                   wanted: np.ndarray) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
-    """(file index, row hashes, ordinals) of the rows in the wanted buckets, file by file."""
+                   wanted: np.ndarray, sketches: dict[str, np.ndarray]) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
+    """(file index, row hashes, ordinals) of the rows in the wanted buckets, file by file; meanwhile the
+    source's distinct-count sketches of the partition's columns go into ``sketches``."""
     dig = digester_for(canon.schema, canon.tolerances, canon.threads)
+    names = list(canon.schema.names)
     for fi, sf in enumerate(files):
         base = 0
         stream = read_source(side, sf, ds, declared, CountingQuarantine())
         with stream:
             for batch in stream:
-                rh = dig.row_hashes(dig.column_hashes(dig.canonical(batch)))
+                table = dig.canonical(batch)
+                rh, cols = dig.hashes(table, columns=True)
+                assert cols is not None
+                for name, h in zip(names, cols, strict=True):
+                    sketches[name] = sketch_update(sketches.get(name, np.empty(0, np.uint64)), h,
+                                                   profiles.null_hashes)
                 keep = np.nonzero(wanted[bucket_of(rh)])[0]
                 yield fi, rh[keep], keep + base
                 base += batch.num_rows
@@ -59,7 +68,7 @@ def _target_hashes(side: TargetSide, files: list[TargetFile], canon: Canon,
     for fi, tf in enumerate(files):
         base = 0
         for table in read_target(side, tf):
-            rh = dig.row_hashes(dig.column_hashes(dig.canonical(table)))
+            rh = dig.row_hashes(dig.canonical(table))
             keep = np.nonzero(wanted[bucket_of(rh)])[0]
             yield fi, rh[keep], keep + base
             base += table.num_rows
@@ -192,7 +201,7 @@ def narrow(ds: Any, partition: str | None, src_side: SourceSide, src_files: list
         budget += n
     wanted = np.zeros(BUCKETS, bool)
     wanted[chosen] = True
-    sh, sf_, so = _collect(_source_hashes(src_side, src_files, ds, declared, canon, wanted))
+    sh, sf_, so = _collect(_source_hashes(src_side, src_files, ds, declared, canon, wanted, diff.source_sketches))
     th, tf_, to = _collect(_target_hashes(tgt_side, tgt_files, canon, wanted))
     s_idx, s_dup = _excess(sh, sf_ * (1 << 40) + so, th)
     # Of equal target rows, the ones in files no copied source accounts for are the surplus.

@@ -3,12 +3,15 @@
 Every value is hashed by DuckDB's ``hash()`` over the Arrow batch (vectorised C++, no Python per row),
 after both sides were cast to one canonical schema (so a value hashes alike whether it came from a CSV
 parse or a Parquet column) and tolerant columns were quantized (``tolerance.py``). A row's hash is
-``fmix64(sum_i h_i * K_i)``: position-dependent and non-linear, so values swapped between columns or
-between rows change it. A partition's checksum is the per-bucket count and wrapping sum of its row
-hashes, bucketed by the top 8 bits: order-independent, mergeable across files, and where two sides
-differ the differing buckets already narrow the search to 1/256 of the rows each.
+``fmix64(hash(c0, ..., cN))``: DuckDB combines the values' hashes in column order, the finalizer makes
+it non-linear, so values swapped between columns or between rows change the sum below. Per-column
+hashes (for the distinct-count sketches) come from the same query when asked for.
 
-Hashes depend on the DuckDB version (``ENGINE_ID``): cached summaries made by another one are not reused.
+A partition's checksum is the per-bucket count and wrapping sum of its row hashes, bucketed by the top
+8 bits: order-independent, mergeable across files, and where two sides differ the differing buckets
+already narrow the search to 1/256 of the rows each.
+
+Hashes depend on the DuckDB version (``engine_id``): cached summaries made by another one are not reused.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ import pyarrow as pa
 
 BUCKET_BITS = 8
 BUCKETS = 1 << BUCKET_BITS
-HASH_VERSION = 1
+HASH_VERSION = 2
 _MAX_SLICE = 1 << 20  # rows per bincount call: keeps each bucket's 32-bit-half sums exact in float64
 _U64 = np.uint64
 _M1, _M2 = _U64(0xFF51AFD7ED558CCD), _U64(0xC4CEB9FE1A85EC53)
@@ -32,19 +35,6 @@ def engine_id() -> str:
     import duckdb
 
     return f"duckdb-{duckdb.__version__}/h{HASH_VERSION}"
-
-
-def _constants(n: int) -> np.ndarray:
-    """Odd 64-bit multipliers, one per column position (splitmix64 of the position)."""
-    out = []
-    x = 0x9E3779B97F4A7C15
-    for _ in range(n):
-        x = (x + 0x9E3779B97F4A7C15) & 0xFFFFFFFFFFFFFFFF
-        z = x
-        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & 0xFFFFFFFFFFFFFFFF
-        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & 0xFFFFFFFFFFFFFFFF
-        out.append((z ^ (z >> 31)) | 1)
-    return np.array(out, dtype=_U64)
 
 
 def fmix64(x: np.ndarray) -> np.ndarray:
@@ -64,16 +54,17 @@ def _quote(name: str) -> str:
 class Digester:
     """Hashes batches of one canonical schema. One per thread (a DuckDB connection is not shared)."""
 
-    def __init__(self, schema: pa.Schema, tolerances: Any = None, threads: int = 2) -> None:
+    def __init__(self, schema: pa.Schema, tolerances: Any = None, threads: int = 1) -> None:
         import duckdb
 
         self.schema = schema
         self.names = list(schema.names)
         self.tolerances = tolerances
         self._con = duckdb.connect(config={"threads": max(1, threads)})
-        self._k = _constants(len(self.names))
-        cols = ", ".join(f"hash({_quote(f'c{i}')}) AS h{i}" for i in range(len(self.names)))
-        self._sql = f"SELECT {cols} FROM batch"
+        every = ", ".join(_quote(f"c{i}") for i in range(len(self.names)))
+        each = ", ".join(f"hash({_quote(f'c{i}')}) AS h{i}" for i in range(len(self.names)))
+        self._sql_row = f"SELECT hash({every}) AS r FROM batch"
+        self._sql_cols = f"SELECT hash({every}) AS r, {each} FROM batch"
         from . import profiles
 
         # DuckDB hashes NULL of every type to one constant: the sketches leave it out instead of masking nulls.
@@ -93,35 +84,33 @@ class Digester:
             cols.append(col)
         return pa.Table.from_arrays(cols, schema=self.schema)
 
-    def column_hashes(self, table: pa.Table) -> list[np.ndarray]:
-        """One uint64 array per column (tolerant columns hashed at their tolerance's resolution).
-
-        DuckDB's ``hash()`` for every type, in one query per batch: measured here against numpy mixing of
-        the fixed-width columns, it was the cheaper of the two.
+    def hashes(self, table: pa.Table, columns: bool = False) -> tuple[np.ndarray, list[np.ndarray] | None]:
+        """(row hashes, and with ``columns`` one hash array per column) of a canonical table, in one DuckDB
+        query. Tolerant columns are hashed at their tolerance's resolution. A row's hash is DuckDB's
+        ``hash(c0, ..., cN)`` (each value hashed, combined in column order) through ``fmix64``.
         """
+        n = len(self.names)
         if table.num_rows == 0:
-            return [np.empty(0, _U64) for _ in self.names]
+            return np.empty(0, _U64), ([np.empty(0, _U64) for _ in self.names] if columns else None)
         cols = []
         for i, name in enumerate(self.names):
             col = table.column(i)
             if self.tolerances is not None and self.tolerances.get(name) is not None:
                 col = self.tolerances.quantize(name, col.combine_chunks())
             cols.append(col)
-        view = pa.table(cols, names=[f"c{i}" for i in range(len(cols))])
+        view = pa.table(cols, names=[f"c{i}" for i in range(n)])
         self._con.register("batch", view)
         try:
-            out = self._con.execute(self._sql).to_arrow_table()
+            out = self._con.execute(self._sql_cols if columns else self._sql_row).to_arrow_table()
         finally:
             self._con.unregister("batch")
-        return [np.asarray(out.column(i).to_numpy(), dtype=_U64) for i in range(len(self.names))]
+        rows = fmix64(np.array(out.column(0).to_numpy(), dtype=_U64))
+        if not columns:
+            return rows, None
+        return rows, [np.asarray(out.column(i + 1).to_numpy(), dtype=_U64) for i in range(n)]
 
-    def row_hashes(self, col_hashes: list[np.ndarray]) -> np.ndarray:
-        if not col_hashes or not len(col_hashes[0]):
-            return np.empty(0, _U64)
-        acc = col_hashes[0] * self._k[0]
-        for i in range(1, len(col_hashes)):
-            acc += col_hashes[i] * self._k[i]
-        return fmix64(acc)
+    def row_hashes(self, table: pa.Table) -> np.ndarray:
+        return self.hashes(table)[0]
 
 
 def bucket_of(row_hashes: np.ndarray) -> np.ndarray:
@@ -168,7 +157,7 @@ class Checksum:
 _local = threading.local()
 
 
-def digester_for(schema: pa.Schema, tolerances: Any, threads: int = 2) -> Digester:
+def digester_for(schema: pa.Schema, tolerances: Any, threads: int = 1) -> Digester:
     """This thread's Digester for ``schema`` (made once per thread and schema)."""
     cache: dict[Any, Digester] = getattr(_local, "digesters", None) or {}
     _local.digesters = cache

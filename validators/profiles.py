@@ -137,6 +137,11 @@ class ColumnProfile:
     def distinct(self) -> int:
         return sketch_estimate(self.sketch)
 
+    def to_json_with(self, distinct: int | None) -> dict[str, Any]:
+        out = self.to_json()
+        out["approx_distinct"] = distinct
+        return out
+
     def to_json(self) -> dict[str, Any]:
         return {"type": self.type, "count": self.count, "nulls": self.nulls, "min": json_value(self.min),
                 "max": json_value(self.max), "sum": json_value(self.sum), "approx_distinct": self.distinct}

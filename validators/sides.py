@@ -24,7 +24,7 @@ from migrate.storage.base import FileInfo
 
 PREFETCH_BYTES = 16 << 20
 BATCH_ROWS = 256 * 1024  # rows hashed per DuckDB call: fewer calls, bounded memory
-CHUNK_BYTES = 16 << 20  # source text read per parse (the reader holds about three)
+CHUNK_BYTES = 8 << 20  # source text read per parse (the reader holds about three)
 
 
 def partition_key(values: dict[str, str | None] | None, columns: list[str]) -> str | None:
@@ -274,16 +274,17 @@ def target_schema(side: TargetSide, f: TargetFile) -> pa.Schema:
 
 
 def read_source(side: SourceSide, sf: SourceFile, ds: Any, schema: pa.Schema | None, quarantine: Any,
-                byte_range: tuple[int, int] | None = None) -> Any:
+                byte_range: tuple[int, int] | None = None, prefetch: bool = True) -> Any:
     """A BatchStream over source file ``sf`` (or one byte range of it, see ``source_ranges``): the copy's
-    reader, with the copy's quarantine rules."""
+    reader, with the copy's quarantine rules. ``prefetch=False`` when parts already run in parallel: a
+    chunk parsed ahead costs memory and no time then."""
     from migrate.formats import open_batches
 
     size = sf.info.size if byte_range is None else byte_range[1] - byte_range[0]
     kwargs: dict[str, Any] = {} if byte_range is None else {"byte_range": byte_range}
     # Parsing one chunk ahead on a thread pays off on big files only; a small file is read at once.
     return open_batches(side.store, sf.uri, ds.format, schema, quarantine=quarantine,
-                        partition_values=sf.pvalues, prefetch=size > PREFETCH_BYTES,
+                        partition_values=sf.pvalues, prefetch=prefetch and size > PREFETCH_BYTES,
                         batch_size=BATCH_ROWS, chunk_bytes=CHUNK_BYTES, **kwargs)
 
 

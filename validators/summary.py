@@ -65,8 +65,10 @@ class UnitSummary:
     checksum: Checksum = field(default_factory=Checksum)
     error: str | None = None
     files: int = 0
+    sketched: bool = True  # the column profiles hold distinct-count sketches
 
     def merge(self, other: UnitSummary) -> None:
+        self.sketched = self.sketched and other.sketched
         self.rows += other.rows
         self.rows_in += other.rows_in
         self.quarantined += other.quarantined
@@ -97,13 +99,13 @@ def _empty(canon: Canon) -> UnitSummary:
     return UnitSummary(columns={f.name: ColumnProfile(str(f.type)) for f in canon.schema}, files=1)
 
 
-def _absorb(s: UnitSummary, canon: Canon, batch: pa.RecordBatch | pa.Table) -> None:
+def _absorb(s: UnitSummary, canon: Canon, batch: pa.RecordBatch | pa.Table, sketches: bool) -> None:
     dig = digester_for(canon.schema, canon.tolerances, canon.threads)
     table = dig.canonical(batch)
-    hashes = dig.column_hashes(table)
-    s.checksum.add(dig.row_hashes(hashes))
+    rows, cols = dig.hashes(table, columns=sketches)
+    s.checksum.add(rows)
     for i, f in enumerate(canon.schema):
-        s.columns[f.name].update(table.column(i), hashes[i])
+        s.columns[f.name].update(table.column(i), cols[i] if cols is not None else None)
     s.rows += table.num_rows
 
 
@@ -131,14 +133,16 @@ def _gathered(batches: Any, rows: int = BATCH_ROWS) -> Any:
 def summarize_source(side: SourceSide, sf: SourceFile, ds: Any, declared: pa.Schema | None,
                      canon: Canon, byte_range: tuple[int, int] | None = None) -> UnitSummary:
     """Read source file ``sf`` (or a byte range of it) as the copy does and summarize its rows
-    (quarantined ones counted apart)."""
+    (quarantined ones counted apart). No distinct-count sketches: where a partition's row checksums are
+    equal its column multisets are too, and where they differ the narrowing pass measures them."""
     s = _empty(canon)
+    s.sketched = False
     q = CountingQuarantine()
     try:
-        stream = read_source(side, sf, ds, declared, q, byte_range)
+        stream = read_source(side, sf, ds, declared, q, byte_range, prefetch=byte_range is None)
         with stream:
             for table in _gathered(stream):
-                _absorb(s, canon, table)
+                _absorb(s, canon, table, sketches=False)
         counts = stream.counts
         s.rows_in, s.quarantined = int(counts.rows_in), int(counts.rows_quarantined)
     except Exception as exc:
@@ -154,7 +158,7 @@ def summarize_target(side: TargetSide, tf: TargetFile, canon: Canon) -> UnitSumm
     s = _empty(canon)
     try:
         for table in read_target(side, tf):
-            _absorb(s, canon, table)
+            _absorb(s, canon, table, sketches=True)
         s.rows_in = s.rows
     except Exception as exc:
         s.error = describe_error(exc)

@@ -53,6 +53,7 @@ from .tolerance import Tolerances
 log = logging.getLogger(__name__)
 
 DEFAULT_MAX_ROWS = 20
+PROFILED_PARTITIONS = 200  # partitions whose column profiles the verdict lists (all are compared)
 DEFAULT_MAX_FINDINGS = 1000
 CHECK_ORDER = ("files", "content", "schema", "row_count", "profiles", "row_checksums", "quarantine", "not_null",
                "unique", "aggregates", "expectations")
@@ -65,7 +66,7 @@ class Options:
     workers: int | None = None  # threads summarising files (default: plan concurrency, at most 4)
     use_cache: bool = True
     expectations: bool = True
-    duckdb_threads: int = 2
+    duckdb_threads: int = 1  # per hashing connection: the workers already run files in parallel
     split_bytes: int = 64 << 20  # source files above this are read in parts (as the copy splits them)
 
 
@@ -393,7 +394,7 @@ def _compare(plan: Any, ds: Any, src: SourceSide, tgt: TargetSide, declared: pa.
     extra = frozenset(f["target_file"] for f in files.findings if f["kind"] == "extra_on_target")
     quarantined = {sf.uri: sums.source[sf.uri].quarantined for sf in src.files}
     totals = {"source": 0, "quarantined": 0, "target": 0, "expected_target": 0}
-    partitions = []
+    partitions: list[dict[str, Any]] = []
     differing_rows = differing_parts = prof_diffs = 0
     q_files = 0
     q_examples: list[dict[str, Any]] = []
@@ -426,17 +427,28 @@ def _compare(plan: Any, ds: Any, src: SourceSide, tgt: TargetSide, declared: pa.
                      "message": msg, "source_value": s.rows, "target_value": t.rows})
         if part in broken:
             continue
-        prof_diffs += _compare_profiles(ds, part, s, t, canon, res)
         buckets = s.checksum.differing_buckets(t.checksum)
+        whole_side = not sfs or not tfs or s.rows == 0 or t.rows == 0
+        d = None
+        if buckets and not whole_side:
+            bucket_rows = {b: int(s.checksum.counts[b] + t.checksum.counts[b]) for b in buckets}
+            d = narrow(ds, part, src, sfs, tgt, tfs, declared, canon, buckets, bucket_rows, keys=keys,
+                       max_rows=max_rows, quarantined=quarantined, suspect=extra)
+        # Distinct counts: equal checksums mean equal column multisets (the target's counts are the
+        # source's); where they differ, the narrowing pass measured the source's.
+        src_distinct = _source_distinct(s, t, d, equal=not buckets)
+        prof_diffs += _compare_profiles(ds, part, s, t, canon, res, src_distinct)
+        if len(partitions) <= PROFILED_PARTITIONS:
+            partitions[-1]["columns"] = {
+                f.name: {"source": s.columns[f.name].to_json_with(src_distinct.get(f.name)),
+                         "target": t.columns[f.name].to_json_with(t.columns[f.name].distinct if t.sketched else None)}
+                for f in canon.schema}
         if not buckets:
             continue
         differing_parts += 1
-        if not sfs or not tfs or s.rows == 0 or t.rows == 0:
+        if d is None:
             differing_rows += abs(s.rows - t.rows)
             continue  # a whole partition on one side only: the row count finding says it all
-        bucket_rows = {b: int(s.checksum.counts[b] + t.checksum.counts[b]) for b in buckets}
-        d = narrow(ds, part, src, sfs, tgt, tfs, declared, canon, buckets, bucket_rows, keys=keys,
-                   max_rows=max_rows, quarantined=quarantined, suspect=extra)
         rows_differ = max(d.source_only, d.target_only)
         if rows_differ <= 0 and not d.not_itemised_buckets:
             differing_parts -= 1  # every difference was within the declared tolerances
@@ -469,7 +481,26 @@ def _compare(plan: Any, ds: Any, src: SourceSide, tgt: TargetSide, declared: pa.
     _quarantine(plan, ds, src, sums, files, res, verdict, q_files, q_examples)
 
 
-def _compare_profiles(ds: Any, part: str | None, s: UnitSummary, t: UnitSummary, canon: Canon, res: _Result) -> int:
+def _source_distinct(s: UnitSummary, t: UnitSummary, d: Any, equal: bool) -> dict[str, int | None]:
+    """The source's approximate distinct count per column: measured (a sketch in the summary or from the
+    narrowing pass), or the target's when the partition's checksums are equal (same multisets)."""
+    from .profiles import sketch_estimate
+
+    out: dict[str, int | None] = {}
+    for name, prof in s.columns.items():
+        if s.sketched:
+            out[name] = prof.distinct
+        elif d is not None and name in d.source_sketches:
+            out[name] = sketch_estimate(d.source_sketches[name])
+        elif equal and t.sketched:
+            out[name] = t.columns[name].distinct
+        else:
+            out[name] = None
+    return out
+
+
+def _compare_profiles(ds: Any, part: str | None, s: UnitSummary, t: UnitSummary, canon: Canon, res: _Result,
+                      src_distinct: dict[str, int | None]) -> int:
     n = 0
     tol = canon.tolerances
     where = f"partition {part}" if part is not None else "the dataset"
@@ -486,8 +517,9 @@ def _compare_profiles(ds: Any, part: str | None, s: UnitSummary, t: UnitSummary,
             diffs.append(("max", a.max, b.max))
         if not tol.sums_equal(f.name, a.sum, b.sum, max(a.abs_sum or 0.0, b.abs_sum or 0.0), a.count):
             diffs.append(("sum", a.sum, b.sum))
-        if tol.get(f.name) is None and a.distinct != b.distinct:
-            diffs.append(("approx_distinct", a.distinct, b.distinct))
+        sd = src_distinct.get(f.name)
+        if tol.get(f.name) is None and sd is not None and t.sketched and sd != b.distinct:
+            diffs.append(("approx_distinct", sd, b.distinct))
         for stat, x, y in diffs:
             n += 1
             res.add({"check": "profiles", "kind": stat, "dataset": ds.name, "partition": part, "column": f.name,
