@@ -171,6 +171,10 @@ class HashSeed(Idiom):
         return updated
 
 
+# ``from subprocess import check_call`` and friends, called by their bare names
+_BARE_SHELL = {"check_call", "check_output", "Popen", "getoutput", "getstatusoutput", "system", "popen"}
+
+
 class ShellAndPartNames(Idiom):
     """Shell commands and DPark's ``0000`` file names: they meet Spark's ``part-00000`` and the new stores."""
 
@@ -178,7 +182,9 @@ class ShellAndPartNames(Idiom):
 
     def leave_Call(self, original: cst.Call, updated: cst.Call, line: int) -> cst.BaseExpression:
         fn = dotted(updated.func)
-        if fn in SHELL_CALLS or fn in ("subprocess.getoutput", "subprocess.getstatusoutput"):
+        bare = fn in _BARE_SHELL or (fn == "call" and any(
+            a.keyword is not None and a.keyword.value == "shell" for a in updated.args))
+        if fn in SHELL_CALLS or bare:
             self.record(line, "shell_command", kind="python3", note=f"{fn}() runs a shell command: check it "
                         "against the new store (no /mfs mount) and Spark's part-00000 file names")
         return updated
