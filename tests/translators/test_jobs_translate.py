@@ -31,12 +31,12 @@ def _model_check(value: Any, type_name: str, where: str) -> None:
     value of its declared type, required fields present (the models' own client-side validation)."""
     import kubernetes.client as k8s
 
-    if type_name.startswith(("list[", "List[")):
+    if type_name.lower().startswith("list["):
         assert isinstance(value, list), f"{where}: expected a list"
         for i, v in enumerate(value):
             _model_check(v, type_name[5:-1], f"{where}[{i}]")
         return
-    if type_name.startswith(("dict(", "dict[")):  # dict(str, str) in older clients, dict[str, str] in newer
+    if type_name.lower().startswith(("dict(", "dict[")):  # dict(str, str), dict[str, str] or Dict[str, str]
         assert isinstance(value, dict), f"{where}: expected a map"
         inner = type_name[5:-1].split(", ", 1)[1]
         for k, v in value.items():
