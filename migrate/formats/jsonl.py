@@ -19,6 +19,7 @@ import json
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+import orjson
 import pyarrow as pa
 import pyarrow.json as pj
 
@@ -27,9 +28,18 @@ from migrate.errors import FormatError
 from migrate.formats.compression import open_decompressed
 from migrate.formats.convert import Bad, FileCounts, Target
 from migrate.formats.delimited import DEFAULT_CHUNK_BYTES, fmt_attr
-from migrate.formats.nested import from_json_values, has_struct, loads, needs_python, ready_field
+from migrate.formats.nested import (
+    READY_KEY,
+    dumps,
+    from_json_values,
+    has_long_number,
+    has_struct,
+    loads,
+    needs_python,
+    ready_field,
+)
 from migrate.formats.quarantine import Quarantine
-from migrate.formats.types import FormatLike
+from migrate.formats.types import FormatLike, is_json
 from migrate.storage.base import Storage
 
 _BLOCK = 4 << 20
@@ -49,6 +59,23 @@ def _fast_field(f: pa.Field) -> pa.Field:
     return pa.field(f.name, nt, True, f.metadata)
 
 
+def _rewritable(f: pa.Field) -> bool:
+    """A top-level JSON text column, or a map with text keys holding what pyarrow reads."""
+    if is_json(f):
+        return True
+    t = f.type
+    return pa.types.is_map(t) and pa.types.is_string(t.key_type) and not needs_python(t.item_field)
+
+
+def _rewrite_field(f: pa.Field) -> pa.Field:
+    if is_json(f):
+        return pa.field(f.name, pa.string())
+    if pa.types.is_map(f.type):
+        entry = pa.struct([pa.field("key", pa.string()), _fast_field(f.type.item_field).with_name("value")])
+        return pa.field(f.name, pa.list_(entry))
+    return _fast_field(f)
+
+
 _PY_LINES = 16_384  # lines per json.loads batch: bounds the Python objects alive at once
 
 
@@ -64,9 +91,15 @@ class JsonlSource:
         if target.declared is None:
             self._infer()
         fields = target.data_fields
+        utf8 = self.encoding in ("utf-8", "utf8")
         # pyarrow's reader: UTF-8 only, no maps, no JSON text columns.
-        self.fast = self.encoding in ("utf-8", "utf8") and not any(needs_python(f) for f in fields)
+        self.fast = utf8 and not any(needs_python(f) for f in fields)
         self.read_schema = pa.schema([_fast_field(f) for f in fields])
+        # Top-level JSON text and map columns: each line rewritten (orjson) so that pyarrow can read it.
+        self.json_cols = [f.name for f in fields if is_json(f)]
+        self.map_cols = [f.name for f in fields if pa.types.is_map(f.type)]
+        self.rewrite = utf8 and not self.fast and all(_rewritable(f) for f in fields if needs_python(f))
+        self.rewrite_schema = pa.schema([_rewrite_field(f) for f in fields]) if self.rewrite else None
         # "infer" keeps nested fields a struct does not declare, so they are found (and the row quarantined)
         # instead of dropped; without structs, unknown top-level fields are simply not read.
         self.unexpected = "infer" if any(has_struct(f) for f in fields) else "ignore"
@@ -108,18 +141,19 @@ class JsonlSource:
                 good = good[: len(good) // 2]
         return pa.table({})
 
-    def _parse(self, data: bytes, block: int = _BLOCK) -> pa.Table:
+    def _parse(self, data: bytes, block: int = _BLOCK, schema: pa.Schema | None = None) -> pa.Table:
         try:
             table = pj.read_json(
                 pa.py_buffer(data),
                 read_options=pj.ReadOptions(use_threads=True, block_size=block),
-                parse_options=pj.ParseOptions(explicit_schema=self.read_schema,
+                parse_options=pj.ParseOptions(explicit_schema=schema or self.read_schema,
                                               unexpected_field_behavior=self.unexpected),
             )
         except pa.ArrowInvalid as exc:
             if "straddling" not in str(exc) or block > len(data):
                 raise
-            return self._parse(data, len(data) + 1)  # a line longer than a parse block: the chunk as one block
+            # a line longer than a parse block: the chunk as one block
+            return self._parse(data, len(data) + 1, schema)
         table.validate(full=True)  # the JSON reader passes invalid UTF-8 into strings: ArrowInvalid, read by line
         return table
 
@@ -145,19 +179,33 @@ class JsonlSource:
             self._stream.close()
 
     def _convert(self, piece: bytes, first_line: int) -> pa.Table:
-        lines = piece.split(b"\n")
-        if lines and lines[-1] == b"":
-            lines.pop()
-        starts = [i for i, s in enumerate(lines) if s.strip()]  # blank lines are not rows
         table: pa.Table | None = None
-        kept, early = starts, dict[int, Bad]()
         if self.fast:
             try:
                 table = self._parse(piece)
             except pa.ArrowInvalid:
                 table = None  # read value by value: says which line and what is wrong
-        if table is None:
-            table, kept, early = self._python(lines, starts, first_line)
+        elif self.rewrite:
+            table = self._rewritten(piece)
+        nlines = piece.count(b"\n") + (0 if piece.endswith(b"\n") or not piece else 1)
+        kept: Sequence[int]
+        early: dict[int, Bad] = {}
+        if table is not None and table.num_rows == nlines:
+            kept = range(nlines)  # no blank line: row r is line r (no need to split the chunk into lines)
+            rows_seen = nlines
+        else:
+            lines = piece.split(b"\n")
+            if lines and lines[-1] == b"":
+                lines.pop()
+            kept = [i for i, s in enumerate(lines) if s.strip()]  # blank lines are not rows
+            rows_seen = len(kept)
+            if table is None:
+                quarantined = self.quarantine.count(self.uri)
+                table, kept, early = self._python(lines, kept, first_line)
+                if not early and self.quarantine.count(self.uri) == quarantined:
+                    # Every line fits the plan, yet pyarrow could not read them (numbers in a string column,
+                    # a map of values to serialise): value by value from now on, not two reads per chunk.
+                    self.fast = self.rewrite = False
         if table.num_rows != len(kept):
             raise FormatError(f"{self.uri}: JSON reader returned {table.num_rows} rows for {len(kept)} lines "
                               f"near line {first_line}")
@@ -169,10 +217,50 @@ class JsonlSource:
 
         out = self.target.finish(table, bad, rows_in=table.num_rows, locate=locate,
                                  quarantine=self.quarantine, counts=self.counts)
-        dropped = len(starts) - len(kept)
+        dropped = rows_seen - len(kept)
         self.counts.rows_in += dropped
         self.counts.rows_quarantined += dropped
         return out
+
+    def _rewritten(self, piece: bytes) -> pa.Table | None:
+        """The chunk read by pyarrow after rewriting each line: JSON text columns as JSON strings of their
+        value, map objects as ``[{"key", "value"}]`` lists. None when a line does not allow it (a syntax
+        error, not an object, an integer beyond 64 bits, a value of another shape): read value by value."""
+        if has_long_number(piece):
+            return None  # orjson would read it as a float
+        # Into one buffer as we go: orjson's results each keep a ~4 KiB allocation while they live.
+        out = bytearray()
+        try:
+            for line in piece.split(b"\n"):
+                if not line.strip():
+                    continue
+                obj = orjson.loads(line)
+                if not isinstance(obj, dict):
+                    return None
+                for c in self.json_cols:
+                    v = obj.get(c)
+                    if v is not None:
+                        obj[c] = dumps(v)
+                for c in self.map_cols:
+                    v = obj.get(c)
+                    if isinstance(v, dict):
+                        obj[c] = [{"key": k, "value": x} for k, x in v.items()]
+                out += orjson.dumps(obj)
+                out += b"\n"
+            assert self.rewrite_schema is not None
+            table = self._parse(bytes(out), schema=self.rewrite_schema)
+        except (orjson.JSONDecodeError, TypeError, pa.ArrowInvalid):
+            return None
+        cols, fields = [], []
+        for f in self.target.data_fields:
+            col = table.column(f.name).combine_chunks()
+            if f.name in self.map_cols:  # list<struct<key, value>> -> map
+                entries = col.values
+                col = pa.MapArray.from_arrays(col.offsets, entries.field("key"), entries.field("value"),
+                                              mask=col.is_null())
+            cols.append(col)
+            fields.append(pa.field(f.name, col.type, metadata={READY_KEY: b"1"}))
+        return pa.Table.from_arrays(cols, schema=pa.schema(fields))
 
     def _loads(self, raw: bytes) -> Any:
         return loads(raw) if self.encoding in ("utf-8", "utf8") else json.loads(raw.decode(self.encoding))

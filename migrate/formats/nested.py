@@ -98,13 +98,21 @@ def dumps(v: Any) -> str:
         return _ENCODER.encode(v)
 
 
-_LONG_NUMBER = re.compile(rb"\d{20}")  # orjson reads integers beyond 64 bits as floats: not those
+_LONG_NUMBER = re.compile(rb"[0-9]{20}")
+
+
+def has_long_number(data: bytes) -> bool:
+    """Whether ``data`` holds a run of 20 digits: an integer beyond 64 bits, which orjson reads as a float.
+    Large inputs are searched by RE2 (pyarrow), several times faster than Python's ``re`` here."""
+    if len(data) < 1 << 16:
+        return _LONG_NUMBER.search(data) is not None
+    return bool(pc.match_substring_regex(pa.array([data], pa.binary()), "[0-9]{20}")[0].as_py())
 
 
 def loads(raw: bytes) -> Any:
     """``json.loads`` of UTF-8 bytes, through orjson where it gives the same values (ValueError if invalid;
     the message is the standard module's, which says where)."""
-    if not _LONG_NUMBER.search(raw):
+    if not has_long_number(raw):
         try:
             return orjson.loads(raw)
         except orjson.JSONDecodeError:

@@ -228,3 +228,24 @@ def test_jsonl_both_paths_read_the_same_values(tmp_path: Path) -> None:
     assert not q1.records and not q2.records
     assert slow.select(["ts", "d", "p"]).to_pylist() == fast.to_pylist()
     assert fast.column("ts").to_pylist()[:2] == [dt.datetime(2026, 1, 1)] * 2  # offsets: UTC wall time
+
+
+def test_jsonl_rewrite_path_json_text_and_maps(tmp_path: Path) -> None:
+    """JSON text and map columns are read by pyarrow after each line is rewritten; blank lines, nulls, an
+    integer beyond 64 bits (kept exactly: orjson would round it) and a misfit (read value by value, with
+    its reason) all come out as on the value-by-value path."""
+    lines = [json.dumps({"id": 1, "j": {"a": [1, "x"]}, "m": {"2026-01-01": 3, "b": None}}), "",
+             json.dumps({"id": 2, "j": "text", "m": None}), json.dumps({"id": 3, "j": None, "m": {}}),
+             '{"id": 4, "j": 123456789012345678901234, "m": {"k": 1}}']
+    p = tmp_path / "r.jsonl"
+    p.write_text("\n".join(lines) + "\n")
+    cols = [Col("id", "bigint"), Col("j", "json"), Col("m", "map<string,bigint>")]
+    t, q = read(p, "jsonl", cols)
+    assert not q.records
+    assert t.to_pylist() == [
+        {"id": 1, "j": '{"a":[1,"x"]}', "m": [("2026-01-01", 3), ("b", None)]},
+        {"id": 2, "j": '"text"', "m": None}, {"id": 3, "j": None, "m": []},
+        {"id": 4, "j": "123456789012345678901234", "m": [("k", 1)]}]
+    p.write_text("\n".join(lines[:4]) + '\n{"id": 5, "j": 1, "m": {"k": "v"}}\n')
+    t, q = read(p, "jsonl", cols)
+    assert t.column("id").to_pylist() == [1, 2, 3] and reasons(q) == {5: "column m.k: expected bigint, found string"}
