@@ -32,18 +32,21 @@ PROGRESS_EVERY = 4 << 20  # bytes between progress messages from a worker
 _progress_queue: Any = None  # set in pool workers by ``init_worker``
 
 
-def init_worker(queue: Any) -> None:
-    """Process-pool initializer: progress queue, and die with the parent.
+def init_worker(queue: Any, run_pid: int | None = None) -> None:
+    """Process-pool initializer: the progress queue, and end with the run.
 
-    PR_SET_PDEATHSIG makes the kernel SIGKILL a worker when its parent goes (e.g. ``kill -9`` of the
-    run), so no orphan keeps writing target files while a re-run starts.
+    The run's process is not this worker's parent (the forkserver is, and it outlives a killed run):
+    ``lifeline.watch`` ends the worker once the run's process is gone (kill -9, OOM), so no orphan
+    keeps writing target files while a re-run starts. PR_SET_PDEATHSIG covers the forkserver's death.
     """
     global _progress_queue
     _progress_queue = queue
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
-    if os.getppid() == 1:  # parent already gone before prctl took effect
-        os._exit(1)
+    if run_pid is not None:
+        from migrate import lifeline
+
+        lifeline.watch(run_pid)
 
 
 def resolve(dotted: str) -> Callable[..., Any]:

@@ -349,6 +349,13 @@ class _Run:
         pending = [r for r in records if r.state in ("started", "written", "failed", "pending")]
         if not pending:
             return
+        if self.dst.writes_temp_files and any(r.state == "started" for r in pending):
+            # A part killed mid-write left its temp file (a file store): never registered, delete it.
+            with contextlib.suppress(NotFound):
+                temp = [f.uri for f in self.dst.walk(self.dst_root) if TMP_MARK in f.name]
+                for uri in temp:
+                    self.dst.delete(uri)
+                self.report.recovered["temp_files_deleted"] = len(temp)
         if self._helper is not None:
             # Only a crash mid-run (rows left started/written) or files a failed attempt left behind
             # need the table now; else recovery has nothing to do and the table keeps opening.
@@ -674,7 +681,8 @@ def _pump(run: _Run, todo: list[_FileWork]) -> None:
         ctx = multiprocessing.get_context("forkserver")
         ctx.set_forkserver_preload(["migrate.copy", "pyarrow", "pyarrow.parquet"])
         pq = ctx.Queue()
-        executor = ProcessPoolExecutor(run.workers, mp_context=ctx, initializer=init_worker, initargs=(pq,))
+        executor = ProcessPoolExecutor(run.workers, mp_context=ctx, initializer=init_worker,
+                                       initargs=(pq, os.getpid()))
         submit_fn = run_part_in_worker
     else:
         pq = queue_mod.SimpleQueue()

@@ -534,7 +534,7 @@ class CatalogProcess:
 
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
         self._proc = subprocess.Popen(
-            [sys.executable, "-c", "from migrate.iceberg import _serve; _serve()"],
+            [sys.executable, "-c", f"from migrate.iceberg import _serve; _serve({os.getpid()})"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
         assert self._proc.stdin is not None and self._proc.stdout is not None
         self._in, self._out = self._proc.stdin, self._proc.stdout
@@ -608,10 +608,18 @@ class _NoPandas:
         return None
 
 
-def _serve() -> None:
-    """The helper's loop: ("init", (session, create_schema)) then (method, args) calls, until EOF."""
+def _serve(run_pid: int | None = None) -> None:
+    """The helper's loop: ("init", (session, create_schema)) then (method, args) calls, until EOF.
+
+    It also ends at once when the run's process ``run_pid`` ends (kill -9): a commit it finished after
+    that would race the next run's crash recovery."""
     import pickle
     import sys
+
+    if run_pid is not None:
+        from migrate import lifeline
+
+        lifeline.watch(run_pid)
 
     out = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)  # stray prints from libraries must not corrupt the answers

@@ -26,6 +26,7 @@ from migrate.plan import load_plan
 from migrate.storage import open_storage
 from migrate.storage.local import TMP_MARK
 from tests.engine.helpers import make_dataset, read_parquet_target, store_yaml, write_csv
+from tests.fixtures.processes import wait_group_ends
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -67,9 +68,10 @@ def _committed(state: Path) -> int:
 
 
 def _spawn(plan: Path, **env: str) -> subprocess.Popen[str]:
+    # Its own process group: after the kill, the group must empty (workers die with the run).
     return subprocess.Popen([sys.executable, "-m", "tests.engine.kill_child", str(plan)], cwd=ROOT,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True,
-                            env={**os.environ, "PYTHONPATH": str(ROOT), **env})
+                            env={**os.environ, "PYTHONPATH": str(ROOT), **env}, start_new_session=True)
 
 
 def _kill_when(proc: subprocess.Popen[str], cond: Callable[[], bool], timeout: float = 120) -> bool:
@@ -80,6 +82,7 @@ def _kill_when(proc: subprocess.Popen[str], cond: Callable[[], bool], timeout: f
         if cond():
             os.kill(proc.pid, signal.SIGKILL)  # only the engine's main process: workers must die with it
             proc.wait()
+            wait_group_ends(proc.pid)  # workers, forkserver, catalog helper: all gone
             return True
         time.sleep(0.01)
     os.kill(proc.pid, signal.SIGKILL)
