@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from migrate import checksums
+from migrate import checksums, retry
 from migrate.storage import Storage, open_storage
 from migrate.storage.filerange import regular_fd
 from migrate.writers.parquet import ParquetPartWriter, WriterOptions
@@ -88,6 +88,7 @@ class PartOutcome:
     target_checksum: str = ""
     source_checksum: str | None = None
     schema: pa.Schema | None = None
+    retries: dict[str, int] = field(default_factory=dict)  # by reason, in a pool worker (migrate.retry)
 
 
 class _Reporter:
@@ -217,7 +218,16 @@ class _CountingStore:
 
 
 def run_part_in_worker(task: PartTask) -> PartOutcome:
-    return run_part(task, _progress_queue)
+    """``run_part`` in a pool process, with the retries it made (the run's process cannot count them):
+    on the outcome, or on the exception as ``retries``."""
+    before = retry.STATS.snapshot()
+    try:
+        out = run_part(task, _progress_queue)
+    except Exception as exc:
+        exc.retries = retry.STATS.since(before)  # type: ignore[attr-defined]
+        raise
+    out.retries = retry.STATS.since(before)
+    return out
 
 
 def run_part(task: PartTask, queue: Any = None) -> PartOutcome:

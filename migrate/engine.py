@@ -43,7 +43,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from migrate import checksums
+from migrate import checksums, retry
 from migrate.copy import PartOutcome, PartTask, init_worker, resolve, run_part, run_part_in_worker
 from migrate.errors import MigrateError, NotFound, TerminalError
 from migrate.layout import PART_RE, hidden, part_name, partition_values, rel_path, version_key
@@ -105,6 +105,9 @@ class DatasetReport:
     duration: float = 0.0
     recovered: dict[str, int] = field(default_factory=dict)  # crash clean-up counts
     snapshots: list[int] = field(default_factory=list)
+    # Retries of transient failures by reason (migrate.retry: throttled, timeout, connection, ...,
+    # budget_exhausted), made by this process during the run plus those its pool workers reported.
+    retries: dict[str, int] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -172,6 +175,7 @@ class _Run:
         target = ds.target.table if self.kind == "iceberg" else self.dst_root
         self.report = DatasetReport(ds.name, target, self.kind)
         self.to_commit: list[_FileWork] = []
+        self.worker_retries: dict[str, int] = {}  # reported by pool processes (DatasetReport.retries)
         # PartTask fields that are the same for every part of the run.
         self._task_fields: dict[str, Any] = dict(
             dataset=ds.name, mode="copy" if self.kind == "copy" else "convert",
@@ -545,10 +549,12 @@ def run_dataset(plan: Any, dataset: Any, *, state_dir: str | os.PathLike[str] | 
             run.ledger.close()
             raise
         run_id = run.ledger.run_started(ds.name)
+        retries_before = retry.STATS.snapshot()
         try:
             _execute(run)
         finally:
             run.close()
+            run.report.retries = retry.merge_counts(retry.STATS.since(retries_before), run.worker_retries)
             run.report.duration = round(time.monotonic() - t0, 3)
             run.ledger.run_finished(run_id, run.report.to_dict())
             run.ledger.close()
@@ -712,13 +718,14 @@ def _pump(run: _Run, todo: list[_FileWork]) -> None:
         """A part finished: record its outcome; the file's last part finishes the file (or redoes it)."""
         w, t = inflight.pop(fut)
         try:
-            w.outcomes[t.part_index] = fut.result()
+            w.outcomes[t.part_index] = out = fut.result()
+            run.worker_retries = retry.merge_counts(run.worker_retries, out.retries)
             if where.remote:
-                out = w.outcomes[t.part_index]
                 run.progress.advance(name, bytes_done=out.bytes_in, rows=out.rows_in)
         except Exception as exc:
             log.debug("part failed: %s", traceback.format_exc())
             w.error = w.error or error_text(exc)
+            run.worker_retries = retry.merge_counts(run.worker_retries, getattr(exc, "retries", {}))
         w.parts_left -= 1
         if w.parts_left == 0:
             redo = run.file_done(w)

@@ -52,6 +52,11 @@ class EndpointUnreachable(StorageError, TransientError):
     """The store's endpoint did not answer (refused, timed out, DNS)."""
 
 
+class TlsError(StorageError, TerminalError):
+    """The endpoint's TLS certificate is not trusted (or the handshake failed for good): names the endpoint
+    and the CA bundle in use."""
+
+
 class TransientStorageError(StorageError, TransientError):
     """Throttling, 5xx or a dropped connection: retry with backoff."""
 

@@ -168,6 +168,8 @@ class WebHdfsStore(_Model):
         default="simple", description="kerberos: SPNEGO with the ticket cache (kinit), needs the kerberos extra")
     principal: str | None = Field(default=None, min_length=1,
                                   description="kerberos: the client principal (default: the ticket cache's)")
+    ca_bundle: str | None = Field(default=None, min_length=1, description=(
+        "https (swebhdfs): PEM file of the CA certificates to trust instead of the system's (relative to the plan)"))
 
     @model_validator(mode="after")
     def _auth(self) -> WebHdfsStore:
@@ -198,6 +200,12 @@ class S3Store(_Model):
     max_concurrency: int | None = Field(
         default=None, ge=1, le=256, description="parallel part uploads per file"
     )
+    ca_bundle: str | None = Field(default=None, min_length=1, description=(
+        "https endpoints: PEM file of the CA certificates to trust instead of the system's (relative to the plan)"))
+    read_timeout: float | None = Field(default=None, gt=0, le=3600, description=(
+        "seconds without an answer before a request is retried (default 60)"))
+    max_attempts: int | None = Field(default=None, ge=1, le=20, description=(
+        "tries per request on transient failures (default 6; docs/plan.md: retry budget)"))
 
     @field_validator("endpoint")
     @classmethod
@@ -778,6 +786,8 @@ class Plan(_Model):
                 opts["auth"] = "kerberos"
                 if store.principal:
                     opts["principal"] = store.principal
+            if store.ca_bundle:
+                opts["ca_bundle"] = str(self._resolve_local(store.ca_bundle))
             return f"webhdfs://{urlsplit(url).netloc}/{rel}", opts
         if isinstance(store, S3Store):
             key = "/".join(p for p in (store.prefix.strip("/"), rel) if p)
@@ -791,6 +801,12 @@ class Plan(_Model):
                 opts["part_size"] = store.part_size_mb * 1024 * 1024
             if store.max_concurrency is not None:
                 opts["max_concurrency"] = store.max_concurrency
+            if store.ca_bundle:
+                opts["ca_bundle"] = str(self._resolve_local(store.ca_bundle))
+            if store.read_timeout is not None:
+                opts["read_timeout"] = store.read_timeout
+            if store.max_attempts is not None:
+                opts["max_attempts"] = store.max_attempts
             return f"s3://{store.bucket}/{key}", opts
         if store.mount_path is not None:
             return file_uri(store.mount_path), {}

@@ -141,9 +141,11 @@ def summary_table(reports: list[dict[str, Any]]) -> Any:
     """A rich Table with one line per DatasetReport (as dict)."""
     from rich.table import Table
 
+    from migrate.retry import retries_total
+
     t = Table(title="migration summary")
     for col in ("dataset", "files", "done", "skipped", "missing", "failed", "rows in", "rows written",
-                "quarantined", "MiB in", "MiB out", "seconds", "MiB/s"):
+                "quarantined", "MiB in", "MiB out", "seconds", "MiB/s", "retries"):
         t.add_column(col, justify="left" if col == "dataset" else "right")
     for r in reports:
         secs = r.get("duration", 0.0) or 0.0
@@ -152,6 +154,6 @@ def summary_table(reports: list[dict[str, Any]]) -> Any:
             r["dataset"], str(r["files_total"]), str(r["files_processed"]), str(r["files_skipped"]),
             str(r["files_missing"]), str(r["files_failed"]), f"{r['rows_in']:,}", f"{r['rows_written']:,}",
             f"{r['rows_quarantined']:,}", f"{mib_in:,.1f}", f"{r.get('bytes_out', 0) / 2**20:,.1f}",
-            f"{secs:.2f}", f"{mib_in / secs:,.1f}" if secs > 0 else "-",
+            f"{secs:.2f}", f"{mib_in / secs:,.1f}" if secs > 0 else "-", str(retries_total(r)),
         )
     return t

@@ -14,6 +14,7 @@ from rich.table import Table
 
 from migrate.commands import plan_command_errors, write_output
 from migrate.errors import MigrateError
+from migrate.retry import retries_text, retries_total
 
 # Wide when piped (CI logs), so the summary table is not truncated.
 console = Console(width=None if sys.stdout.isatty() else 140)
@@ -22,9 +23,9 @@ console = Console(width=None if sys.stdout.isatty() else 140)
 def summary_table(title: str, datasets: list[dict[str, Any]]) -> Table:
     table = Table(title=title)
     for col in ("dataset", "wave", "target", "files", "source rows", "quarantined", "target rows", "match",
-                "status"):
+                "retries", "status"):
         table.add_column(col, justify="right" if col in ("files", "source rows", "quarantined",
-                                                         "target rows", "wave") else "left")
+                                                         "target rows", "wave", "retries") else "left")
     for d in datasets:
         rep = d.get("report") or {}
         match = d.get("counts_match")
@@ -32,6 +33,7 @@ def summary_table(title: str, datasets: list[dict[str, Any]]) -> Table:
             d["dataset"], str(d["wave"]), d["target_kind"], str(rep.get("files_total", "")),
             _n(d.get("source_rows")), _n(d.get("source_quarantined")), _n(d.get("target_rows")),
             {True: "[green]equal[/]", False: "[red]DIFFER[/]", None: "-"}[match],
+            _n(retries_total(rep)) if rep else "-",
             _status(d),
         )
     return table
@@ -58,6 +60,10 @@ def print_outcome_details(datasets: list[dict[str, Any]], state_dir: Path | None
             console.print(f"error: dataset {d['dataset']}: source has {_n(d.get('source_rows'))} rows "
                           f"({_n(d.get('source_quarantined'))} quarantined) but the target has "
                           f"{_n(d.get('target_rows'))}", markup=False, highlight=False, soft_wrap=True)
+        retries = (d.get("report") or {}).get("retries") or {}
+        if retries:
+            console.print(f"note: dataset {d['dataset']}: {retries_text(retries)}",
+                          markup=False, highlight=False, soft_wrap=True)
         quarantined = d.get("rows_quarantined") or (d.get("report") or {}).get("rows_quarantined") or 0
         if quarantined and state_dir is not None:
             console.print(f"note: dataset {d['dataset']}: {quarantined:,} row(s) quarantined (not loaded)"

@@ -26,7 +26,8 @@ from types import TracebackType
 from typing import Any
 
 GRPC_OFFSET = 10000
-PORT_FIELDS = ("s3_port", "master_port", "volume_port", "filer_port", "iceberg_port", "admin_port")
+PORT_FIELDS = ("s3_port", "master_port", "volume_port", "filer_port", "iceberg_port", "admin_port",
+               "https_port")
 
 
 MAX_VOLUMES = 2000  # see the -volume.max comment in the command line
@@ -141,6 +142,11 @@ class SeaweedFS:
     filer_port: int = 0
     iceberg_port: int = 0
     admin_port: int = 0
+    https_port: int = 0  # used with ``tls``
+    # S3 over https too (beside http): a CA and a leaf certificate for 127.0.0.1 made in data_dir/tls
+    # (devservers.tlscert); clients trust ``tls_files.ca_cert``.
+    tls: bool = False
+    tls_files: Any = field(default=None, init=False, repr=False)
     proc: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
     _sock_dir: str | None = field(default=None, init=False, repr=False)
     started_in: float = field(default=0.0, init=False)
@@ -148,6 +154,12 @@ class SeaweedFS:
     @property
     def endpoint(self) -> str:
         return f"http://127.0.0.1:{self.s3_port}"
+
+    @property
+    def https_endpoint(self) -> str:
+        if not self.tls:
+            raise DevServerError("this SeaweedFS was started without tls=True")
+        return f"https://127.0.0.1:{self.https_port}"
 
     @property
     def iceberg_rest_url(self) -> str:
@@ -197,6 +209,9 @@ class SeaweedFS:
         ]
         if self.table_bucket:
             cmd.append(f"-tableBucket={self.table_bucket}")
+        if self.tls:
+            t = self.tls_files
+            cmd += [f"-s3.cert.file={t.cert}", f"-s3.key.file={t.key}", f"-s3.port.https={self.https_port}"]
         return cmd
 
     def start(self) -> SeaweedFS:
@@ -207,6 +222,10 @@ class SeaweedFS:
         cfg = d / "s3.json"
         cfg.write_text(json.dumps(self.s3_config()))
         cfg.chmod(0o600)
+        if self.tls and self.tls_files is None:
+            from migrate.devservers.tlscert import make_tls_files
+
+            self.tls_files = make_tls_files(d / "tls")
         env = {**os.environ, "GOMEMLIMIT": self.memlimit}
         # Keys in its env would open a second identity path; the config file is the only source.
         for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
@@ -252,17 +271,28 @@ class SeaweedFS:
                 time.sleep(0.2)
         else:
             raise DevServerError(f"S3 at {self.endpoint} refused a signed request: {last}")
+        if self.tls:
+            https = self.client(https=True)
+            while True:
+                try:
+                    https.list_buckets()
+                    break
+                except Exception as exc:
+                    if time.monotonic() > deadline or self.proc.poll() is not None:
+                        raise DevServerError(f"S3 over https at {self.https_endpoint} did not answer: {exc}") from None
+                    time.sleep(0.2)
         if self.iceberg_port and self.table_bucket:
             wait_http(self.iceberg_rest_url + "/v1/config", max(1.0, deadline - time.monotonic()),
                       self.proc, any_status=True)
 
-    def client(self, read_only: bool = False) -> Any:
-        """A boto3 S3 client for this server (admin, or the read-only identity)."""
+    def client(self, read_only: bool = False, https: bool = False) -> Any:
+        """A boto3 S3 client for this server (admin, or the read-only identity; over https if asked)."""
         import boto3
         from botocore.config import Config
 
         return boto3.client(
-            "s3", endpoint_url=self.endpoint, region_name="us-east-1",
+            "s3", endpoint_url=self.https_endpoint if https else self.endpoint,
+            verify=str(self.tls_files.ca_cert) if https else None, region_name="us-east-1",
             aws_access_key_id=self.ro_access_key if read_only else self.access_key,
             aws_secret_access_key=self.ro_secret_key if read_only else self.secret_key,
             config=Config(s3={"addressing_style": "path"}, retries={"mode": "standard", "max_attempts": 3},

@@ -33,6 +33,7 @@ import secrets
 import shutil
 import signal
 import socket
+import ssl
 import stat as stat_mod
 import struct
 import sys
@@ -224,6 +225,7 @@ class _State:
         # Namespace changes (create/rename/delete/mkdirs) check then act: serialize them.
         self.ns_lock = threading.Lock()
         self.quiet = True
+        self.scheme = "http"  # "https" when the server speaks TLS (datanode redirects follow it)
 
     def sign(self, path: str, params: dict[str, str]) -> str:
         text = path + "\n" + "\n".join(f"{k}={params.get(k, '')}" for k in _SIGNED)
@@ -437,7 +439,7 @@ class _Handler(BaseHTTPRequestHandler):
             params["user.name"] = user
         params.update({k: v for k, v in extra.items() if v is not None})
         params["token"] = self.st.sign(hdfs_path, params)
-        return (f"http://{self._host()}{DN_PREFIX}{quote(hdfs_path, safe='/')}?"
+        return (f"{self.st.scheme}://{self._host()}{DN_PREFIX}{quote(hdfs_path, safe='/')}?"
                 + urlencode(params, quote_via=quote))
 
     def _status(self, path: Path, suffix: str, st: os.stat_result | None = None) -> dict[str, Any]:
@@ -788,7 +790,8 @@ class WebHdfsServer:
     def __init__(self, root: Path | str, host: str = "127.0.0.1", port: int = 0, batch_size: int = 1000,
                  required_user: str | None = None, block_size: int = DEFAULT_BLOCK_SIZE,
                  disabled_ops: frozenset[str] | set[str] | tuple[str, ...] = frozenset(),
-                 token_ttl: float = 3600.0, quiet: bool = True) -> None:
+                 token_ttl: float = 3600.0, quiet: bool = True, ssl_context: ssl.SSLContext | None = None) -> None:
+        """``ssl_context``: a server-side context with the certificate loaded: https (swebhdfs)."""
         if batch_size < 1:
             raise ValueError("batch_size must be >= 1")
         if block_size < BYTES_PER_CRC or block_size % BYTES_PER_CRC:
@@ -799,6 +802,8 @@ class WebHdfsServer:
         self.state = _State(self.root, batch_size, required_user, block_size,
                             frozenset(op.upper() for op in disabled_ops), token_ttl)
         self.state.quiet = quiet
+        self.ssl_context = ssl_context
+        self.state.scheme = "https" if ssl_context is not None else "http"
         self._httpd: _HTTPServer | None = None
         self._bound: int | None = None
         self._thread: threading.Thread | None = None
@@ -812,7 +817,7 @@ class WebHdfsServer:
 
     @property
     def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        return f"{self.state.scheme}://{self.host}:{self.port}"
 
     def start(self) -> WebHdfsServer:
         if self._httpd is not None:
@@ -820,6 +825,8 @@ class WebHdfsServer:
         self.root.mkdir(parents=True, exist_ok=True)
         httpd = _HTTPServer((self.host, self._port), _Handler)
         httpd.state = self.state
+        if self.ssl_context is not None:
+            httpd.socket = self.ssl_context.wrap_socket(httpd.socket, server_side=True)
         self._httpd = httpd
         self._bound = httpd.server_port
         self._thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.2},

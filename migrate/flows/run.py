@@ -20,6 +20,7 @@ from migrate.errors import TransientError
 from migrate.flows.common import key, param, plan_name, progress, progress_to, retry_delays, transient_only
 from migrate.flows.common import waves_label as _waves_label
 from migrate.plan import load_plan
+from migrate.retry import retries_total
 
 __all__ = ["migrate_run_flow", "progress_to", "run_plan_flow"]
 
@@ -96,7 +97,8 @@ def _summary_rows(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
             "dataset": r["dataset"], "wave": r["wave"], "target": r["target_kind"],
             "files": rep.get("files_total", 0), "source_rows": r.get("source_rows"),
             "target_rows": r.get("target_rows"), "quarantined": r.get("source_quarantined"),
-            "counts_match": r.get("counts_match"), "ok": r["ok"], "status": r.get("status", ""),
+            "counts_match": r.get("counts_match"), "retries": retries_total(rep), "ok": r["ok"],
+            "status": r.get("status", ""),
             "error": r.get("error") or "",
         })
     return rows

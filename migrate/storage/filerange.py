@@ -18,6 +18,7 @@ import base64
 import hashlib
 import os
 import socket
+import ssl
 import stat
 import struct
 import threading
@@ -29,6 +30,7 @@ from migrate import checksums
 from migrate.errors import IntegrityError
 
 HASH_CHUNK = 1 << 20  # read size of the hashing pass: stays in cache, one buffer per call
+TLS_CHUNK = 1 << 20  # read-and-encrypt size over TLS (``_send_range_tls``)
 # Hashing is CPU-bound (a copy from the page cache and the CRC): at most one range per core at a time,
 # so with many copy threads the first ranges are ready (and on the wire) at once instead of all of
 # them together after sharing the cores.
@@ -107,10 +109,13 @@ def send_body(sock: socket.socket, body: bytes | bytearray | FileRange) -> None:
     sock.settimeout(None)
     try:
         if isinstance(body, FileRange):
-            _sendfile(sock.fileno(), body)
+            if isinstance(sock, ssl.SSLSocket):
+                _send_range_tls(sock, body)
+            else:
+                _sendfile(sock.fileno(), body)
         else:
             sock.sendall(body)
-    except BlockingIOError as exc:  # SO_SNDTIMEO ran out with nothing sent
+    except (BlockingIOError, ssl.SSLWantWriteError) as exc:  # SO_SNDTIMEO ran out with nothing sent
         raise TimeoutError(f"timed out sending {getattr(body, 'name', 'a request body')}") from exc
     finally:
         sock.settimeout(timeout)
@@ -120,6 +125,24 @@ def set_send_timeout(sock: socket.socket, seconds: float) -> None:
     """The timeout of blocking sends on ``sock`` (see ``send_body``)."""
     whole = int(seconds)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, struct.pack("ll", whole, int((seconds - whole) * 1e6)))
+
+
+def _send_range_tls(sock: ssl.SSLSocket, body: FileRange) -> None:
+    """A file range over TLS, where sendfile(2) cannot go (the bytes are encrypted in this process):
+    read into one reused buffer (``TLS_CHUNK``, in the page cache since the hashing pass) and hand each
+    chunk to OpenSSL, which encrypts it without the GIL (benchmarks/tls_copy_bench.py measured the
+    choices)."""
+    buf = bytearray(min(TLS_CHUNK, max(body.length, 1)))
+    view = memoryview(buf)
+    offset, left = body.offset, body.length
+    while left:
+        n = os.preadv(body.fd, [view[: min(len(buf), left)]], offset)
+        if n == 0:
+            raise IntegrityError(f"{body.name} changed while read: it ended {left} bytes before the "
+                                 f"{body.length} bytes at offset {body.offset} were sent", body.name)
+        sock.sendall(view[:n])
+        offset += n
+        left -= n
 
 
 def _sendfile(out: int, body: FileRange) -> None:

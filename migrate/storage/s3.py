@@ -12,19 +12,23 @@ content checksum the writer already computes (over plain http as well; the heade
 them, stay signed). An endpoint that refuses the flexible-checksum headers gets Content-MD5 instead.
 The JuiceFS gateway (``jfs``, built on an older MinIO) keeps signed payloads.
 
-The data path to a plain-http endpoint reached without a proxy (PUT, and the multipart create / part /
-complete calls, and the upload listing of crash recovery) skips botocore's request pipeline (~1 ms of
-Python per request): ``_LeanClient`` signs requests with SigV4 itself and sends them on a kept-alive
-connection per thread. It uses the same credentials (our env vars / profile / chain, refreshed like
-botocore's), retry policy and error mapping (it raises botocore's exception types). Bodies go out with
-the socket blocking (one kernel call per body, not a wake-up per socket buffer), and a copy from a local
-file hands the kernel the file itself (sendfile(2), module ``filerange``) instead of reading it.
+The data path to an http or https endpoint reached without a proxy (PUT, and the multipart create /
+part / complete calls, and the upload listing of crash recovery) skips botocore's request pipeline
+(~1 ms of Python per request): ``_LeanClient`` signs requests with SigV4 itself and sends them on a
+kept-alive connection per thread. It uses the same credentials (our env vars / profile / chain,
+refreshed like botocore's), retry policy and error mapping (it raises botocore's exception types).
+Bodies go out with the socket blocking (one kernel call per body, not a wake-up per socket buffer), and
+a copy from a local file hands the kernel the file itself (sendfile(2), module ``filerange``) instead
+of reading it; over https (TLS in this process, where sendfile cannot go) the file range is read into
+one reused buffer and encrypted by OpenSSL without the GIL. ``ca_bundle`` names the CA certificates
+trusted for https (botocore's ``verify`` and the lean client's context alike); an untrusted
+certificate is a TlsError naming the endpoint, never retried.
 Everything else goes through boto3, whose client (~0.2 s to import and build) is made on first use.
 
-Retries: botocore's standard mode (``max_attempts``) handles throttling and 5xx on every call; part
-uploads are also wrapped in our backoff with full jitter, because one lost part costs a whole upload.
-Connection failures (refused, connect timeout) get at most ``CONNECT_ATTEMPTS`` tries so a dead
-endpoint fails fast instead of sleeping through the whole retry budget.
+Retries: every request, lean or botocore's (whose own retries are off), goes through one retry loop
+(``migrate.retry``): at most ``max_attempts`` tries with full-jitter backoff, at most
+``CONNECT_ATTEMPTS`` for a refused connection (a dead endpoint fails fast), within the store's retry
+quota (no retry storm), each retry counted by reason for the run summary.
 """
 
 from __future__ import annotations
@@ -38,15 +42,18 @@ import http.client
 import io
 import logging
 import os
+import ssl
 import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any, BinaryIO, NoReturn, cast
 from urllib.parse import quote, urlsplit
 
+from migrate import retry
 from migrate.checksums import CRC32C
 from migrate.errors import (
     AuthError,
@@ -55,9 +62,10 @@ from migrate.errors import (
     IntegrityError,
     NotFound,
     StorageError,
+    TlsError,
     TransientStorageError,
 )
-from migrate.retry import RetryPolicy, call_with_retry
+from migrate.retry import RetryBudget, RetryPolicy, call_with_retry
 from migrate.storage.base import DEFAULT_CHECKSUM, AtomicWriter, FileInfo, ReadStream, Storage
 from migrate.storage.filerange import FileRange, hashed_range, send_body, set_send_timeout
 
@@ -72,7 +80,7 @@ DELETE_BATCH = 1000  # DeleteObjects limit
 # Answers of an endpoint that does not know the flexible-checksum headers (x-amz-checksum-*): NotImplemented,
 # or one of these naming the checksum in its message.
 CHECKSUM_UNSUPPORTED_CODES = {"InvalidArgument", "InvalidRequest", "BadRequest"}
-CONNECT_ATTEMPTS = 2  # tries for refused / timed-out connections before EndpointUnreachable
+CONNECT_ATTEMPTS = RetryPolicy.connect_attempts  # tries for refused / timed-out connections before EndpointUnreachable
 PARTS_IN_FLIGHT_PER_STORE = 2  # x max_concurrency: parts uploading at once over all writers of a store
 UPLOAD_BUFFER_BYTES = 512 * MiB  # ... and no more part bodies than this in flight per store (at least one)
 
@@ -112,30 +120,40 @@ def _is_connect_failure(exc: BaseException) -> bool:
     return isinstance(exc, be.EndpointConnectionError | be.ConnectTimeoutError | be.ProxyConnectionError)
 
 
-def is_transient(exc: BaseException) -> bool:
-    """Worth another try: throttling, 5xx, a reset or closed connection, a read timeout.
-
-    Not a refused connection: botocore already retried that, and a dead endpoint must fail fast.
-    """
+def retry_reason(exc: BaseException) -> str | None:
+    """Why another try may help (a ``migrate.retry`` reason), or None: throttling, 5xx, a reset or
+    closed connection, a read timeout, a refused connection (tried at most CONNECT_ATTEMPTS times)."""
     if isinstance(exc, TransientStorageError):
-        return True
+        return retry.SERVER_ERROR
+    if _cert_failure(exc) is not None:
+        return None
     be = _botocore_exc()
     if isinstance(exc, be.ClientError):
         code, status = _code_status(exc)
-        return code in THROTTLE_CODES or status >= 500 or status == 429
+        if code in THROTTLE_CODES - {"InternalError", "500", "RequestTimeout"} or status in (429, 503):
+            return retry.THROTTLED
+        return retry.SERVER_ERROR if code in THROTTLE_CODES or status >= 500 else None
     if _is_connect_failure(exc):
-        return False
-    if isinstance(exc, be.ConnectionClosedError | be.ReadTimeoutError | be.ResponseStreamingError
-                  | be.IncompleteReadError):
-        return True
-    if isinstance(exc, be.HTTPClientError | ConnectionResetError | BrokenPipeError | http.client.HTTPException):
-        return True
+        return retry.CONNECT
+    if isinstance(exc, be.ReadTimeoutError):
+        return retry.TIMEOUT
+    if isinstance(exc, be.ConnectionClosedError | be.ResponseStreamingError | be.IncompleteReadError
+                  | be.HTTPClientError | ConnectionResetError | BrokenPipeError | http.client.HTTPException):
+        return retry.CONNECTION
     try:
         from urllib3.exceptions import ProtocolError, ReadTimeoutError
 
-        return isinstance(exc, ProtocolError | ReadTimeoutError)
+        if isinstance(exc, ReadTimeoutError):
+            return retry.TIMEOUT
+        return retry.CONNECTION if isinstance(exc, ProtocolError) else None
     except ImportError:  # pragma: no cover - urllib3 ships with botocore
-        return False
+        return None
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Worth another try later: throttling, 5xx, a dropped connection, a read timeout; not a refused
+    connection (a dead endpoint is EndpointUnreachable)."""
+    return retry_reason(exc) not in (None, retry.CONNECT)
 
 
 def _crc32c_b64(body: bytes | bytearray | memoryview) -> str:
@@ -173,11 +191,13 @@ class _LeanClient:
     """
 
     def __init__(self, endpoint_url: str, region: str, credentials: Any, connect_timeout: float,
-                 read_timeout: float) -> None:
+                 read_timeout: float, ssl_context: ssl.SSLContext | None = None) -> None:
         parts = urlsplit(endpoint_url)
         self.endpoint_url = endpoint_url
+        self.tls = parts.scheme.lower() == "https"
+        self.ssl_context = ssl_context if self.tls else None
         self.host = parts.hostname or ""
-        self.port = parts.port or 80
+        self.port = parts.port or (443 if self.tls else 80)
         self.host_header = parts.netloc
         self.prefix = parts.path.rstrip("/")
         self.region = region
@@ -202,7 +222,11 @@ class _LeanClient:
     def _connection(self) -> http.client.HTTPConnection:
         conn = getattr(self._local, "conn", None)
         if conn is None:
-            conn = http.client.HTTPConnection(self.host, self.port, timeout=self.connect_timeout)
+            if self.tls:
+                conn = http.client.HTTPSConnection(self.host, self.port, timeout=self.connect_timeout,
+                                                   context=self.ssl_context)
+            else:
+                conn = http.client.HTTPConnection(self.host, self.port, timeout=self.connect_timeout)
             self._local.conn = conn
         return conn
 
@@ -309,6 +333,8 @@ class _LeanClient:
                 if conn.sock is None:
                     try:
                         conn.connect()
+                    except ssl.SSLCertVerificationError as exc:
+                        raise be.SSLError(endpoint_url=self.endpoint_url, error=exc) from exc
                     except TimeoutError as exc:
                         raise be.ConnectTimeoutError(endpoint_url=self.endpoint_url, error=exc) from exc
                     except OSError as exc:
@@ -322,7 +348,7 @@ class _LeanClient:
                     send_body(cast(Any, conn.sock), body)
                 resp = conn.getresponse()
                 data = resp.read()
-            except (be.EndpointConnectionError, be.ConnectTimeoutError, IntegrityError):
+            except (be.EndpointConnectionError, be.ConnectTimeoutError, be.SSLError, IntegrityError):
                 self._drop()  # an IntegrityError: the source shrank mid-body; the request is half sent
                 raise
             except TimeoutError as exc:
@@ -330,7 +356,8 @@ class _LeanClient:
                 raise be.ReadTimeoutError(endpoint_url=self.endpoint_url, error=exc) from exc
             except (OSError, http.client.HTTPException) as exc:
                 self._drop()
-                if reused and not fresh:
+                if reused and not fresh:  # e.g. the server closed it while idle: a retry, counted
+                    retry.STATS.add(retry.CONNECTION)
                     continue
                 raise be.ConnectionClosedError(endpoint_url=self.endpoint_url, error=exc) from exc
             if resp.will_close:
@@ -366,14 +393,30 @@ def _checksum_headers(args: dict[str, str]) -> dict[str, str]:
 
 
 def _lean_put_possible(endpoint_url: str | None) -> bool:
-    """Plain http, no proxy for the host (botocore would use one), path-style addressing."""
-    if not endpoint_url or not endpoint_url.lower().startswith("http://"):
+    """An http(s) endpoint with no proxy for the host (botocore would use one), path-style addressing."""
+    if not endpoint_url:
+        return False
+    scheme = urlsplit(endpoint_url).scheme.lower()
+    if scheme not in ("http", "https"):
         return False
     import urllib.request
 
     host = urlsplit(endpoint_url).hostname or ""
     proxies = urllib.request.getproxies_environment()
-    return not proxies.get("http") or bool(urllib.request.proxy_bypass(host))
+    return not proxies.get(scheme) or bool(urllib.request.proxy_bypass(host))
+
+
+def _cert_failure(exc: BaseException | None) -> ssl.SSLCertVerificationError | None:
+    """The certificate verification failure behind ``exc`` (botocore/urllib3 wrap it), if any."""
+    seen = 0
+    while exc is not None and seen < 8:
+        if isinstance(exc, ssl.SSLCertVerificationError):
+            return exc
+        kwargs = getattr(exc, "kwargs", None)
+        inner = kwargs.get("error") if isinstance(kwargs, dict) else None
+        exc = inner if isinstance(inner, BaseException) else (exc.__cause__ or exc.__context__)
+        seen += 1
+    return None
 
 
 @dataclass(frozen=True)
@@ -401,6 +444,7 @@ class _ClientArgs:
     max_attempts: int
     connect_timeout: float
     read_timeout: float
+    ca_bundle: str | None = None
 
 
 @dataclass(frozen=True)
@@ -431,6 +475,7 @@ class S3Storage(Storage):
         connect_timeout: float = 5,
         read_timeout: float = 60,
         max_attempts: int = 6,
+        ca_bundle: str | None = None,
     ) -> None:
         if part_size < MIN_PART:
             raise ConfigError(f"part_size {part_size} is below S3's 5 MiB minimum")
@@ -449,6 +494,7 @@ class S3Storage(Storage):
         self._part_pool: ThreadPoolExecutor | None = None
         self._part_pool_lock = threading.Lock()
         self.retry_policy = RetryPolicy(attempts=max_attempts)
+        self.retry_budget = RetryBudget()  # the store's retry quota (migrate.retry)
         # Bodies carry a checksum the server verifies and are not hashed again for SigV4 (module doc).
         # "crc32c" until an endpoint refuses x-amz-checksum-*, then "md5"; None: signed payloads.
         self.body_checksum: str | None = None if scheme == "jfs" else "crc32c"
@@ -479,12 +525,14 @@ class S3Storage(Storage):
         if not lazy:
             session, region = self._session(profile, key_id, region)
         self._client_args = _ClientArgs(endpoint_url, region, key_id, secret, token, profile, max_attempts,
-                                        connect_timeout, read_timeout)
+                                        connect_timeout, read_timeout, ca_bundle)
+        self.ca_bundle = ca_bundle
+        ssl_context = self._ssl_context(endpoint_url, ca_bundle)
         if lazy:
             assert endpoint_url is not None and key_id is not None and region is not None
             self.endpoint = endpoint_url.rstrip("/")
             self._lean = _LeanClient(self.endpoint, region, _StaticCredentials(key_id, cast(str, secret), token),
-                                  connect_timeout, read_timeout)
+                                     connect_timeout, read_timeout, ssl_context)
             return
         self._client = self._new_client(session)
         self.endpoint = self._client.meta.endpoint_url
@@ -494,7 +542,20 @@ class S3Storage(Storage):
             creds = (botocore.credentials.Credentials(key_id, cast(str, secret), token) if key_id
                      else session.get_credentials())
             if creds is not None:  # none found: botocore's path reports it (AuthError)
-                self._lean = _LeanClient(self.endpoint, cast(str, region), creds, connect_timeout, read_timeout)
+                self._lean = _LeanClient(self.endpoint, cast(str, region), creds, connect_timeout, read_timeout,
+                                         ssl_context)
+
+    @staticmethod
+    def _ssl_context(endpoint_url: str | None, ca_bundle: str | None) -> ssl.SSLContext | None:
+        """The lean client's TLS context for an https endpoint: ``ca_bundle`` or the system's CAs."""
+        if ca_bundle is not None and not os.path.isfile(ca_bundle):
+            raise ConfigError(f"ca_bundle {ca_bundle} (for {endpoint_url or 'AWS S3'}) is not a file")
+        if not endpoint_url or urlsplit(endpoint_url).scheme.lower() != "https":
+            return None
+        try:
+            return ssl.create_default_context(cafile=ca_bundle)
+        except (ssl.SSLError, OSError) as exc:
+            raise ConfigError(f"ca_bundle {ca_bundle}: not a PEM file of CA certificates ({exc})") from None
 
     @staticmethod
     def _session(profile: str | None, key_id: str | None, region: str | None) -> tuple[Any, str]:
@@ -529,7 +590,7 @@ class S3Storage(Storage):
             # Path style: S3-compatible servers on 127.0.0.1 have no per-bucket DNS names.
             s3={**({"addressing_style": "path"} if a.endpoint_url else {}),
                 **({"payload_signing_enabled": False} if self.body_checksum else {})},
-            retries={"mode": "standard", "max_attempts": a.max_attempts},
+            retries={"mode": "standard", "total_max_attempts": 1},  # ours (``_retried``): bounded, counted
             connect_timeout=a.connect_timeout,
             read_timeout=a.read_timeout,
             # Enough for every shared part upload plus a PUT from each caller thread: a full pool drops
@@ -542,23 +603,14 @@ class S3Storage(Storage):
         )
         client = session.client(
             "s3", endpoint_url=a.endpoint_url, aws_access_key_id=a.key_id, aws_secret_access_key=a.secret,
-            aws_session_token=a.token, config=config,
+            aws_session_token=a.token, config=config, verify=a.ca_bundle,
         )
-        client.meta.events.register_first("needs-retry.s3", self._cap_connect_retries)
         client.meta.events.register("before-call.s3.DeleteObjects", _add_content_md5)
         if self.body_checksum:  # an unsigned CompleteMultipartUpload body still gets its checksum
             client.meta.events.register("before-call.s3.CompleteMultipartUpload", _add_content_md5)
         return client
 
     # -- helpers -------------------------------------------------------------------------------
-
-    @staticmethod
-    def _cap_connect_retries(attempts: int = 0, caught_exception: BaseException | None = None,
-                             **_: Any) -> None:
-        # Raising from a needs-retry handler ends botocore's retry loop with the original error.
-        if (caught_exception is not None and attempts >= CONNECT_ATTEMPTS
-                and _is_connect_failure(caught_exception)):
-            raise caught_exception
 
     def _split(self, uri: str) -> tuple[str, str]:
         _, bucket, key = split_uri(uri)
@@ -598,6 +650,12 @@ class S3Storage(Storage):
             if code == "PreconditionFailed" or status == 412:
                 return IntegrityError(f"{uri} changed while being read ({op})", uri)
             return StorageError(f"S3 {code or status} on {op} {uri} at {self.endpoint}: {exc}", uri)
+        cert = _cert_failure(exc)
+        if cert is not None:
+            return TlsError(
+                f"TLS certificate of S3 endpoint {self.endpoint} not trusted ({cert.verify_message or cert}) on "
+                f"{op} {uri}; trusted CAs: {self.ca_bundle or 'the system store'} (set ca_bundle in the plan's "
+                "store to the CA file that signed the server's certificate)", uri)
         if _is_connect_failure(exc):
             return EndpointUnreachable(
                 f"S3 endpoint {self.endpoint} unreachable ({type(exc).__name__}) on {op} {uri}", uri)
@@ -610,10 +668,19 @@ class S3Storage(Storage):
         return StorageError(f"{type(exc).__name__} on {op} {uri}: {exc}", uri)
 
     def _retried(self, fn: Callable[[], Any], what: str) -> Any:
-        """``fn()`` under the store's backoff for transient failures (``what`` names it in the log)."""
-        return call_with_retry(fn, policy=self.retry_policy, is_transient=is_transient, what=what)
+        """``fn()`` (one request) under the store's retry policy and quota (``what`` names it in the log)."""
+        return call_with_retry(fn, policy=self.retry_policy, classify=retry_reason, budget=self.retry_budget,
+                               what=f"{what} at {self.endpoint}")
 
     def _call(self, op: str, uri: str, fn: Callable[..., Any], **kwargs: Any) -> Any:
+        """``fn(**kwargs)``, one request, retried; its failure as one of our errors."""
+        try:
+            return self._retried(lambda: fn(**kwargs), f"{op} {uri}")
+        except Exception as exc:
+            self._fail(exc, uri, op)
+
+    def _translated(self, op: str, uri: str, fn: Callable[..., Any], **kwargs: Any) -> Any:
+        """``fn(**kwargs)`` (which retries its requests itself); its failure as one of our errors."""
         try:
             return fn(**kwargs)
         except Exception as exc:
@@ -681,7 +748,7 @@ class S3Storage(Storage):
         bucket, key = self._split(uri)
         if not key.strip("/"):
             try:
-                self.client.head_bucket(Bucket=bucket)
+                self._retried(lambda: self.client.head_bucket(Bucket=bucket), f"stat {uri}")
             except Exception as exc:
                 err = self._translate(exc, uri, "stat")
                 if isinstance(err, NotFound):
@@ -689,7 +756,7 @@ class S3Storage(Storage):
                 raise err from exc
             return FileInfo(uri, 0, 0.0, is_dir=True)
         try:
-            head = self.client.head_object(Bucket=bucket, Key=key)
+            head = self._retried(lambda: self.client.head_object(Bucket=bucket, Key=key), f"stat {uri}")
         except be.ClientError as exc:
             err = self._translate(exc, uri, "stat")
             # A policy that grants only ``key/*`` (what `migrate policy` writes) answers HEAD on the folder's
@@ -819,10 +886,7 @@ class S3Storage(Storage):
                 if "KeyMarker" in kwargs:
                     query.update({"key-marker": kwargs["KeyMarker"], "upload-id-marker": kwargs["UploadIdMarker"]})
 
-                def lean_page(q: dict[str, str] = query) -> Any:
-                    return self._retried(lambda: lean.list_uploads(bucket, q), f"list of uploads under {prefix}")
-
-                page = self._call("list uploads", prefix, lean_page)
+                page = self._call("list uploads", prefix, lean.list_uploads, bucket=bucket, query=query)
             else:
                 page = self._call("list uploads", prefix, self.client.list_multipart_uploads, **kwargs)
             for u in page.get("Uploads") or ():
@@ -851,7 +915,8 @@ class S3Storage(Storage):
                 continue
             bucket, _ = self._split(u.uri)
             try:
-                self.client.abort_multipart_upload(Bucket=bucket, Key=u.key, UploadId=u.upload_id)
+                self._retried(partial(self.client.abort_multipart_upload, Bucket=bucket, Key=u.key,
+                                      UploadId=u.upload_id), f"abort of upload {u.upload_id} of {u.uri}")
             except Exception as exc:
                 err = self._translate(exc, u.uri, "abort upload")
                 if isinstance(err, NotFound):  # finished or aborted meanwhile
@@ -892,7 +957,8 @@ class _S3Reader(ReadStream):
         if self._etag:
             kwargs["IfMatch"] = self._etag
         try:
-            resp = self._store.client.get_object(**kwargs)
+            store = self._store
+            resp = store._retried(lambda: store.client.get_object(**kwargs), f"read of {self.uri}")
         except be.ClientError as exc:
             code, status = _code_status(exc)
             if code == "InvalidRange" or status == 416:  # past the end: empty, like a file read
@@ -932,8 +998,14 @@ class _S3Reader(ReadStream):
                     raise TransientStorageError(f"stream ended {left} bytes early", self.uri)
                 break
             except Exception as exc:
-                if not is_transient(exc) or attempt == self.RESUMES:
+                # A stream that ended early (TransientStorageError above) is a dropped connection.
+                reason = retry.CONNECTION if isinstance(exc, TransientStorageError) else retry_reason(exc)
+                if reason is None or reason == retry.CONNECT or attempt == self.RESUMES:
                     self._store._fail(exc, self.uri, "read")
+                if not self._store.retry_budget.take(reason):
+                    retry.STATS.add(retry.BUDGET_EXHAUSTED)
+                    self._store._fail(exc, self.uri, "read")
+                retry.STATS.add(reason)
                 log.warning("read of %s dropped at byte %d (%s); resuming",
                             self.uri, self._pos, type(exc).__name__)
                 self._close_body()
@@ -1100,7 +1172,8 @@ class _S3Writer(AtomicWriter):
                 return store._retried(lambda: lean.create_upload(self.bucket, self.key, extra),
                                       f"start of the upload of {self.uri}")
             kw = {"ChecksumAlgorithm": "CRC32C"} if crc else {}
-            return str(store.client.create_multipart_upload(Bucket=self.bucket, Key=self.key, **kw)["UploadId"])
+            return str(store._retried(lambda: store.client.create_multipart_upload(
+                Bucket=self.bucket, Key=self.key, **kw), f"start of the upload of {self.uri}")["UploadId"])
 
         if store.body_checksum == "crc32c":
             try:
@@ -1109,7 +1182,7 @@ class _S3Writer(AtomicWriter):
             except Exception as exc:
                 if not self._refused_checksum(exc, "start multipart upload"):
                     store._fail(exc, self.uri, "start multipart upload")
-        self._upload_id = store._call("start multipart upload", self.uri, create, crc=False)
+        self._upload_id = store._translated("start multipart upload", self.uri, create, crc=False)
 
     def _complete(self, upload_id: str, parts: list[dict[str, Any]]) -> Any:
         store = self.store
@@ -1118,8 +1191,9 @@ class _S3Writer(AtomicWriter):
             if lean is not None:
                 return store._retried(lambda: lean.complete(self.bucket, self.key, upload_id, parts),
                                       f"completion of the upload of {self.uri}")
-            return store.client.complete_multipart_upload(Bucket=self.bucket, Key=self.key, UploadId=upload_id,
-                                                          MultipartUpload={"Parts": parts})
+            return store._retried(lambda: store.client.complete_multipart_upload(
+                Bucket=self.bucket, Key=self.key, UploadId=upload_id, MultipartUpload={"Parts": parts}),
+                f"completion of the upload of {self.uri}")
         except Exception as exc:
             done = self._completed_meanwhile(exc, parts)
             if done is None:
@@ -1132,7 +1206,9 @@ class _S3Writer(AtomicWriter):
         if _code_status(exc)[0] != "NoSuchUpload" or not parts or not all("ChecksumCRC32C" in p for p in parts):
             return None
         try:
-            head = self.store.client.head_object(Bucket=self.bucket, Key=self.key, ChecksumMode="ENABLED")
+            store = self.store
+            head = store._retried(lambda: store.client.head_object(Bucket=self.bucket, Key=self.key,
+                                                                   ChecksumMode="ENABLED"), f"stat {self.uri}")
         except Exception:
             return None
         if head.get("ChecksumCRC32C") != composite_crc32c([p["ChecksumCRC32C"] for p in parts]):
@@ -1153,14 +1229,15 @@ class _S3Writer(AtomicWriter):
                 return store._retried(lambda: lean.put(self.bucket, self.key, body, extra), f"put of {self.uri}")
         else:
             def put(crc: bool) -> Any:
-                return store.client.put_object(**kwargs, **self._body_args(body, crc))
+                return store._retried(lambda: store.client.put_object(**kwargs, **self._body_args(body, crc)),
+                                      f"put of {self.uri}")
         if store.body_checksum == "crc32c":
             try:
                 return put(True)
             except Exception as exc:
                 if not self._refused_checksum(exc, "put"):
                     store._fail(exc, self.uri, "put")
-        return store._call("put", self.uri, put, crc=False)
+        return store._translated("put", self.uri, put, crc=False)
 
     def _ship(self, part: Body) -> None:
         store = self.store
@@ -1229,7 +1306,7 @@ class _S3Writer(AtomicWriter):
                 self._release_reservation()  # reserved for a part that never came (the source shrank)
                 self._buf = bytearray()
                 parts = [f.result() for f in self._futures]
-                resp = store._call("complete multipart upload", self.uri, self._complete,
+                resp = store._translated("complete multipart upload", self.uri, self._complete,
                                    upload_id=self._upload_id, parts=parts)
                 self._upload_id = None  # completed: nothing left to abort
                 self._futures = []
@@ -1276,6 +1353,7 @@ def from_uri(
     connect_timeout: float = 5,
     read_timeout: float = 60,
     max_attempts: int = 6,
+    ca_bundle: str | None = None,
 ) -> S3Storage:
     """The store for ``s3://`` / ``s3a://`` URIs (the bucket comes with each URI)."""
     scheme = uri.partition("://")[0].lower() if "://" in uri else "s3"
@@ -1283,5 +1361,5 @@ def from_uri(
         scheme=scheme, endpoint_url=endpoint_url, region=region, access_key_id_env=access_key_id_env,
         secret_access_key_env=secret_access_key_env, session_token_env=session_token_env, profile=profile,
         part_size=part_size, max_concurrency=max_concurrency, connect_timeout=connect_timeout,
-        read_timeout=read_timeout, max_attempts=max_attempts,
+        read_timeout=read_timeout, max_attempts=max_attempts, ca_bundle=ca_bundle,
     )

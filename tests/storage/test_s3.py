@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import http.client
-import http.server
 import os
 import random
 import socket
@@ -16,6 +14,7 @@ from typing import Any
 import pytest
 
 from migrate import checksums
+from migrate.devservers.faultproxy import Fault, FaultProxy
 from migrate.errors import AuthError, EndpointUnreachable, NotFound, StorageError, TransientStorageError
 from migrate.retry import RetryPolicy
 from migrate.storage import open_storage
@@ -240,93 +239,14 @@ def test_silent_endpoint_times_out_boundedly(monkeypatch: pytest.MonkeyPatch) ->
                 c.close()
 
 
-class SlowDownProxy:
-    """A loopback HTTP peer in front of SeaweedFS: answers ``503 SlowDown`` to the first ``fail``
-    matching requests, forwards everything else unchanged (Host kept, so signatures still verify)."""
-
-    BODY = (b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>SlowDown</Code>'
-            b"<Message>Please reduce your request rate.</Message></Error>")
-
-    def __init__(self, upstream: str, fail: int, match: str = "partNumber=", cut_gets: int = 0) -> None:
-        self.upstream = upstream.split("://", 1)[1]
-        self.fail_left = fail
-        self.cut_left = cut_gets  # GET answers to break off halfway through the body
-        self.match = match
-        self.slowdowns = 0
-        self.lock = threading.Lock()
-        proxy = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"  # keep-alive and 100-continue, as botocore expects
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def _handle(self) -> None:
-                n = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(n) if n else b""
-                with proxy.lock:
-                    refuse = proxy.match in self.path and proxy.fail_left > 0
-                    if refuse:
-                        proxy.fail_left -= 1
-                        proxy.slowdowns += 1
-                if refuse:
-                    self.send_response(503, "Slow Down")
-                    self.send_header("Content-Type", "application/xml")
-                    self.send_header("Content-Length", str(len(proxy.BODY)))
-                    self.end_headers()
-                    self.wfile.write(proxy.BODY)
-                    return
-                conn = http.client.HTTPConnection(proxy.upstream, timeout=60)
-                headers = {k: v for k, v in self.headers.items() if k.lower() not in ("expect", "connection")}
-                conn.request(self.command, self.path, body=body, headers=headers)
-                resp = conn.getresponse()
-                data = resp.read()
-                with proxy.lock:
-                    cut = self.command == "GET" and resp.status in (200, 206) and proxy.cut_left > 0
-                    proxy.cut_left -= cut
-                self.send_response(resp.status, resp.reason)
-                for k, v in resp.getheaders():
-                    if k.lower() not in ("transfer-encoding", "connection", "content-length"):
-                        self.send_header(k, v)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                if cut:  # promise the whole body, send half, drop the connection
-                    self.wfile.write(data[: len(data) // 2])
-                    self.wfile.flush()
-                    self.close_connection = True
-                    self.connection.shutdown(socket.SHUT_RDWR)
-                elif self.command != "HEAD":
-                    self.wfile.write(data)
-                conn.close()
-
-            do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = _handle
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    @property
-    def endpoint(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def __enter__(self) -> SlowDownProxy:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
 def test_part_upload_retries_slowdown(seaweedfs: S3Fixture) -> None:
     root = seaweedfs.root_uri("slow")
-    with SlowDownProxy(seaweedfs.endpoint, fail=2) as proxy:
+    with FaultProxy(seaweedfs.endpoint, [Fault("slowdown", first=2, match="partNumber=")]) as proxy:
         # botocore's own retries off (max_attempts=1): the recovery below is our backoff's doing.
         s = store_for(seaweedfs, endpoint_url=proxy.endpoint, part_size=5 * MiB, max_attempts=1)
         s.retry_policy = RetryPolicy(attempts=4, base_delay=0.05)
         checksum, _ = upload(s, f"{root}/retried.bin", 11 * MiB)
-        assert proxy.slowdowns == 2
+        assert proxy.injected["slowdown"] == 2
     direct = store_for(seaweedfs)
     assert direct.checksum(f"{root}/retried.bin") == checksum
     assert direct.list_multipart_uploads(root) == []
@@ -334,7 +254,7 @@ def test_part_upload_retries_slowdown(seaweedfs: S3Fixture) -> None:
 
 def test_persistent_slowdown_is_transient_and_aborts(seaweedfs: S3Fixture) -> None:
     root = seaweedfs.root_uri("slower")
-    with SlowDownProxy(seaweedfs.endpoint, fail=10**6) as proxy:
+    with FaultProxy(seaweedfs.endpoint, [Fault("slowdown", rate=1.0, match="partNumber=")]) as proxy:
         s = store_for(seaweedfs, endpoint_url=proxy.endpoint, part_size=5 * MiB, max_attempts=2)
         s.retry_policy = RetryPolicy(attempts=2, base_delay=0.05)
         with pytest.raises(TransientStorageError, match="SlowDown"), s.writer(f"{root}/x.bin") as w:
@@ -347,7 +267,7 @@ def test_persistent_slowdown_is_transient_and_aborts(seaweedfs: S3Fixture) -> No
 
 def test_slowdown_on_any_call_maps_to_transient(seaweedfs: S3Fixture) -> None:
     root = seaweedfs.root_uri("slowhead")
-    with SlowDownProxy(seaweedfs.endpoint, fail=10**6, match="/") as proxy:
+    with FaultProxy(seaweedfs.endpoint, [Fault("slowdown", rate=1.0)]) as proxy:
         s = store_for(seaweedfs, endpoint_url=proxy.endpoint, max_attempts=2)
         with pytest.raises(TransientStorageError):
             s.stat(f"{root}/k")
@@ -357,10 +277,10 @@ def test_dropped_read_resumes_where_it_stopped(seaweedfs: S3Fixture) -> None:
     root = seaweedfs.root_uri("resume")
     data = random.Random(3).randbytes(3 * MiB + 17)
     store_for(seaweedfs).put(f"{root}/r.bin", data)
-    with SlowDownProxy(seaweedfs.endpoint, fail=0, cut_gets=2) as proxy:
+    with FaultProxy(seaweedfs.endpoint, [Fault("truncate", first=2, match="GET /")]) as proxy:
         s = store_for(seaweedfs, endpoint_url=proxy.endpoint, max_attempts=1)
         assert s.read_bytes(f"{root}/r.bin", 100) == data[100:]
-        assert proxy.cut_left == 0
+        assert proxy.injected["truncate"] == 2
 
 
 def test_recursive_delete_batches(seaweedfs: S3Fixture) -> None:
