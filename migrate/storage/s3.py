@@ -299,17 +299,19 @@ class _LeanClient:
                 "NextKeyMarker": page.get("NextKeyMarker", ""),
                 "NextUploadIdMarker": page.get("NextUploadIdMarker", "")}
 
-    def request(self, method: str, bucket: str, key: str, query: dict[str, str], body: Body | None,
-                extra: dict[str, str], op: str) -> tuple[http.client.HTTPResponse, bytes]:
-        """One signed request; a 2xx answer and its body, else botocore's exception for the failure.
+    def sign(self, method: str, bucket: str, key: str, query: dict[str, str], extra: dict[str, str],
+             amz_date: str | None = None) -> tuple[str, dict[str, str], str]:
+        """SigV4 with UNSIGNED-PAYLOAD: (path?query to send, headers with the authorization, canonical request).
 
-        The body goes out after the headers by ``send_body`` (a FileRange by sendfile(2), again on a retry)."""
-        be = _botocore_exc()
+        Keys are sent and signed percent-encoded except ``/`` and ``~`` (as botocore encodes them), query
+        names and values except unreserved characters, sorted; ``uploads`` goes as ``uploads=``. Checked
+        against botocore's signer in tests/storage/test_sigv4.py."""
         creds = self.credentials.get_frozen_credentials()
-        amz_date = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        amz_date = amz_date or datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
         day = amz_date[:8]
         path = f"{self.prefix}/{quote(bucket, safe='')}" + (f"/{quote(key, safe='/~')}" if key else "")
-        qs = "&".join(f"{quote(k, safe='-_.~')}={quote(v, safe='-_.~')}" for k, v in sorted(query.items()))
+        qs = "&".join(f"{k}={v}" for k, v in sorted((quote(k, safe="-_.~"), quote(v, safe="-_.~"))
+                                                     for k, v in query.items()))
         headers = {"host": self.host_header, "x-amz-content-sha256": "UNSIGNED-PAYLOAD", "x-amz-date": amz_date}
         headers.update((k.lower(), v) for k, v in extra.items())
         if creds.token:
@@ -323,9 +325,17 @@ class _LeanClient:
         signature = hmac.new(self._signing_key(creds.secret_key, day), to_sign.encode(), "sha256").hexdigest()
         headers["authorization"] = (f"AWS4-HMAC-SHA256 Credential={creds.access_key}/{scope}, "
                                     f"SignedHeaders={signed}, Signature={signature}")
+        return (f"{path}?{qs}" if qs else path), headers, canonical
+
+    def request(self, method: str, bucket: str, key: str, query: dict[str, str], body: Body | None,
+                extra: dict[str, str], op: str) -> tuple[http.client.HTTPResponse, bytes]:
+        """One signed request; a 2xx answer and its body, else botocore's exception for the failure.
+
+        The body goes out after the headers by ``send_body`` (a FileRange by sendfile(2), again on a retry)."""
+        be = _botocore_exc()
+        url, headers, _ = self.sign(method, bucket, key, query, extra)
         if body is not None:
             headers["content-length"] = str(len(body))
-        url = f"{path}?{qs}" if qs else path
         for fresh in (False, True):  # a kept-alive connection the server closed meanwhile: one new try
             conn = self._connection()
             reused = conn.sock is not None
@@ -552,8 +562,8 @@ class S3Storage(Storage):
             raise ConfigError(f"ca_bundle {ca_bundle} (for {endpoint_url or 'AWS S3'}) is not a file")
         if not endpoint_url or urlsplit(endpoint_url).scheme.lower() != "https":
             return None
-        try:
-            return ssl.create_default_context(cafile=ca_bundle)
+        try:  # like botocore: $AWS_CA_BUNDLE when the plan names none
+            return ssl.create_default_context(cafile=ca_bundle or os.environ.get("AWS_CA_BUNDLE") or None)
         except (ssl.SSLError, OSError) as exc:
             raise ConfigError(f"ca_bundle {ca_bundle}: not a PEM file of CA certificates ({exc})") from None
 

@@ -28,6 +28,7 @@ import io
 import os
 import posixpath
 import queue
+import re
 import secrets
 import threading
 from collections.abc import Iterator
@@ -44,6 +45,7 @@ from migrate.errors import (
     IntegrityError,
     NotFound,
     StorageError,
+    TlsError,
     TransientStorageError,
 )
 from migrate.storage.base import CHUNK, DEFAULT_CHECKSUM, AtomicWriter, FileInfo, Storage
@@ -58,14 +60,16 @@ _END = object()  # end of a writer's body
 
 
 def from_uri(uri: str, user: str | None = None, url: str | None = None, timeout: float = 30.0,
-             batch_size: int = 1000, auth: str = "simple", principal: str | None = None) -> WebHdfsStorage:
+             batch_size: int = 1000, auth: str = "simple", principal: str | None = None,
+             ca_bundle: str | None = None) -> WebHdfsStorage:
     """The backend for ``uri``'s namenode.
 
     ``url``: the namenode's ``http(s)://host:port`` (required for ``hdfs://nameservice``; for
     ``webhdfs://host:port`` it defaults to ``http://host:port``). ``user``: the simple-auth
     ``user.name`` (default ``$HADOOP_USER_NAME`` or the login name). ``timeout``: seconds to wait for
     an answer. ``batch_size`` is accepted for plan compatibility only: WebHDFS pages are sized by the
-    server (``dfs.ls.limit``), a client cannot ask for another size.
+    server (``dfs.ls.limit``), a client cannot ask for another size. ``ca_bundle``: for an https
+    ``url`` (swebhdfs), a PEM file of the CA certificates to trust instead of the system's.
     """
     scheme, sep, rest = uri.partition("://")
     scheme = scheme.lower()
@@ -84,7 +88,9 @@ def from_uri(uri: str, user: str | None = None, url: str | None = None, timeout:
     if not url.startswith(("http://", "https://")):
         raise ConfigError(f"{uri}: the WebHDFS url must start with http:// or https:// (got {_public(url)})")
     user = user or os.environ.get("HADOOP_USER_NAME") or getpass.getuser()
-    store = WebHdfsStorage(scheme, authority, url, user, timeout=timeout, batch_size=batch_size)
+    if ca_bundle is not None and not os.path.isfile(ca_bundle):
+        raise ConfigError(f"ca_bundle {ca_bundle} (for {_public(url)}) is not a file")
+    store = WebHdfsStorage(scheme, authority, url, user, timeout=timeout, batch_size=batch_size, ca_bundle=ca_bundle)
     if auth == "kerberos":
         kerberize(store, principal)
     elif auth != "simple":
@@ -143,7 +149,7 @@ class WebHdfsStorage(Storage):
     scheme = "webhdfs"
 
     def __init__(self, scheme: str, authority: str, url: str, user: str | None, timeout: float = 30.0,
-                 batch_size: int = 1000) -> None:
+                 batch_size: int = 1000, ca_bundle: str | None = None) -> None:
         self.scheme = scheme
         self.authority = authority
         self.base = url.rstrip("/")
@@ -152,6 +158,9 @@ class WebHdfsStorage(Storage):
         self.batch_size = batch_size
         self._batch_ok = True  # False once the server said it has no LISTSTATUS_BATCH
         self._session = requests.Session()
+        self.ca_bundle = ca_bundle
+        # Passed with every request: requests lets $REQUESTS_CA_BUNDLE override a Session's own verify.
+        self.verify: str | bool = ca_bundle if ca_bundle is not None else True
         # Room for many concurrent transfers (the default pool keeps 10 connections per host).
         adapter = requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=64)
         self._session.mount("http://", adapter)
@@ -186,6 +195,7 @@ class WebHdfsStorage(Storage):
         url = self._url(self.path_of(uri) if path is None else path)
         params = {"op": op, **({"user.name": self.user} if self.user else {}), **(kw.pop("params", None) or {})}
         kw.setdefault("timeout", self.timeout)
+        kw.setdefault("verify", self.verify)
         try:
             resp = self._session.request(method, url, params=params, **kw)
         except requests.RequestException as exc:
@@ -199,6 +209,13 @@ class WebHdfsStorage(Storage):
 
     def _raise_network(self, exc: BaseException, uri: str, op: str) -> NoReturn:
         endpoint = _public(self.base)
+        if isinstance(exc, requests.exceptions.SSLError):
+            why = re.search(r"certificate verify failed: ([^(]+)", str(exc))
+            raise TlsError(
+                f"TLS with WebHDFS endpoint {endpoint} failed ({op} {uri}): "
+                f"{'certificate not trusted: ' + why.group(1).strip() if why else type(exc).__name__}; trusted CAs: "
+                f"{self.ca_bundle or 'the system store'} (set ca_bundle in the plan's store to the CA file that "
+                "signed the server's certificate)", uri) from exc
         if isinstance(exc, requests.ConnectTimeout | requests.ConnectionError | requests.ReadTimeout):
             kind = "timed out" if isinstance(exc, requests.Timeout) else "refused or dropped the connection"
             raise EndpointUnreachable(
@@ -399,7 +416,7 @@ class _WebHdfsWriter(AtomicWriter):
         try:
             # A generator body makes requests send Transfer-Encoding: chunked, so nothing is buffered.
             self._resp = self.store._session.put(
-                location, data=self._body(), timeout=self.store.timeout,
+                location, data=self._body(), timeout=self.store.timeout, verify=self.store.verify,
                 headers={"Content-Type": "application/octet-stream"})
         except BaseException as exc:  # handed to the writing thread
             self._error = exc
