@@ -7,7 +7,10 @@
    our-named target files the ledger does not know as committed (Iceberg: promotes files whose
    source keys a snapshot already recorded, deletes unregistered ones);
 3. lists the source; each file is new, changed (size/mtime differ), unchanged (skipped) or, for
-   ledger rows no longer listed, missing (reported, never silently dropped);
+   ledger rows no longer listed, missing (reported by name). A missing file that a stat confirms is
+   gone from the source has its target data removed (its files deleted, or an Iceberg snapshot
+   dropping them) and then its ledger row (``sync_deletions``): the target mirrors the source, and
+   the cutover gate "final delta synced" passes once the source stops changing;
 4. converts / copies what is left, files in parallel and large splittable files in byte ranges
    (uncompressed text and JSON lines by line, Parquet by row group, ORC by stripe; threads for I/O,
    a process pool for CPU-bound conversion), each part to a deterministic name
@@ -30,6 +33,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import logging
 import os
 import queue as queue_mod
@@ -70,6 +74,7 @@ class EngineOptions:
     memory_bytes: int = 384 << 20  # data buffered by all parts in flight (chunks, row groups), split per worker
     iceberg_commit_files: int = 100  # source files per Iceberg snapshot
     max_attempts: int = 3  # a source file that keeps changing while read fails after this many tries
+    sync_deletions: bool = True  # files deleted at the source leave the target too (module doc, step 3)
     reader: str = "migrate.formats:open_batches"
     splitter: str = "migrate.formats:split_ranges"
     quarantine_factory: str | None = "migrate.formats.quarantine:Quarantine"  # None: no quarantine
@@ -95,6 +100,7 @@ class DatasetReport:
     files_missing: int = 0
     files_failed: int = 0
     files_redone_changed: int = 0  # changed while being read, then redone
+    files_deleted: int = 0  # gone from the source: their target data removed (EngineOptions.sync_deletions)
     errors: list[dict[str, str]] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
     rows_in: int = 0
@@ -167,11 +173,16 @@ class _Run:
         self.catalog = catalog
         self._session: Any = None  # the table: iceberg.TableSession here, or the helper running it once joined
         self._helper: Any = None  # iceberg.CatalogProcess / CatalogThread opening the table, until joined
-        if self.kind == "iceberg":
-            self._open_iceberg()
-        else:
-            self.dst_root, self.dst_opts = plan.location(ds.target.store, ds.target.path or "")
-        self.dst: Storage = open_storage(self.dst_root, **self.dst_opts)
+        try:
+            if self.kind == "iceberg":
+                self._open_iceberg()
+            else:
+                self.dst_root, self.dst_opts = plan.location(ds.target.store, ds.target.path or "")
+            self.dst: Storage = open_storage(self.dst_root, **self.dst_opts)
+        except BaseException:
+            self.close()  # a catalog helper already started must not outlive this failed run
+            self.ledger.close()
+            raise
         target = ds.target.table if self.kind == "iceberg" else self.dst_root
         self.report = DatasetReport(ds.name, target, self.kind)
         self.to_commit: list[_FileWork] = []
@@ -379,6 +390,38 @@ class _Run:
         self.ledger.mark_committed(self.ds.name, promoted)
         self.report.recovered.update(promoted_from_table=len(promoted), unregistered_parts_deleted=deleted)
 
+    # -- source deletions ----------------------------------------------------------------------
+    def sync_deletions(self, records: list[FileRecord]) -> None:
+        """Remove the target data of ledger rows whose source file is gone (a stat says NotFound: a
+        file that is only absent from a listing stays), then their ledger rows; idempotent after a crash."""
+        gone = []
+        for r in records:
+            try:
+                self.src.stat(r.source_uri)
+            except NotFound:
+                gone.append(r)
+        if not gone:
+            return
+        # What the target holds of each: the committed version's files, else a replaced version's.
+        held = {r.source_uri: list(r.target_uris if r.state in DONE_STATES else r.previous_uris) for r in gone}
+        if self.kind == "iceberg":
+            no_files: list[str] = []
+            entries = [(_deletion_key(r), r.source_uri, None, no_files, held[r.source_uri]) for r in gone
+                       if held[r.source_uri]]
+            if entries:
+                snap = self._iceberg("commit", None, entries)
+                if snap is not None:
+                    self.report.snapshots.append(snap)
+        else:
+            for uris in held.values():
+                for u in uris:
+                    with contextlib.suppress(NotFound):
+                        self.dst.delete(u)
+        self.ledger.forget(self.ds.name, [r.source_uri for r in gone])
+        self.report.files_deleted = len(gone)
+        for r in gone:
+            log.info("%s is gone from the source: its target data was removed", r.source_uri)
+
     # -- planning ------------------------------------------------------------------------------
     def targets_for(self, rel: str, version: str, parts: int) -> list[str]:
         if self.kind == "copy":
@@ -514,6 +557,11 @@ class _Run:
         return FileRecord(self.ds.name, w.info.uri, w.info.size, w.info.mtime, w.version)
 
 
+def _deletion_key(rec: FileRecord) -> str:
+    """The Iceberg snapshot key of removing ``rec``'s version (a retried removal is recognised)."""
+    return hashlib.sha256(f"deleted\0{rec.source_uri}\0{rec.version}".encode()).hexdigest()[:16]
+
+
 def error_text(exc: BaseException) -> str:
     """A part's error as recorded: our errors already say what and where (no class name needed)."""
     if isinstance(exc, MigrateError):
@@ -597,6 +645,9 @@ def _execute(run: _Run) -> None:
     seen = {f.uri for f in listing} | set(unnamed)
     run.report.missing = sorted(u for u in by_uri if u not in seen)
     run.report.files_missing = len(run.report.missing)
+    if run.options.sync_deletions and run.report.missing and seen:
+        # An empty listing deletes nothing: an unmounted mount point (MooseFS, JuiceFS) looks like that.
+        run.sync_deletions([by_uri[u] for u in run.report.missing])
     run.report.files_total = len(listing) + len(unnamed)
 
     todo: list[_FileWork] = []

@@ -55,12 +55,13 @@ def test_changed_new_and_deleted_sources(tmp_path: Path) -> None:
     (src / "f0003.csv").unlink()  # deleted at the source
     rep = run_dataset(plan, "events", options=reader_options())
     assert (rep.files_processed, rep.files_skipped, rep.files_missing) == (2, 2, 1), rep.to_dict()
-    assert rep.missing == [f"file://{src}/f0003.csv"]
+    assert rep.missing == [f"file://{src}/f0003.csv"] and rep.files_deleted == 1
     got, names = read_parquet_target(f"file://{tmp_path}/out/t", {})
-    # f0003's rows stay in the target (reported missing, not deleted); f0001's old version is gone.
-    assert len(names) == 5
+    # f0003 is gone from the source, so its rows leave the target (EngineOptions.sync_deletions);
+    # f0001's old version is gone too.
+    assert len(names) == 4
     ids = got.column("id").to_pylist()
-    assert len(ids) == len(set(ids)) == 100 + 150 + 100 + 100 + 30
+    assert len(ids) == len(set(ids)) == 100 + 150 + 100 + 30
     assert run_dataset(plan, "events", options=reader_options()).files_processed == 0
 
 
