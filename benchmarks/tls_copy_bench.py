@@ -168,7 +168,7 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=8, help="copy threads (same for every contender)")
     ap.add_argument("--copy-scale", type=float, default=1.0, help="scale the copy tree (1.0 = 1 GiB)")
     ap.add_argument("--repeat", type=int, default=5, help="alternating rounds")
-    ap.add_argument("--tls-chunks", default="1048576", help="comma-separated TLS read sizes of ours to try")
+    ap.add_argument("--tls-chunks", default="262144", help="comma-separated TLS read sizes of ours to try")
     ap.add_argument("--bytes-path", action="store_true", help="also ours reading parts into memory")
     ap.add_argument("--workdir", default=None)
     ns = ap.parse_args()
