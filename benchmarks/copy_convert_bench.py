@@ -216,6 +216,7 @@ def child_copy_ours(a: dict[str, Any]) -> dict[str, Any]:
     from migrate.plan import load_plan_text
 
     base = Path(a["out"]) / "copy-ours"
+    ca_yaml = f' ca_bundle: "{a["ca"]}",' if a.get("ca") else ""  # https (benchmarks/tls_copy_bench.py)
     # Our default 64 MiB parts (SeaweedFS spends less CPU per byte on fewer, larger requests; juicefs
     # sync uses 5 MiB parts, boto3 here 16 MiB), at most 2 per file in flight to bound buffered parts.
     plan = load_plan_text(f"""
@@ -224,7 +225,7 @@ name: bench
 settings: {{state_dir: state, concurrency: {a['threads']}}}
 sources: {{src: {{kind: local, path: "{a['src']}"}}}}
 targets:
-  s3: {{kind: s3, endpoint: "{a['endpoint']}", bucket: {a['bucket']}, region: us-east-1,
+  s3: {{kind: s3, endpoint: "{a['endpoint']}", bucket: {a['bucket']}, region: us-east-1,{ca_yaml}
        credentials: {{access_key_id_env: BENCH_KEY, secret_access_key_env: BENCH_SECRET}},
        part_size_mb: 64, max_concurrency: 2}}
 datasets:
@@ -246,7 +247,7 @@ def child_copy_boto3(a: dict[str, Any]) -> dict[str, Any]:
     from boto3.s3.transfer import TransferConfig
     from botocore.config import Config
 
-    s3 = boto3.client("s3", endpoint_url=a["endpoint"], region_name="us-east-1",
+    s3 = boto3.client("s3", endpoint_url=a["endpoint"], region_name="us-east-1", verify=a.get("ca"),
                       aws_access_key_id=os.environ["BENCH_KEY"], aws_secret_access_key=os.environ["BENCH_SECRET"],
                       config=Config(s3={"addressing_style": "path"}, max_pool_connections=64))
     cfg = TransferConfig(multipart_threshold=16 << 20, multipart_chunksize=16 << 20, max_concurrency=4)

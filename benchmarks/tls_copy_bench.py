@@ -37,16 +37,23 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.copy_convert_bench import PeakSampler, _cpu_seconds, gen_copy_tree, load_line, table  # noqa: E402
+from benchmarks.copy_convert_bench import (  # noqa: E402
+    PeakSampler,
+    _cpu_seconds,
+    child_copy_boto3,
+    child_copy_ours,
+    gen_copy_tree,
+    load_line,
+    table,
+)
 
 MiB = 1 << 20
 
 
 # ----------------------------------------------------------------------------- contenders (child side)
 def child_ours(a: dict[str, Any]) -> dict[str, Any]:
+    """copy_convert_bench's contender with ``ca_bundle``, and the TLS send-path variant asked for."""
     import migrate.storage.filerange as filerange
-    from migrate.engine import run_dataset
-    from migrate.plan import load_plan_text
 
     if a.get("tls_chunk"):
         filerange.TLS_CHUNK = int(a["tls_chunk"])
@@ -54,47 +61,7 @@ def child_ours(a: dict[str, Any]) -> dict[str, Any]:
         import migrate.storage.s3 as s3
 
         s3._S3Writer.accepts_file = lambda self: False  # type: ignore[method-assign]
-    base = Path(a["out"]) / "copy-ours"
-    plan = load_plan_text(f"""
-version: 1
-name: bench
-settings: {{state_dir: state, concurrency: {a['threads']}}}
-sources: {{src: {{kind: local, path: "{a['src']}"}}}}
-targets:
-  s3: {{kind: s3, endpoint: "{a['endpoint']}", bucket: {a['bucket']}, region: us-east-1, ca_bundle: "{a['ca']}",
-       credentials: {{access_key_id_env: BENCH_KEY, secret_access_key_env: BENCH_SECRET}},
-       part_size_mb: 64, max_concurrency: 2}}
-datasets:
-  - name: files
-    source: {{store: src, path: ""}}
-    format: {{kind: parquet}}
-    target: {{kind: copy, store: s3, path: ours}}
-""", base_dir=base)
-    rep = run_dataset(plan, "files", concurrency=a["threads"])
-    if rep.files_failed:
-        raise SystemExit(f"ours failed: {rep.errors[:3]}")
-    return {"bytes_out": rep.bytes_out}
-
-
-def child_boto3(a: dict[str, Any]) -> dict[str, Any]:
-    from concurrent.futures import ThreadPoolExecutor
-
-    import boto3
-    from boto3.s3.transfer import TransferConfig
-    from botocore.config import Config
-
-    s3 = boto3.client("s3", endpoint_url=a["endpoint"], region_name="us-east-1", verify=a["ca"],
-                      aws_access_key_id=os.environ["BENCH_KEY"], aws_secret_access_key=os.environ["BENCH_SECRET"],
-                      config=Config(s3={"addressing_style": "path"}, max_pool_connections=64))
-    cfg = TransferConfig(multipart_threshold=16 << 20, multipart_chunksize=16 << 20, max_concurrency=4)
-    files = [p for p in Path(a["src"]).rglob("*") if p.is_file()]
-
-    def up(p: Path) -> None:
-        s3.upload_file(str(p), a["bucket"], "boto3/" + str(p.relative_to(a["src"])), Config=cfg)
-
-    with ThreadPoolExecutor(a["threads"]) as ex:
-        list(ex.map(up, files))
-    return {}
+    return child_copy_ours(a)
 
 
 def child_obstore(a: dict[str, Any]) -> dict[str, Any]:
@@ -132,7 +99,7 @@ def child_juicefs(a: dict[str, Any]) -> dict[str, Any]:
     return {}
 
 
-CHILDREN = {"ours": child_ours, "boto3": child_boto3, "obstore": child_obstore, "juicefs": child_juicefs}
+CHILDREN = {"ours": child_ours, "boto3": child_copy_boto3, "obstore": child_obstore, "juicefs": child_juicefs}
 
 
 def run_child(name: str, args: dict[str, Any]) -> dict[str, Any]:

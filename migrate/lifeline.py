@@ -21,17 +21,22 @@ import os
 import select
 import threading
 import time
+from pathlib import Path
 
 EXIT_CODE = 70  # a helper ended because its run ended (EX_SOFTWARE): not an error of its own
 
 
-def _alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """``pid`` runs: it exists and is not a zombie (exited, not yet reaped by its parent)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
+    with contextlib.suppress(OSError):
+        if Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1].startswith("Z"):
+            return False
     return True
 
 
@@ -54,7 +59,7 @@ def watch(pid: int) -> None:
                     if select.select([fd], [], [])[0]:  # readable once the process has ended
                         break
         else:
-            while _alive(pid):
+            while pid_alive(pid):
                 time.sleep(1.0)
         os._exit(EXIT_CODE)
 

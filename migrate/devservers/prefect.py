@@ -24,6 +24,7 @@ from pathlib import Path
 from types import TracebackType
 
 from migrate.devservers.seaweedfs import DevServerError, _bindable, free_ports, log_tail
+from migrate.lifeline import pid_alive
 
 HOME_DIR = ".prefect"  # project-local PREFECT_HOME, beside the plans (what `make` uses too)
 STATE_FILE = "migrate-server.json"
@@ -45,20 +46,6 @@ def health(api_url: str, timeout: float = 3.0) -> str | None:
     except (OSError, ValueError) as exc:
         reason = getattr(exc, "reason", None) or exc
         return str(getattr(reason, "strerror", None) or reason)
-
-
-def pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    # A zombie (exited, not yet reaped by its parent) is not alive for our purposes.
-    with contextlib.suppress(OSError):
-        if Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1].startswith("Z"):
-            return False
-    return True
 
 
 def _is_prefect_server(pid: int) -> bool:

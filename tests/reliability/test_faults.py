@@ -23,39 +23,16 @@ from migrate.devservers.seaweedfs import free_ports
 from migrate.engine import run_dataset
 from migrate.errors import TransientStorageError
 from migrate.ledger import Ledger
-from migrate.plan import load_plan_text
 from migrate.retry import RetryPolicy
 from migrate.runner import migrate_dataset
 from migrate.storage.s3 import S3Storage
-from tests.engine.helpers import SCHEMA_YAML, make_dataset, read_parquet_target
+from tests.engine.helpers import make_dataset, read_parquet_target
 from tests.fixtures.s3 import KEY_ENV, SECRET_ENV
+from tests.reliability.helpers import plan_for, s3_yaml
 
 pytestmark = pytest.mark.s3
 
 MiB = 1 << 20
-
-
-def s3_yaml(endpoint: str, bucket: str, **extra: Any) -> str:
-    more = "".join(f", {k}: {v}" for k, v in extra.items())
-    return (f'{{kind: s3, endpoint: "{endpoint}", bucket: {bucket}, region: us-east-1, part_size_mb: 5, '
-            f"credentials: {{access_key_id_env: {KEY_ENV}, secret_access_key_env: {SECRET_ENV}}}{more}}}")
-
-
-def plan_for(base: Path, source: str, target: str, kind: str, fmt: str = "{kind: csv, header: true}") -> Any:
-    schema = f"schema: {SCHEMA_YAML}" if kind != "copy" else ""
-    return load_plan_text(f"""
-version: 1
-name: faults
-settings: {{state_dir: state, concurrency: 4}}
-sources: {{src: {source}}}
-targets: {{out: {target}}}
-datasets:
-  - name: events
-    source: {{store: src, path: ""}}
-    format: {fmt}
-    {schema}
-    target: {{kind: {kind}, store: out, path: t}}
-""", base_dir=base)
 
 
 def sha(data: bytes) -> str:

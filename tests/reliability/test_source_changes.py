@@ -22,33 +22,14 @@ import migrate.copy
 from migrate.cutover import source_delta
 from migrate.engine import EngineOptions, run_dataset
 from migrate.ledger import Ledger
-from migrate.plan import load_plan_text
-from tests.engine.helpers import SCHEMA_YAML, read_parquet_target, write_csv
+from tests.engine.helpers import make_plan as engine_plan
+from tests.engine.helpers import read_parquet_target, write_csv
 
 OPTIONS = EngineOptions(use_processes=False)
 
 
 def make_plan(base: Path, kind: str) -> Any:
-    schema = f"schema: {SCHEMA_YAML}" if kind != "copy" else ""
-    tgt = ("{kind: iceberg, store: out, table: ns.events}" if kind == "iceberg"
-           else f"{{kind: {kind}, store: out, path: t}}")
-    return load_plan_text(f"""
-version: 1
-name: changes
-settings: {{state_dir: state, concurrency: 2}}
-sources: {{src: {{kind: local, path: src}}}}
-targets: {{out: {{kind: local, path: out}}}}
-datasets:
-  - name: events
-    source: {{store: src, path: ""}}
-    format: {{kind: csv, header: true}}
-    {schema}
-    target: {tgt}
-""", base_dir=base)
-
-
-def csv_rows(path: Path) -> int:
-    return max(len(path.read_text().splitlines()) - 1, 0)
+    return engine_plan(base, kind, schema=kind != "copy")
 
 
 def target_ids(plan: Any, kind: str) -> list[int]:

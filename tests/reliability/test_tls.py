@@ -19,33 +19,17 @@ from migrate.plan import load_plan_text
 from migrate.runner import migrate_dataset
 from migrate.storage import open_storage
 from tests.engine.helpers import SCHEMA_YAML, make_dataset, read_parquet_target
-from tests.fixtures.s3 import KEY_ENV, SECRET_ENV
+from tests.reliability.helpers import plan_for, s3_yaml
 
 MiB = 1 << 20
 
 
 def s3_tls_yaml(endpoint: str, bucket: str, ca: str | None, prefix: str = "") -> str:
-    ca_part = f', ca_bundle: "{ca}"' if ca else ""
-    return (f'{{kind: s3, endpoint: "{endpoint}", bucket: {bucket}, prefix: "{prefix}", region: us-east-1, '
-            f"part_size_mb: 5, credentials: {{access_key_id_env: {KEY_ENV}, secret_access_key_env: {SECRET_ENV}}}"
-            f"{ca_part}}}")
+    return s3_yaml(endpoint, bucket, prefix=prefix, **({"ca_bundle": ca} if ca else {}))
 
 
 def plan(base: Path, source: str, target: str, kind: str) -> Any:
-    schema = f"schema: {SCHEMA_YAML}" if kind != "copy" else ""
-    return load_plan_text(f"""
-version: 1
-name: tls
-settings: {{state_dir: state, concurrency: 4}}
-sources: {{src: {source}}}
-targets: {{out: {target}}}
-datasets:
-  - name: events
-    source: {{store: src, path: ""}}
-    format: {{kind: csv, header: true}}
-    {schema}
-    target: {{kind: {kind}, store: out, path: t}}
-""", base_dir=base)
+    return plan_for(base, source, target, kind, name="tls")
 
 
 @pytest.mark.s3
