@@ -179,7 +179,7 @@ datasets:
     target: {tgt}
 """)
         self.plan = load_plan(self.plan_path)
-        self.options = {"split_bytes": 256 << 10, "split_quoted": True, "iceberg_commit_files": 3,
+        self.options = {"split_bytes": 256 << 10, "iceberg_commit_files": 3,
                         "use_processes": trial.processes, "catalog_helper": trial.helper,
                         "reader": "tests.reliability.crash_hooks:open_batches"}
 
