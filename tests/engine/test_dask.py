@@ -77,7 +77,7 @@ def test_threads_and_a_dask_cluster_give_identical_targets_and_ledgers(tmp_path:
             plan = load_plan(_plan(tmp_path, legacy, name))
             for ds in plan.datasets:
                 report = run_dataset(plan, ds, options=EngineOptions(runner=runner, split_bytes=split,
-                                                                     split_quoted=True, catalog_helper="none"))
+                                                                     catalog_helper="none"))
                 assert report.ok and report.files_failed == 0, report.errors
                 assert report.files_processed == report.files_total > 0
         client = scaleout._client(scaleout.parse("dask:2"))
