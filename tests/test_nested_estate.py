@@ -174,13 +174,11 @@ def test_s3_root_below_the_top_then_s3_iceberg_target(tmp_path: Path, seaweedfs:
 def test_engine_to_s3_parquet(tmp_path: Path, seaweedfs: Any) -> None:
     """The library path: inventory and plan built in Python, each dataset through ``engine.run_dataset``."""
     from migrate.engine import run_dataset
-    from migrate.inventory import RootSpec, build_inventory
-    from migrate.inventory.plan_init import plan_from_inventory
     from migrate.plan import load_plan_text
 
-    root = tmp_path / "hdfs" / "user" / "legacy"
+    root = tmp_path / "legacy"
     nested_estate.write(root)
-    doc, _ = plan_from_inventory(build_inventory([RootSpec("src", f"file://{root}")]), tmp_path / "plan.yaml")
+    doc, _ = plan_from_inventory_of(root)
     (tmp_path / "plan.yaml").write_text(yaml.safe_dump(doc))
     _to_s3_target(tmp_path / "plan.yaml", seaweedfs, seaweedfs.root_uri("lake").removeprefix("s3://"))
     plan = load_plan_text((tmp_path / "plan.yaml").read_text(), base_dir=tmp_path)
@@ -256,3 +254,30 @@ def test_over_the_quarantine_threshold_fails_the_prefect_flow(tmp_path: Path, pr
         runs = client.read_flow_runs(sort=FlowRunSort.START_TIME_DESC, limit=1)
     assert runs[0].state is not None and runs[0].state.is_failed()
     assert "mostly_bad" in (runs[0].state.message or "") and "few_bad" not in (runs[0].state.message or "")
+
+
+def test_engine_splits_json_lines_into_ranges(tmp_path: Path) -> None:
+    """A big uncompressed JSON lines file is converted in byte ranges (parts in parallel), every row once."""
+    from migrate.engine import EngineOptions, run_dataset
+    from migrate.plan import load_plan_text
+
+    src = tmp_path / "legacy" / "events"
+    src.mkdir(parents=True)
+    events = nested_estate._events(3, 0) * 5
+    (src / "events.json").write_text("".join(json.dumps(dict(e, id=i)) + "\n" for i, e in enumerate(events)))
+    doc, _ = plan_from_inventory_of(tmp_path / "legacy")
+    plan = load_plan_text(yaml.safe_dump(doc), base_dir=tmp_path)
+    rep = run_dataset(plan, "events", options=EngineOptions(split_bytes=64 << 10, use_processes=False))
+    assert rep.ok and rep.rows_written == len(events) and rep.rows_quarantined == 0
+    uri, opts = plan.location("lake", plan.dataset("events").target.path or "")
+    parts = [f for f in open_storage(uri, **opts).walk(uri) if f.name.endswith(".parquet")]
+    assert len(parts) > 1
+    got = sorted(_read_parquet(open_storage(uri, **opts), uri).column("id").to_pylist())
+    assert got == list(range(len(events)))
+
+
+def plan_from_inventory_of(root: Path) -> tuple[dict[str, Any], list[str]]:
+    from migrate.inventory import RootSpec, build_inventory
+    from migrate.inventory.plan_init import plan_from_inventory
+
+    return plan_from_inventory(build_inventory([RootSpec("src", f"file://{root}")]), root.parent / "plan.yaml")

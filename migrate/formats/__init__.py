@@ -21,7 +21,7 @@ API (everything the copy engine needs)::
   nulled or dropped silently: the row goes to ``quarantine`` with file, line (text) or record/offset
   (binary formats), column, value and reason, and is counted in ``counts.rows_quarantined``.
 - ``byte_range=(start, end)`` reads the records that start in that range of an uncompressed delimited
-  file; ``split_ranges`` proposes ranges (or one whole-file range, with ``split_refusal_for`` saying
+  or JSON lines file; ``split_ranges`` proposes ranges (or one whole-file range, with ``split_refusal_for`` saying
   why). Ranges of quoted or escaped text must come from ``split_ranges``: it cuts them at record starts.
 - Parsing runs one chunk ahead on a background thread (``prefetch``) so the consumer (the Parquet
   writer) and the parser overlap; memory stays at about three chunks (``chunk_bytes``, 32 MiB) plus
@@ -49,6 +49,7 @@ from migrate.formats.delimited import (
     DEFAULT_CHUNK_BYTES,
     DelimitedSource,
     TextOptions,
+    even_ranges,
     fmt_attr,
     split_refusal,
     text_ranges,
@@ -211,14 +212,14 @@ def open_batches(
 
         source = ColumnarSource(kind, store, uri, target, quarantine=quarantine, counts=counts,
                                 batch_size=batch_size, byte_range=byte_range)
-    elif byte_range is not None:
-        raise UnsupportedError(f"byte ranges are only supported for delimited text, Parquet and ORC, not {kind} "
-                               f"({uri})")
-    elif kind == "jsonl":
+    elif kind == "jsonl":  # a newline always ends a record (JSON strings cannot hold one): any range works
         from migrate.formats.jsonl import JsonlSource
 
         source = JsonlSource(store, uri, fmt, target, quarantine=quarantine, counts=counts,
-                             chunk_bytes=chunk_bytes)
+                             chunk_bytes=chunk_bytes, byte_range=byte_range)
+    elif byte_range is not None:
+        raise UnsupportedError(f"byte ranges are only supported for delimited text, JSON lines, Parquet and ORC, "
+                               f"not {kind} ({uri})")
     elif kind == "avro":
         from migrate.formats.avro import AvroSource
 
@@ -241,6 +242,11 @@ def split_refusal_for(store: Storage, uri: str, fmt: FormatLike) -> str | None:
     """
     if _kind(fmt) in COLUMNAR_KINDS:
         return None
+    if _kind(fmt) == "jsonl":  # cut anywhere: a range reads the lines that start in it
+        stream, codec = open_decompressed(lambda: store.open(uri, 0, 4), uri,
+                                          str(fmt_attr(fmt, "compression", "auto")))
+        stream.close()
+        return split_refusal(codec)
     if _kind(fmt) not in TEXT_KINDS:
         return f"{_kind(fmt)} files are not split by byte range"
     opts = TextOptions.from_format(fmt)
@@ -264,5 +270,7 @@ def split_ranges(store: Storage, uri: str, fmt: FormatLike, target_bytes: int, *
     size = store.stat(uri).size
     if split_refusal_for(store, uri, fmt) is not None:
         return [(0, size)]
+    if _kind(fmt) == "jsonl":
+        return even_ranges(size, target_bytes)
     return text_ranges(store, uri, TextOptions.from_format(fmt), size, target_bytes,
                        workers=workers or min(4, os.cpu_count() or 2))

@@ -24,7 +24,7 @@ import pyarrow as pa
 import pyarrow.json as pj
 
 from migrate.column_types import json_kind
-from migrate.errors import FormatError
+from migrate.errors import FormatError, UnsupportedError
 from migrate.formats.compression import open_decompressed
 from migrate.formats.convert import Bad, FileCounts, Target
 from migrate.formats.delimited import DEFAULT_CHUNK_BYTES, fmt_attr
@@ -81,12 +81,29 @@ _PY_LINES = 16_384  # lines per json.loads batch: bounds the Python objects aliv
 
 class JsonlSource:
     def __init__(self, store: Storage, uri: str, fmt: FormatLike, target: Target, *,
-                 quarantine: Quarantine, counts: FileCounts, chunk_bytes: int = DEFAULT_CHUNK_BYTES) -> None:
-        self.uri, self.target, self.quarantine, self.counts = uri, target, quarantine, counts
+                 quarantine: Quarantine, counts: FileCounts, chunk_bytes: int = DEFAULT_CHUNK_BYTES,
+                 byte_range: tuple[int, int] | None = None) -> None:
+        self.store, self.uri, self.target, self.quarantine, self.counts = store, uri, target, quarantine, counts
         self.chunk_bytes = chunk_bytes
-        self._stream, _ = open_decompressed(lambda: store.open(uri), uri, fmt_attr(fmt, "compression", "auto"))
+        self.compression = str(fmt_attr(fmt, "compression", "auto"))
         self._buf = b""
         self._eof = False
+        self._end: int | None = None  # a range: its lines end with the one holding byte end - 1
+        self._at = 0  # file offset of self._buf[0]
+        self._first_line: int | None = 1  # line number of the first line read (None: counted when needed)
+        if byte_range is None or byte_range[0] == 0:
+            self._stream, codec = open_decompressed(lambda: store.open(uri), uri, self.compression)
+        else:
+            self._stream, codec = store.open(uri, byte_range[0] - 1), "none"
+        if byte_range is not None:
+            if codec != "none":
+                self._stream.close()
+                raise UnsupportedError(f"byte ranges need an uncompressed file; {uri} is {codec}")
+            start, self._end = byte_range
+            if start > 0:  # the line that started before the range belongs to the range before
+                self._at, self._first_line = start - 1, None
+                self._skip_through_newline()
+        self._range_start = self._at
         self.encoding = str(fmt_attr(fmt, "encoding", "utf-8") or "utf-8").lower().replace("_", "-")
         if target.declared is None:
             self._infer()
@@ -104,17 +121,49 @@ class JsonlSource:
         # instead of dropped; without structs, unknown top-level fields are simply not read.
         self.unexpected = "infer" if any(has_struct(f) for f in fields) else "ignore"
 
+    def _skip_through_newline(self) -> None:
+        while not self._eof:
+            self._fill(len(self._buf) + (1 << 16))
+            k = self._buf.find(b"\n")
+            if k >= 0:
+                self._buf, self._at = self._buf[k + 1:], self._at + k + 1
+                return
+        self._at, self._buf = self._at + len(self._buf), b""  # no newline after the start: nothing is ours
+
     def _fill(self, want: int) -> None:
         while len(self._buf) < want and not self._eof:
             more = self._stream.read(max(want - len(self._buf), 1 << 16))
             if not more:
                 self._eof = True
             self._buf += more
+            if self._end is not None and self._at + len(self._buf) >= self._end:
+                # Past the range: keep through the newline that ends the line holding byte end - 1.
+                k = self._buf.find(b"\n", max(0, self._end - 1 - self._at))
+                if k >= 0:
+                    self._buf, self._eof = self._buf[:k + 1], True
+
+    def _line(self, rel: int) -> int:
+        """The file's line number of line ``rel`` (1-based) of what this source reads. In a range that starts
+        mid-file the lines before it are counted once, on demand (only when a row is quarantined)."""
+        if self._first_line is None:
+            start = self._range_start
+            n = 0
+            with self.store.open(self.uri, 0, start) as f:
+                while chunk := f.read(4 << 20):
+                    n += chunk.count(b"\n")
+            self._first_line = n + 1
+        return self._first_line + rel - 1
 
     def _infer(self) -> None:
-        self._fill(1 << 20)
-        k = self._buf.rfind(b"\n") + 1 if not self._eof else len(self._buf)
-        sample = self._buf[:k]
+        if self._first_line is None:  # a range mid-file: types from the head of the file, as every range
+            with self.store.open(self.uri, 0, 1 << 20) as f:
+                head = f.read()
+            done = len(head) < 1 << 20
+        else:
+            self._fill(1 << 20)
+            head, done = self._buf, self._eof
+        k = head.rfind(b"\n") + 1 if not done else len(head)
+        sample = head[:k]
         fields: list[pa.Field] = []
         if sample.strip():
             try:
@@ -170,6 +219,7 @@ class JsonlSource:
                         self._fill(len(self._buf) * 2)
                         k = self._buf.rfind(b"\n") + 1 if not self._eof else len(self._buf)
                 piece, self._buf = self._buf[:k], self._buf[k:]
+                self._at += k
                 if piece:
                     yield self._convert(piece, line)
                     line += piece.count(b"\n")
@@ -208,12 +258,12 @@ class JsonlSource:
                     self.fast = self.rewrite = False
         if table.num_rows != len(kept):
             raise FormatError(f"{self.uri}: JSON reader returned {table.num_rows} rows for {len(kept)} lines "
-                              f"near line {first_line}")
+                              f"near line {self._line(first_line)}")
         table, bad = self.target.cast_table(table)
         bad.update(early)
 
         def locate(rows: Sequence[int]) -> list[dict[str, int]]:
-            return [{"line": first_line + kept[r]} for r in rows]
+            return [{"line": self._line(first_line + kept[r])} for r in rows]
 
         out = self.target.finish(table, bad, rows_in=table.num_rows, locate=locate,
                                  quarantine=self.quarantine, counts=self.counts)
@@ -285,14 +335,15 @@ class JsonlSource:
                     try:
                         ok.append((i, self._loads(lines[i])))
                     except ValueError as exc:  # UnicodeDecodeError included
-                        self.quarantine.add(self.uri, f"invalid JSON: {exc}", line=first_line + i, value=lines[i])
+                        self.quarantine.add(self.uri, f"invalid JSON: {exc}", line=self._line(first_line + i),
+                                            value=lines[i])
             good = []
             for i, obj in ok:
                 if isinstance(obj, dict):
                     good.append((i, obj))
                 else:
                     self.quarantine.add(self.uri, f"line holds a JSON {json_kind(obj)}, not an object",
-                                        line=first_line + i, value=lines[i])
+                                        line=self._line(first_line + i), value=lines[i])
             base = len(kept)
             cols = []
             for f in fields:
