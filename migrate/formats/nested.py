@@ -6,9 +6,10 @@
   nested value going into a ``string`` or ``json`` column becomes its JSON text.
 - ``from_json_values``: Python values from ``json.loads`` to an Arrow array, checking every value
   against the declared type and saying what is wrong (``column meta.k: expected bigint, found string``).
-- ``json_text``: the JSON serialisation the readers use: compact (no spaces), keys in source order,
-  non-ASCII kept; dates and timestamps as ISO text, decimals as their exact text (a JSON string),
-  binary as base64 text.
+- ``json_text`` / ``dumps``: the JSON serialisation the readers use: compact (no spaces), keys in source
+  order, non-ASCII kept; dates and timestamps as ISO text, decimals as their exact text (a JSON string),
+  binary as base64 text. ``loads`` / ``dumps`` go through orjson where it gives the standard module's values.
+- ``text_to_timestamp``: ISO text to timestamps as pyarrow's JSON reader reads it (zone offsets to UTC).
 
 Errors for single values are raised as ``Mismatch`` (an ``ArrowInvalid``, so ``convert.cast_locate``
 bisects to the rows at fault and quarantines them with this message).
@@ -32,6 +33,7 @@ from migrate.column_types import json_kind
 from migrate.errors import UnsupportedError
 from migrate.formats.types import is_json, type_text
 
+# Field metadata: the column already holds JSON text where the declared field is `json` (do not quote again).
 READY_KEY = b"migrate.json_ready"
 
 
