@@ -43,6 +43,7 @@ sys.path.insert(0, str(ROOT))
 
 from migrate.translators.hive import HiveTranslator, Options, TranslationReport, Variables  # noqa: E402
 from migrate.translators.hive.catalog import tables_from_ddl  # noqa: E402
+from migrate.translators.hive.equality import HIVE_TEST_TABLES  # noqa: E402
 from migrate.translators.hive.report import UNSUPPORTED  # noqa: E402
 from migrate.translators.hive.spark_check import SparkParsers  # noqa: E402
 from migrate.translators.hive.splitter import split_statements  # noqa: E402
@@ -73,31 +74,6 @@ HIVE_TEST_VARS = ["system:test.tmp.dir=hdfs://nn:8020/tmp/hive-test", "system:hi
 HIVE_TEST_LOCATIONS = ["hdfs://nn:8020/=s3://lake/", "../../data/files=s3://lake/data/files",
                        "../data/files=s3://lake/data/files"]
 SUFFIXES = (".q", ".hql", ".sql", ".hive")
-# The tables Hive's test driver creates before every clientpositive script (qt:dataset), as a DDL dump would
-# declare them: scripts in that style read them without creating them.
-HIVE_TEST_DDL = """
-CREATE TABLE default.src (key STRING, value STRING);
-CREATE TABLE default.src1 (key STRING, value STRING);
-CREATE TABLE default.srcpart (key STRING, value STRING) PARTITIONED BY (ds STRING, hr STRING);
-CREATE TABLE default.srcbucket (key INT, value STRING) CLUSTERED BY (key) INTO 2 BUCKETS;
-CREATE TABLE default.srcbucket2 (key INT, value STRING) CLUSTERED BY (key) INTO 4 BUCKETS;
-CREATE TABLE default.src_thrift (aint INT, astring STRING, lint ARRAY<INT>, lstring ARRAY<STRING>,
-  lintstring ARRAY<STRUCT<myint:INT, mystring:STRING, underscore_int:INT>>, mstringstring MAP<STRING, STRING>);
-CREATE TABLE default.part (p_partkey INT, p_name STRING, p_mfgr STRING, p_brand STRING, p_type STRING,
-  p_size INT, p_container STRING, p_retailprice DOUBLE, p_comment STRING);
-CREATE TABLE default.lineitem (l_orderkey INT, l_partkey INT, l_suppkey INT, l_linenumber INT, l_quantity DOUBLE,
-  l_extendedprice DOUBLE, l_discount DOUBLE, l_tax DOUBLE, l_returnflag STRING, l_linestatus STRING,
-  l_shipdate STRING, l_commitdate STRING, l_receiptdate STRING, l_shipinstruct STRING, l_shipmode STRING,
-  l_comment STRING) ROW FORMAT DELIMITED FIELDS TERMINATED BY '|';
-CREATE TABLE default.alltypesorc (ctinyint TINYINT, csmallint SMALLINT, cint INT, cbigint BIGINT, cfloat FLOAT,
-  cdouble DOUBLE, cstring1 STRING, cstring2 STRING, ctimestamp1 TIMESTAMP, ctimestamp2 TIMESTAMP,
-  cboolean1 BOOLEAN, cboolean2 BOOLEAN) STORED AS ORC;
-CREATE TABLE default.cbo_t1 (key STRING, value STRING, c_int INT, c_float FLOAT, c_boolean BOOLEAN)
-  PARTITIONED BY (dt STRING);
-CREATE TABLE default.cbo_t2 (key STRING, value STRING, c_int INT, c_float FLOAT, c_boolean BOOLEAN)
-  PARTITIONED BY (dt STRING);
-CREATE TABLE default.cbo_t3 (key STRING, value STRING, c_int INT, c_float FLOAT, c_boolean BOOLEAN);
-"""
 
 
 def load_corpora(testbench: str | None, folders: list[str] | None = None) -> dict[str, list[tuple[str, str]]]:
@@ -273,6 +249,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeat", type=int, default=3, help="translation timing: best of N")
     ap.add_argument("--format", default="iceberg", choices=["iceberg", "parquet"])
     ap.add_argument("--json", help="write the full results here")
+    ap.add_argument("--equality", action="store_true",
+                    help="also run every --corpus script on both sides (Spark's Hive mode vs the translation in "
+                         "ANSI Spark) over generated test tables and compare results (slow)")
+    ap.add_argument("--equality-rows", type=int, default=30, help="rows per generated table")
     ap.add_argument("--verbose", action="store_true", help="list every refusal, silent and invalid statement")
     args = ap.parse_args(argv)
     corpora = load_corpora(args.testbench, args.corpus)
@@ -284,9 +264,13 @@ def main(argv: list[str] | None = None) -> int:
         from migrate.translators.hive.spark_check import local_spark_session
 
         spark = local_spark_session("hive-corpus")
+    equality: dict[str, Any] = {}
     try:
-        ddl = "\n".join([HIVE_TEST_DDL if args.corpus else "", *(Path(d).read_text() for d in args.ddl)])
+        ddl = "\n".join([HIVE_TEST_TABLES if args.corpus else "", *(Path(d).read_text() for d in args.ddl)])
         results = run(corpora, variables, [(a, b) for a, b in locations], spark, args.repeat, args.format, ddl)
+        if args.equality and spark is not None:
+            equality = run_equality({k: v for k, v in corpora.items() if k in {Path(c).name for c in args.corpus}},
+                                    spark, ddl, variables, args.equality_rows)
     finally:
         if spark is not None:
             spark.stop()
@@ -320,9 +304,43 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"  [{name}] {line}")
             for line in r.get("invalid_hive_list", []):
                 print(f"  [{name}] invalid Hive: {line}")
+    if equality:
+        c = equality["counts"]
+        print(f"equality: {c['compared']} statements compared: {c['equal']} equal, {c['different']} different, "
+              f"{c['failed_translation']} failed only after translation, {c['failed_original']} failed only in "
+              f"Hive mode, {c['failed_both']} failed on both; {c['downstream']} of the differences/failures are "
+              f"downstream of an earlier one; {c['unflagged']} direct ones the report does not flag "
+              f"({equality['seconds']} s)")
+        for line in equality["unflagged"]:
+            print(f"  UNFLAGGED {line}")
+        if args.verbose:
+            for line in equality["not_equal"]:
+                print(f"  {line}")
+        results["_equality"] = equality
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2))
     return 0
+
+
+def run_equality(corpora: dict[str, list[tuple[str, str]]], spark: Any, ddl: str, variables: list[str],
+                 rows: int) -> dict[str, Any]:
+    """Every script on both sides (equality.EqualityRun): counts, and what differs or fails, with the reason."""
+    import tempfile
+
+    from migrate.translators.hive.equality import EQUAL, EqualityReport, EqualityRun
+
+    start = time.perf_counter()
+    work = Path(tempfile.mkdtemp(prefix="hive-equality-"))
+    runner = EqualityRun(spark, work, ddl, rows=rows, variables=variables)
+    total = EqualityReport()
+    for name, files in corpora.items():
+        for path, text in files:
+            total.outcomes += runner.run_script(text, f"{name}/{path}").outcomes
+    fmt = lambda o: f"{o.where} [{o.status}{', downstream' if o.downstream else ''}] {o.reason[:200]}"  # noqa: E731
+    return {"counts": total.counts(), "seconds": round(time.perf_counter() - start, 1),
+            "unflagged": [fmt(o) for o in total.unflagged()],
+            "not_equal": [fmt(o) + (f" | flagged: {o.report_notes[0][:160]}" if o.report_notes else "")
+                          for o in total.outcomes if o.status != EQUAL]}
 
 
 if __name__ == "__main__":

@@ -97,7 +97,7 @@ def _separator(info: TableInfo, level: int) -> str:
     return chr(level)
 
 
-def _split_top(inner: str) -> list[str]:
+def split_type_args(inner: str) -> list[str]:
     """``a:int,b:map<string,int>`` -> ['a:int', 'b:map<string,int>'] (commas inside <> kept)."""
     parts, depth, start = [], 0, 0
     for i, c in enumerate(inner):
@@ -121,31 +121,36 @@ def _convert(value: str, hive_type: str, info: TableInfo, level: int = 2, var: i
     inner = t[t.index("<") + 1:t.rindex(">")] if "<" in t else ""
     x = f"x{var}"
     sep = sql_string(regex_quote(_separator(info, level)))
+    null = sql_string(info.null_format if info.null_format is not None else "\\N")
+
+    def nulled(name: str) -> str:  # the null marker inside a collection is a NULL element too
+        return f"nullif({name}, {null})"
+
     if t.startswith("array<"):
-        elem = _convert(x, inner, info, level + 1, var + 1)
+        elem = _convert(nulled(x), inner, info, level + 1, var + 1)
         if elem is None:
             return None
         split = f"split({value}, {sep}, -1)"
-        return split if elem == x else f"transform({split}, {x} -> {elem})"
+        # an empty field is an empty array for the SerDe
+        return f"IF({value} = '', array(), transform({split}, {x} -> {elem}))"
     if t.startswith("map<"):
-        key_type, val_type = [*_split_top(inner), "string", "string"][:2]
+        key_type, val_type = [*split_type_args(inner), "string", "string"][:2]
         keys = sql_string(regex_quote(_separator(info, level + 1)))
         mapped = f"str_to_map({value}, {sep}, {keys})"
         k, v = f"k{var}", f"v{var}"
         conv_k = _convert(k, key_type, info, level + 2, var + 1)
-        conv_v = _convert(v, val_type, info, level + 2, var + 1)
+        conv_v = _convert(nulled(v), val_type, info, level + 2, var + 1)
         if conv_k is None or conv_v is None:
             return None
         if conv_k != k:
             mapped = f"transform_keys({mapped}, ({k}, {v}) -> {conv_k})"
-        if conv_v != v:
-            mapped = f"transform_values({mapped}, ({k}, {v}) -> {conv_v})"
-        return mapped
+        mapped = f"transform_values({mapped}, ({k}, {v}) -> {conv_v})"
+        return f"IF({value} = '', map(), {mapped})"
     if t.startswith("struct<"):
         fields = []
-        for i, spec in enumerate(_split_top(inner)):
+        for i, spec in enumerate(split_type_args(inner)):
             name, _, ftype = spec.partition(":")
-            conv = _convert(f"try_element_at({x}, {i + 1})", ftype, info, level + 1, var + 1)
+            conv = _convert(nulled(f"try_element_at({x}, {i + 1})"), ftype, info, level + 1, var + 1)
             if conv is None:
                 return None
             fields.append(f"{sql_string(name)}, {conv}")

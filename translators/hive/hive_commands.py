@@ -224,6 +224,7 @@ def macro(m: re.Match[str], text: str, ctx: Context) -> Handled:
     RETURN expr`` (Spark 3.5+); the body is translated like any expression (by the caller)."""
     ctx.construct("macro")
     ctx.hit("macro")
+    ctx.state.temp_functions.add(m.group("name").lower())
     return Handled("create_function", reparse=[f"SELECT {m.group('body')}"],
                    after=[f"CREATE TEMPORARY FUNCTION {m.group('name')}({m.group('params').strip()}) RETURN {{body}}"])
 

@@ -67,12 +67,14 @@ def rule_hive_functions(tree: exp.Expression, ctx: Context) -> exp.Expression:
         new: exp.Expression
         if hive == "variance" and len(args) == 1:
             new = exp.VariancePop(this=args[0])
-            ctx.hit("hive_functions")
             ctx.construct("population_aggregate")
+            ctx.note("hive_functions", "variance(x) -> var_pop(x): Hive's variance is the population variance, "
+                                       "Spark's the sample one")
         elif hive in ("stddev", "std") and len(args) == 1:
             new = exp.StddevPop(this=args[0])
-            ctx.hit("hive_functions")
             ctx.construct("population_aggregate")
+            ctx.note("hive_functions", f"{hive}(x) -> stddev_pop(x): Hive's {hive} is the population standard "
+                                       "deviation, Spark's stddev the sample one")
         elif hive == "struct":
             # Hive names the fields col1, col2, ... whatever the arguments are.
             new = exp.Struct(expressions=[

@@ -38,6 +38,9 @@ class StatementResult:
     constructs: list[str] = field(default_factory=list)
     leading_comments: list[str] = field(default_factory=list)
     spark_check: str | None = None  # None (not run), "ok", or Spark's parse error
+    substituted: str | None = None  # the statement after variable substitution (what Hive parsed)
+    unresolved: list[str] = field(default_factory=list)  # ${...} references no --var, SET or plan defined
+    equality: str | None = None  # outcome of an equality run (equality.py): equal, different, failed_...
 
     @property
     def status(self) -> str:
@@ -67,6 +70,14 @@ class FileResult:
     statements: list[StatementResult] = field(default_factory=list)
     output_path: str | None = None
     trailing_comments: list[str] = field(default_factory=list)
+
+    def missing_variables(self) -> dict[str, list[int]]:
+        """Each unresolved ``${...}`` reference once, with the lines of the statements that need it."""
+        out: dict[str, list[int]] = {}
+        for s in self.statements:
+            for ref in s.unresolved:
+                out.setdefault(ref, []).append(s.line)
+        return out
 
     def counts(self) -> dict[str, int]:
         c = Counter(s.status for s in self.statements)
@@ -133,6 +144,7 @@ class TranslationReport:
             "by_rule": self.by_rule(),
             "files": [
                 {"path": f.path, "output_path": f.output_path, "counts": f.counts(),
+                 "missing_variables": f.missing_variables(),
                  "statements": [s.to_dict() for s in f.statements]}
                 for f in self.files
             ],

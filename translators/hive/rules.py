@@ -15,7 +15,7 @@ from typing import Any
 from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect
 
-from . import catalog
+from . import catalog, infer
 from .context import Context
 from .hive_functions import rule_hive_functions
 from .spark_functions import SPARK_BUILTIN_FUNCTIONS
@@ -124,18 +124,40 @@ _CASTABLE_FAILS = (
 
 
 def rule_ansi_cast(tree: exp.Expression, ctx: Context) -> exp.Expression:
-    """``CAST(x AS INT|DATE|...)`` -> ``TRY_CAST``: Hive yields NULL on bad input, Spark 4 (ANSI) raises."""
+    """``CAST(x AS INT|DATE|...)``: Hive (and Spark without ANSI) yields NULL for text that does not fit, truncates
+    '1.5' to 1, and wraps numbers that overflow a narrower integral type; ANSI Spark raises for all three. Written
+    as the cast Hive does (``hive_cast``)."""
     if not ctx.options.ansi_rewrites:
         return tree
+    types: infer.Types | None = None
     # sqlglot reads Hive's CAST as a TryCast without ``safe`` (and writes it back as CAST): mark it safe.
     for cast in ctx.of(exp.Cast):
         if cast.args.get("safe") or not cast.to.is_type(*_CASTABLE_FAILS):
             continue
-        if isinstance(cast.this, exp.Literal | exp.Null) or cast.find_ancestor(exp.ColumnDef, exp.Schema):
-            continue  # a literal is checked at parse time; column defs are types, not casts
-        cast.replace(exp.TryCast(this=cast.this, to=cast.to, safe=True))
-        ctx.note("ansi_cast", "CAST -> TRY_CAST: Hive returns NULL for a bad value, Spark 4 (ANSI) raises")
+        if cast.find_ancestor(exp.ColumnDef, exp.Schema) or isinstance(cast.this, exp.Null) or (
+                isinstance(cast.this, exp.Literal) and (not cast.this.is_string or _literal_fits(cast.this, cast.to))):
+            continue  # column defs are types, not casts; a literal that fits is converted when the plan is built
+        types = types or infer.Types(ctx)
+        source = types.type_of(cast.this)
+        inner = cast.this
+        inner.pop()
+        cast.replace(hive_cast(inner, source, cast.to.sql("hive")))
+        ctx.note("ansi_cast", "CAST -> TRY_CAST (as Hive casts: NULL for a bad value, '1.5' to 1, overflow wraps); "
+                              "Spark 4 (ANSI) raises")
     return tree
+
+
+def _literal_fits(lit: exp.Literal, to: exp.DataType) -> bool:
+    """A string literal ANSI Spark casts to ``to`` without raising."""
+    text = lit.name.strip()
+    if to.is_type(exp.DataType.Type.DATE, exp.DataType.Type.TIMESTAMP):
+        return _valid_date_literal(lit)
+    if to.is_type(exp.DataType.Type.TINYINT, exp.DataType.Type.SMALLINT, exp.DataType.Type.INT,
+                  exp.DataType.Type.BIGINT):
+        return bool(re.fullmatch(r"[+-]?\d{1,9}", text))
+    if to.is_type(exp.DataType.Type.DOUBLE, exp.DataType.Type.FLOAT, exp.DataType.Type.DECIMAL):
+        return bool(re.fullmatch(r"[+-]?\d{1,15}(\.\d{0,6})?", text))
+    return to.is_type(exp.DataType.Type.BOOLEAN) and text.lower() in ("true", "false")
 
 
 def _nonzero_literal(e: exp.Expression) -> bool:
@@ -152,9 +174,20 @@ def rule_ansi_division(tree: exp.Expression, ctx: Context) -> exp.Expression:
         div.replace(exp.Anonymous(this="try_divide", expressions=[div.this, div.expression]))
         ctx.note("ansi_division", "a / b -> try_divide(a, b): Hive returns NULL on division by zero, "
                                   "Spark 4 (ANSI) raises")
-    for div in ctx.of(exp.IntDiv):
-        if not _nonzero_literal(div.expression):
-            ctx.note("ansi_division", "DIV: Hive returns NULL on a zero divisor, Spark 4 (ANSI) raises")
+    for mod in ctx.of(exp.Mod):
+        if _nonzero_literal(mod.expression):
+            continue
+        mod.replace(exp.Anonymous(this="try_mod", expressions=[mod.this, mod.expression]))
+        ctx.note("ansi_division", "a % b -> try_mod(a, b): Hive returns NULL for a zero divisor, Spark 4 (ANSI) raises")
+    for node in [*ctx.of(exp.IntDiv), *(n for n in ctx.of(exp.Anonymous) if n.name.lower() == "pmod")]:
+        divisor = node.expression if isinstance(node, exp.IntDiv) else (node.expressions[1:2] or [None])[0]
+        if divisor is None or _nonzero_literal(divisor):
+            continue
+        guarded = exp.Case(ifs=[exp.If(this=exp.EQ(this=divisor.copy(), expression=exp.Literal.number(0)),
+                                       true=exp.Null())], default=node.copy())
+        node.replace(guarded)
+        ctx.note("ansi_division", "DIV / pmod -> CASE WHEN divisor = 0 THEN NULL ELSE ... END: Hive returns NULL for "
+                                  "a zero divisor, Spark 4 (ANSI) raises")
     return tree
 
 
@@ -177,7 +210,7 @@ def rule_ansi_datetime(tree: exp.Expression, ctx: Context) -> exp.Expression:
     for node in reversed(ctx.of(exp.TsOrDsToDate)):  # innermost first; arguments move, they are not copied
         arg = node.this
         if not node.args.get("safe") or arg is None or node.args.get("format") is not None \
-                or isinstance(arg, exp.Literal | exp.Null):
+                or isinstance(arg, exp.Null) or _valid_date_literal(arg):
             continue  # only explicit to_date() calls (sqlglot also wraps datediff/year/month arguments)
         node.replace(exp.Anonymous(this="TRY_TO_DATE", expressions=[arg]))
         ctx.note("ansi_datetime", "to_date(s) -> try_to_date(s): Hive returns NULL for text that is not a date, "
@@ -220,17 +253,21 @@ def rule_date_formats(tree: exp.Expression, ctx: Context) -> exp.Expression:
         ctx.construct("date_format")
         patterns = [a.name for a in node.expressions[1:] if isinstance(a, exp.Literal) and a.is_string]
         for lit in patterns:
-            legacy, invalid = _needs_legacy(lit), _pattern_letters(lit) & _INVALID_LETTERS
+            legacy, invalid = _needs_legacy(lit) or {"pattern"}, _pattern_letters(lit) & _INVALID_LETTERS
             if invalid:
                 ctx.note("date_formats", f"date pattern '{lit}' uses {''.join(sorted(invalid))}, which "
                                          "SimpleDateFormat rejects: the statement fails in Hive and in Spark")
             if legacy and not ctx.state.legacy_time_parser:
                 ctx.before.append("SET spark.sql.legacy.timeParserPolicy=LEGACY")
                 ctx.state.legacy_time_parser = True
-            if legacy:
+            if legacy != {"pattern"}:
                 ctx.note("date_formats", f"date pattern '{lit}' uses {''.join(sorted(legacy))}, which Spark's "
                                          "formatter reads differently from Hive's SimpleDateFormat: the script sets "
                                          "spark.sql.legacy.timeParserPolicy=LEGACY (SimpleDateFormat, as Hive)")
+            else:
+                ctx.note("date_formats", "datetime pattern: the script sets spark.sql.legacy.timeParserPolicy=LEGACY "
+                                         "so that patterns format and parse as Hive's SimpleDateFormat did (lenient "
+                                         "parsing of '2008-4-8', milliseconds for S)")
     return tree
 
 
@@ -314,6 +351,9 @@ def rule_clauses(tree: exp.Expression, ctx: Context) -> exp.Expression:
             ctx.construct("join")
         if sel.args.get("group"):
             ctx.construct("aggregation")
+        if sel.args.get("limit") and not sel.args.get("order"):
+            ctx.note("limit", "LIMIT without ORDER BY: which rows come back is up to the engine; Spark may return "
+                              "other rows than Hive did")
     if ctx.of(exp.Window):
         ctx.construct("window_function")
     if ctx.of(exp.With):
@@ -461,6 +501,358 @@ def rule_interval_shorthand(tree: exp.Expression, ctx: Context) -> exp.Expressio
     return tree
 
 
+_INT_BITS = {"tinyint": 8, "smallint": 16, "int": 32, "bigint": 64}
+
+
+def hive_cast(e: exp.Expression, from_type: str | None, to_type: str) -> exp.Expression:
+    """Cast as Spark without ANSI (Hive's stand-in) does, in ANSI Spark: NULL for text that does not fit, text
+    with decimals truncated to an integral type ('1.5' -> 1), an integral value too wide for a narrower
+    integral type wrapped around (300 -> TINYINT 44), a fractional one clamped to INT first."""
+    to = normalize_type(to_type)
+    if to.startswith(("varchar", "char")):
+        n = re.sub(r"\D", "", to) or "65535"
+        return exp.Substring(this=exp.TryCast(this=e, to=exp.DataType.build("string"), safe=True),
+                             start=exp.Literal.number(1), length=exp.Literal.number(int(n)))
+    target = exp.DataType.build(to, dialect="hive")
+    source = normalize_type(from_type) if from_type else None
+    if to in _INT_BITS and (source is None or infer.is_string(source)):
+        # text: '1.5' -> 1 (read as a decimal first), too large -> NULL
+        return exp.TryCast(this=exp.TryCast(this=e, to=exp.DataType.build("decimal(38,6)"), safe=True), to=target,
+                           safe=True)
+    fractional = source is not None and (source in infer.FRACTIONAL or source.startswith("decimal"))
+    if to in _INT_BITS and to != "bigint" and fractional:
+        # Spark reads a fractional value into INT (saturating), then narrows it
+        lo, hi = exp.Literal.number(-(2 ** 31)), exp.Literal.number(2 ** 31 - 1)
+        clamped = exp.Case(ifs=[exp.If(this=exp.GT(this=e.copy(), expression=hi), true=hi.copy()),
+                                exp.If(this=exp.LT(this=e.copy(), expression=lo), true=lo.copy())], default=e)
+        e = exp.Cast(this=clamped, to=exp.DataType.build("int"))
+        source = "int"
+    if to in _INT_BITS and source in _INT_BITS and _INT_BITS[source] > _INT_BITS[to]:
+        half, full = exp.Literal.number(2 ** (_INT_BITS[to] - 1)), exp.Literal.number(2 ** _INT_BITS[to])
+        shifted = exp.Add(this=exp.Paren(this=exp.Cast(this=e, to=exp.DataType.build("bigint"))), expression=half)
+        wrapped = exp.Sub(this=exp.Anonymous(this="pmod", expressions=[shifted, full]), expression=half.copy())
+        return exp.Cast(this=wrapped, to=target)
+    return exp.TryCast(this=e, to=target, safe=True)
+
+
+def normalize_type(t: str) -> str:
+    return infer.normalize(t)
+
+
+def _wrap(node: exp.Expression, make: Callable[[exp.Expression], exp.Expression]) -> exp.Expression:
+    """Replace ``node`` by ``make(node)`` keeping the very node inside (later rules look nodes up by identity)."""
+    placeholder = exp.Null()
+    node.replace(placeholder)
+    wrapped = make(node)
+    placeholder.replace(wrapped)
+    return wrapped
+
+
+def _number_literal(e: exp.Expression) -> bool:
+    return isinstance(e, exp.Literal) and (not e.is_string or bool(re.fullmatch(r"\s*[+-]?\d+(\.\d*)?\s*", e.name)))
+
+
+_COMPARISONS = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.NullSafeEQ)
+_ARITHMETIC = (exp.Add, exp.Sub, exp.Mul, exp.Div, exp.Mod)
+_MATH_FUNCS = (exp.Abs, exp.Round, exp.Floor, exp.Ceil, exp.Sqrt, exp.Exp, exp.Ln, exp.Log, exp.Pow, exp.Sign)
+_NUMERIC_AGGREGATES = (exp.Sum, exp.Avg, exp.Stddev, exp.StddevPop, exp.StddevSamp, exp.Variance, exp.VariancePop)
+
+
+def rule_implicit_casts(tree: exp.Expression, ctx: Context) -> exp.Expression:
+    """Strings met with numbers or dates: Hive (and Spark without ANSI) converts them, a bad value becoming NULL;
+    ANSI Spark converts them too but raises on a bad value, and in arithmetic picks BIGINT where Hive gives
+    DOUBLE (``key + 2``). Where the operand types are known, the string side is cast as Hive does."""
+    if not ctx.options.ansi_rewrites:
+        return tree
+    nodes = ctx.of(*_COMPARISONS, *_ARITHMETIC, exp.In, exp.Between)
+    aggregates = ctx.of(*_NUMERIC_AGGREGATES)
+    if not nodes and not aggregates and not ctx.of(*_MATH_FUNCS):
+        return tree
+    types = infer.Types(ctx)
+    changed = False
+    for node in nodes:
+        if isinstance(node, _ARITHMETIC):
+            operands = [node.this, node.expression]
+            kinds = [types.type_of(o) for o in operands]
+            if any(k in ("date", "timestamp") or (k or "").startswith("interval") for k in kinds) or \
+                    isinstance(node.expression, exp.Interval) or isinstance(node.this, exp.Interval):
+                continue  # date arithmetic
+            for o, k in zip(operands, kinds, strict=True):
+                if infer.is_string(k):  # Hive computes in DOUBLE; ANSI Spark would cast '2.5' to BIGINT and fail
+                    _wrap(o, lambda x: exp.TryCast(this=x, to=exp.DataType.build("double"), safe=True))
+                    changed = True
+            continue
+        if isinstance(node, exp.In | exp.Between):
+            others = list(node.expressions) if isinstance(node, exp.In) else [node.args.get("low"),
+                                                                             node.args.get("high")]
+            if not others or any(o is None for o in others) or node.args.get("query") is not None:
+                continue
+            pairs = [(node.this, others[0])]
+        else:
+            pairs = [(node.this, node.expression), (node.expression, node.this)]
+        for side, other in pairs:
+            if side is None or other is None:
+                continue
+            t_side, t_other = types.type_of(side), types.type_of(other)
+            if t_side == "boolean" and infer.is_numeric(t_other) and not isinstance(node, exp.In | exp.Between):
+                _wrap(side, lambda x: exp.Cast(this=x, to=exp.DataType.build("int")))
+                changed = True
+                continue
+            if not infer.is_string(t_side) or t_other is None or infer.is_string(t_other):
+                continue
+            if not (infer.is_numeric(t_other) or t_other in ("date", "timestamp", "boolean")):
+                continue
+            if isinstance(side, exp.Literal) and (re.fullmatch(r"\s*[+-]?\d+\s*", side.name) or (
+                    _number_literal(side) and t_other not in infer.INTEGRAL)):
+                continue  # ANSI Spark converts a valid number literal itself
+            to = t_other if t_other in infer.INTEGRAL or t_other in ("date", "timestamp", "boolean") else "double"
+            _wrap(side, lambda x, to=to: hive_cast(x, "string", to))  # type: ignore[misc]
+            changed = True
+    for fn in ctx.of(*_MATH_FUNCS):
+        for arg in [fn.this, *fn.expressions] if fn.this is not None else []:
+            if isinstance(arg, exp.Expression) and infer.is_string(types.type_of(arg)):
+                _wrap(arg, lambda x: exp.TryCast(this=x, to=exp.DataType.build("double"), safe=True))
+                changed = True
+    for agg in aggregates:
+        arg = agg.this
+        if isinstance(arg, exp.Distinct):
+            arg = arg.expressions[0] if arg.expressions else None
+        if arg is not None and infer.is_string(types.type_of(arg)):
+            _wrap(arg, lambda x: exp.TryCast(this=x, to=exp.DataType.build("double"), safe=True))
+            changed = True
+    if changed:
+        ctx.note("implicit_casts", "strings compared with or computed against numbers/dates are cast as Hive does "
+                                   "(TRY_CAST: a bad value is NULL, arithmetic is DOUBLE); ANSI Spark would raise "
+                                   "or compute in BIGINT")
+    return tree
+
+
+_WRAP_BITS = {"tinyint": 8, "smallint": 16}
+
+
+def rule_small_int_overflow(tree: exp.Expression, ctx: Context) -> exp.Expression:
+    """TINYINT/SMALLINT arithmetic stays in its type in Hive and wraps around on overflow (-19Y * -19Y = 105);
+    ANSI Spark raises. Computed in INT and wrapped the same way."""
+    if not ctx.options.ansi_rewrites:
+        return tree
+    nodes = ctx.of(exp.Add, exp.Sub, exp.Mul)
+    if not nodes:
+        return tree
+    types = infer.Types(ctx)
+    for node in nodes:
+        a, b = types.type_of(node.this), types.type_of(node.expression)
+        if a != b or a not in _WRAP_BITS:
+            continue
+        bits = _WRAP_BITS[a]
+        half, full = exp.Literal.number(2 ** (bits - 1)), exp.Literal.number(2 ** bits)
+        for operand in (node.this, node.expression):
+            _wrap(operand, lambda x: exp.Cast(this=x, to=exp.DataType.build("int")))
+        _wrap(node, lambda x, a=a, half=half, full=full: exp.Cast(  # type: ignore[misc]
+            this=exp.Sub(this=exp.Anonymous(this="pmod", expressions=[exp.Add(this=exp.Paren(this=x), expression=half),
+                                                                      full]),
+                         expression=half.copy()), to=exp.DataType.build(a)))
+        ctx.note("implicit_casts", f"{a.upper()} arithmetic wraps around on overflow in Hive, ANSI Spark raises: "
+                                   "computed in INT and wrapped as Hive does")
+    return tree
+
+
+def rule_insert_casts(tree: exp.Expression, ctx: Context) -> exp.Expression:
+    """``INSERT`` into a table whose column types are known: Hive casts each value to its column's type (NULL when
+    it does not fit); ANSI Spark refuses unsafe casts (``INCOMPATIBLE_DATA_FOR_TABLE.CANNOT_SAFELY_CAST``). The
+    casts Hive applies are written out."""
+    if not ctx.options.ansi_rewrites:
+        return tree
+    for ins in ctx.of(exp.Insert):
+        table = ins.this
+        if not isinstance(table, exp.Table) or table.args.get("columns"):
+            continue
+        info = catalog.lookup(table, ctx)
+        if info is None or not info.columns_known or not info.columns:
+            continue
+        spec = table.args.get("partition")
+        static = {e.this.name.lower() for e in (spec.expressions if spec else []) if isinstance(e, exp.EQ)}
+        targets = [*info.columns, *(p for p in info.partitions if p[0].lower() not in static)] if spec or \
+            not info.partitions else [*info.columns, *info.partitions]
+        query = ins.expression
+        rows: list[list[exp.Expression]] = []
+        if isinstance(query, exp.Select):
+            rows = [list(query.expressions)]
+        elif isinstance(query, exp.Values):
+            rows = [list(t.expressions) for t in query.expressions if isinstance(t, exp.Tuple)]
+        if not rows or any(len(r) != len(targets) or any(isinstance(x, exp.Star) or
+                                                         (isinstance(x, exp.Column) and x.is_star) for x in r)
+                           for r in rows):
+            continue
+        types = infer.Types(ctx)
+        cast_any = False
+        for r in rows:
+            for item, (_name, target) in zip(r, targets, strict=True):
+                value = item.this if isinstance(item, exp.Alias) else item
+                source = types.type_of(value)
+                if source == normalize_type(target) or isinstance(value, exp.Null):
+                    continue
+                if source is not None and infer.is_numeric(source) and normalize_type(target) in ("double",
+                                                                                                    "decimal"):
+                    continue  # widening: ANSI Spark does it too
+                _wrap(value, lambda x, s=source, t=target: hive_cast(x, s, t))  # type: ignore[misc]
+                cast_any = True
+        if cast_any:
+            ctx.note("insert_casts", f"INSERT into {info.name}: values cast to the column types as Hive does "
+                                     "(TRY_CAST: NULL for a value that does not fit); ANSI Spark refuses such inserts")
+    return tree
+
+
+def rule_union_types(tree: exp.Expression, ctx: Context) -> exp.Expression:
+    """UNION of a string column with a number/date column: Hive (and Spark without ANSI) makes the result a
+    string, ANSI Spark a number (``0.0, '0'`` vs ``0.0, 0.0``). The non-string branches are cast to STRING."""
+    if not ctx.options.ansi_rewrites:
+        return tree
+    tops = [u for u in ctx.of(exp.Union, exp.Intersect, exp.Except)
+            if not isinstance(u.parent, exp.Union | exp.Intersect | exp.Except)]
+    if not tops:
+        return tree
+    types = infer.Types(ctx)
+    for top in tops:
+        selects: list[exp.Select] = []
+        stack: list[exp.Expression] = [top]
+        while stack:
+            node = stack.pop()
+            while isinstance(node, exp.Subquery | exp.Paren):
+                node = node.this
+            if isinstance(node, exp.Union | exp.Intersect | exp.Except):
+                stack += [node.expression, node.this]
+            elif isinstance(node, exp.Select):
+                selects.append(node)
+        if len(selects) < 2 or len({len(s.expressions) for s in selects}) != 1:
+            continue
+        for i in range(len(selects[0].expressions)):
+            items = [s.expressions[i] for s in selects]
+            kinds = [types.type_of(it.this if isinstance(it, exp.Alias) else it) for it in items]
+            if None in kinds or not any(infer.is_string(k) for k in kinds) or all(infer.is_string(k) for k in kinds):
+                continue
+            for it, k in zip(items, kinds, strict=True):
+                if not infer.is_string(k):
+                    value = it.this if isinstance(it, exp.Alias) else it
+                    _wrap(value, lambda x: exp.Cast(this=x, to=exp.DataType.build("string")))
+            ctx.note("union_types", "UNION of string and non-string columns: the result is a string in Hive, a "
+                                    "number in ANSI Spark; the other branches are cast to STRING")
+    return tree
+
+
+def rule_branch_types(tree: exp.Expression, ctx: Context) -> exp.Expression:
+    """COALESCE / NVL / IF / CASE mixing string and number branches: a string in Hive (and Spark without ANSI),
+    a number in ANSI Spark, which then fails on text. The number branches are cast to STRING."""
+    if not ctx.options.ansi_rewrites:
+        return tree
+    nodes = ctx.of(exp.Coalesce, exp.If, exp.Case)
+    types = infer.Types(ctx)
+    for node in nodes:
+        if isinstance(node, exp.Coalesce):
+            branches = [node.this, *node.expressions]
+        elif isinstance(node, exp.Case):
+            branches = [i.args.get("true") for i in node.args.get("ifs") or []] + [node.args.get("default")]
+        else:
+            if isinstance(node.parent, exp.Case):
+                continue  # a WHEN of a CASE, seen with the CASE
+            branches = [node.args.get("true"), node.args.get("false")]
+        branches = [b for b in branches if isinstance(b, exp.Expression) and not isinstance(b, exp.Null)]
+        kinds = [types.type_of(b) for b in branches]
+        if not any(infer.is_string(k) for k in kinds) or not any(infer.is_numeric(k) for k in kinds):
+            continue
+        for b, k in zip(branches, kinds, strict=True):
+            if infer.is_numeric(k):
+                _wrap(b, lambda x: exp.Cast(this=x, to=exp.DataType.build("string")))
+        ctx.note("union_types", "COALESCE/IF/CASE of string and number branches: a string in Hive, a number in ANSI "
+                                "Spark; the number branches are cast to STRING")
+    for size in ctx.of(exp.ArraySize):
+        _wrap(size, lambda x: exp.Coalesce(this=x, expressions=[exp.Literal.number(-1)]))
+        ctx.note("subscripts", "size(NULL) is -1 in Hive (and Spark without ANSI), NULL in ANSI Spark: "
+                               "coalesce(size(x), -1)")
+    return tree
+
+
+def rule_subscripts(tree: exp.Expression, ctx: Context) -> exp.Expression:
+    """``arr[i]`` / ``m[k]`` past the end or with a missing key: NULL in Hive, an error in ANSI Spark for arrays:
+    ``get(arr, i)`` (0-based, NULL out of range) and ``try_element_at(m, k)``."""
+    if not ctx.options.ansi_rewrites:
+        return tree
+    brackets = ctx.of(exp.Bracket)
+    if not brackets:
+        return tree
+    types = infer.Types(ctx)
+    for b in reversed(brackets):
+        if len(b.expressions) != 1:
+            continue
+        base, key = b.this, b.expressions[0]
+        kind = types.type_of(base)
+        is_map = (kind or "").startswith("map<") or (kind is None and isinstance(key, exp.Literal) and key.is_string)
+        fn = "try_element_at" if is_map else "get"
+        b.replace(exp.Anonymous(this=fn, expressions=[base, key]))
+        ctx.note("subscripts", "arr[i] / m[k] -> get(arr, i) / try_element_at(m, k): Hive returns NULL past the end "
+                               "of an array, Spark 4 (ANSI) raises")
+    return tree
+
+
+_DATE_ARG_NODES = (exp.TsOrDsAdd, exp.DateDiff, exp.Year, exp.Month, exp.Day, exp.DayOfMonth, exp.WeekOfYear,
+                   exp.Quarter, exp.DayOfWeek, exp.DayOfYear, exp.LastDay, exp.AddMonths)
+
+
+# Hive functions (kept as calls by sqlglot) whose first argument is a date/timestamp, read from text if needed.
+_DATE_ARG_FUNCS = {"date_format": "timestamp", "trunc": "date", "from_utc_timestamp": "timestamp",
+                   "to_utc_timestamp": "timestamp", "next_day": "date", "dayofweek": "date", "quarter": "date"}
+
+
+def _valid_date_literal(e: exp.Expression) -> bool:
+    import datetime as dt
+
+    if not (isinstance(e, exp.Literal) and e.is_string):
+        return False
+    m = re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})([ T]\d{1,2}:\d{1,2}(:\d{1,2}(\.\d+)?)?)?", e.name.strip())
+    if not m:
+        return False
+    try:
+        dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+    except ValueError:
+        return False
+    return True
+
+
+def rule_date_args(tree: exp.Expression, ctx: Context) -> exp.Expression:
+    """Date functions on text: Hive reads text that is not a date as NULL, ANSI Spark raises while casting it;
+    the argument is cast with TRY_CAST first (a date or timestamp argument is left alone)."""
+    if not ctx.options.ansi_rewrites:
+        return tree
+    nodes = ctx.of(*_DATE_ARG_NODES, exp.MonthsBetween, exp.Hour, exp.Minute, exp.Second)
+    nodes += [n for n in ctx.of(exp.Anonymous) if n.name.lower() in _DATE_ARG_FUNCS and n.expressions]
+    if not nodes:
+        return tree
+    types = infer.Types(ctx)
+    changed = False
+    for node in nodes:
+        if isinstance(node, exp.Anonymous):
+            to, args = _DATE_ARG_FUNCS[node.name.lower()], [node.expressions[0]]
+        else:
+            to = "timestamp" if isinstance(node, exp.MonthsBetween | exp.Hour | exp.Minute | exp.Second) else "date"
+            args = [node.this] + ([node.expression] if isinstance(node, exp.DateDiff | exp.MonthsBetween) else [])
+        for arg in args:
+            if arg is None or isinstance(arg, exp.Null) or _valid_date_literal(arg):
+                continue
+            if isinstance(arg, exp.TsOrDsToDate) and not arg.args.get("safe"):
+                arg = arg.this  # sqlglot's own wrapper: cast what it wraps
+                if arg is None or _valid_date_literal(arg):
+                    continue
+            kind = types.type_of(arg)
+            if kind in ("date", "timestamp") or isinstance(arg, exp.TryCast) or (
+                    kind is not None and not infer.is_string(kind)):
+                continue
+            _wrap(arg, lambda x, to=to: exp.TryCast(this=x, to=exp.DataType.build(to), safe=True))  # type: ignore[misc]
+            changed = True
+    if changed:
+        ctx.note("ansi_datetime", "date functions on text: the text is cast with TRY_CAST first (Hive reads a value "
+                                  "that is not a date as NULL, Spark 4 (ANSI) raises)")
+    return tree
+
+
 def rule_types(tree: exp.Expression, ctx: Context) -> exp.Expression:
     """Types neither Spark nor Hive 2+ accept (DECIMAL above 38 digits, written by Hive 0.11 scripts)."""
     for dt in ctx.of(exp.DataType):
@@ -483,6 +875,13 @@ EXPRESSION_RULES: list[tuple[str, Rule]] = [
     ("clauses", rule_clauses),
     ("date_formats", rule_date_formats),
     ("functions", rule_functions),
+    ("insert_casts", rule_insert_casts),
+    ("union_types", rule_union_types),
+    ("small_int_overflow", rule_small_int_overflow),
+    ("implicit_casts", rule_implicit_casts),
+    ("date_args", rule_date_args),
+    ("branch_types", rule_branch_types),
+    ("subscripts", rule_subscripts),
     ("ansi_cast", rule_ansi_cast),
     ("ansi_division", rule_ansi_division),
     ("ansi_datetime", rule_ansi_datetime),

@@ -366,11 +366,13 @@ class HiveTranslator:
                                  leading_comments=list(leading))
         ctx = Context(self.options, state)
         sub = substitute(raw_text, state.variables)
+        result.substituted = sub.text if sub.used else None
         if sub.used:
             ctx.hit("variables")
             ctx.construct("variables")
         if sub.unresolved:
             result.kind = "unknown"
+            result.unresolved = [f"${{{r}}}" for r in sub.unresolved]
             refs = ", ".join("${" + r + "}" for r in sub.unresolved)
             ctx.fail("variables", f"unresolved variable {refs}: define it with --var NAME=VALUE or in the plan")
         else:
@@ -425,6 +427,12 @@ def _first_line(msg: str) -> str:
 def render_script(fr: FileResult) -> str:
     """The translated script: notes and failures as comments above each statement, file:line kept."""
     lines = [f"-- Translated from {fr.path} (HiveQL -> Spark SQL) by migrate translate hive", ""]
+    missing = fr.missing_variables()
+    if missing:
+        lines.append("-- Variables to define (--var NAME=VALUE or the plan), and the lines that need them:")
+        lines += [f"--   {ref}: line{'s' if len(at) > 1 else ''} {', '.join(map(str, at))}"
+                  for ref, at in missing.items()]
+        lines.append("")
     for s in fr.statements:
         lines.extend(s.leading_comments)
         lines.append(f"-- [{s.status}] {s.where}")

@@ -1,7 +1,10 @@
 -- Translated from hive_semantics.hql (HiveQL -> Spark SQL) by migrate translate hive
 
 -- Golden pairs for Hive built-ins whose Spark namesakes differ, hints, and Hive-only commands
--- [translated] hive_semantics.hql:2
+-- [translated_with_notes] hive_semantics.hql:2
+-- NOTE (hive_functions): std(x) -> stddev_pop(x): Hive's std is the population standard deviation, Spark's stddev the sample one
+-- NOTE (hive_functions): stddev(x) -> stddev_pop(x): Hive's stddev is the population standard deviation, Spark's stddev the sample one
+-- NOTE (hive_functions): variance(x) -> var_pop(x): Hive's variance is the population variance, Spark's the sample one
 SELECT
   VAR_POP(amount),
   STDDEV_POP(amount),
@@ -17,16 +20,19 @@ FROM lake.ods.orders
 GROUP BY
   user_id;
 
--- [translated] hive_semantics.hql:4
+-- [translated_with_notes] hive_semantics.hql:4
+-- NOTE (ansi_datetime): date functions on text: the text is cast with TRY_CAST first (Hive reads a value that is not a date as NULL, Spark 4 (ANSI) raises)
 SELECT
-  TRUNC(dt, 'MM'),
-  TRUNC(dt, 'QUARTER'),
+  TRUNC(TRY_CAST(dt AS DATE), 'MM'),
+  TRUNC(TRY_CAST(dt AS DATE), 'QUARTER'),
   INITCAP(status)
 FROM lake.ods.orders;
 
 -- [translated_with_notes] hive_semantics.hql:5
+-- NOTE (date_formats): datetime pattern: the script sets spark.sql.legacy.timeParserPolicy=LEGACY so that patterns format and parse as Hive's SimpleDateFormat did (lenient parsing of '2008-4-8', milliseconds for S)
 -- NOTE (ansi_datetime): unix_timestamp(s, fmt) -> unix_timestamp(try_to_timestamp(s, fmt)): Hive returns NULL for text it cannot parse, Spark 4 (ANSI) raises
 -- NOTE (ansi_datetime): to_date(s) -> try_to_date(s): Hive returns NULL for text that is not a date, Spark 4 (ANSI) raises
+SET spark.sql.legacy.timeParserPolicy=LEGACY;
 SELECT
   UNIX_TIMESTAMP(TRY_TO_TIMESTAMP(raw_ts, 'dd/MMM/yyyy:HH:mm:ss Z')),
   TRY_TO_DATE(raw_dt)

@@ -3,7 +3,7 @@
 -- [translated_with_notes] queries.hql:1
 -- NOTE (dynamic_partitions): dynamic-partition INSERT OVERWRITE: set spark.sql.sources.partitionOverwriteMode=dynamic so that only the partitions written are replaced (Spark's default replaces all)
 -- NOTE (sort_by): SORT BY orders rows within each task only (as in Hive), not a total order: use ORDER BY where a global order is required
--- NOTE (ansi_cast): CAST -> TRY_CAST: Hive returns NULL for a bad value, Spark 4 (ANSI) raises
+-- NOTE (ansi_cast): CAST -> TRY_CAST (as Hive casts: NULL for a bad value, '1.5' to 1, overflow wraps); Spark 4 (ANSI) raises
 -- NOTE (ansi_division): a / b -> try_divide(a, b): Hive returns NULL on division by zero, Spark 4 (ANSI) raises
 SET spark.sql.sources.partitionOverwriteMode=dynamic;
 INSERT OVERWRITE TABLE lake.dw.daily PARTITION(dt = '2024-01-02', hr)
@@ -41,14 +41,16 @@ CLUSTER BY
   user_id;
 
 -- [translated_with_notes] queries.hql:9
+-- NOTE (date_formats): datetime pattern: the script sets spark.sql.legacy.timeParserPolicy=LEGACY so that patterns format and parse as Hive's SimpleDateFormat did (lenient parsing of '2008-4-8', milliseconds for S)
 -- NOTE (date_formats): date pattern 'u' uses u, which Spark's formatter reads differently from Hive's SimpleDateFormat: the script sets spark.sql.legacy.timeParserPolicy=LEGACY (SimpleDateFormat, as Hive)
+-- NOTE (ansi_datetime): date functions on text: the text is cast with TRY_CAST first (Hive reads a value that is not a date as NULL, Spark 4 (ANSI) raises)
 -- NOTE (ansi_datetime): unix_timestamp(s, fmt) -> unix_timestamp(try_to_timestamp(s, fmt)): Hive returns NULL for text it cannot parse, Spark 4 (ANSI) raises
 -- NOTE (ansi_datetime): to_date(s) -> try_to_date(s): Hive returns NULL for text that is not a date, Spark 4 (ANSI) raises
 SET spark.sql.legacy.timeParserPolicy=LEGACY;
 SELECT
   FROM_UNIXTIME(UNIX_TIMESTAMP(TRY_TO_TIMESTAMP(ts, 'yyyyMMddHHmmss')), 'yyyy-MM-dd'),
-  DATE_FORMAT(ts, 'u'),
-  DATEDIFF(d1, d2),
+  DATE_FORMAT(TRY_CAST(ts AS TIMESTAMP), 'u'),
+  DATEDIFF(TRY_CAST(d1 AS DATE), TRY_CAST(d2 AS DATE)),
   TRY_TO_DATE(ts)
 FROM lake.web.clicks;
 

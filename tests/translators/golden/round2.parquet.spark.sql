@@ -20,7 +20,7 @@ PARTITIONED BY (
 -- NOTE (load_data): LOAD DATA -> INSERT OVERWRITE ... SELECT from a temporary view reading the files as text; Hive moved the files into the table, the translation copies their rows (the input path keeps its files)
 CREATE OR REPLACE TEMPORARY VIEW migrate_load_1 USING text OPTIONS (path 's3://lake/warehouse/landing/events/2024-01-01', lineSep '\n');
 INSERT OVERWRITE TABLE lake.ods.raw_events PARTITION (dt = '2024-01-01')
-SELECT try_cast(nullif(try_element_at(f, 1), 'NULL') AS INT) AS id, nullif(try_element_at(f, 2), 'NULL') AS kind, split(nullif(try_element_at(f, 3), 'NULL'), ',', -1) AS tags, transform_values(str_to_map(nullif(try_element_at(f, 4), 'NULL'), ',', ':'), (k0, v0) -> try_cast(v0 AS INT)) AS attrs, try_cast(nullif(try_element_at(f, 5), 'NULL') AS DECIMAL(10, 2)) AS total
+SELECT try_cast(nullif(try_element_at(f, 1), 'NULL') AS INT) AS id, nullif(try_element_at(f, 2), 'NULL') AS kind, IF(nullif(try_element_at(f, 3), 'NULL') = '', array(), transform(split(nullif(try_element_at(f, 3), 'NULL'), ',', -1), x0 -> nullif(x0, 'NULL'))) AS tags, IF(nullif(try_element_at(f, 4), 'NULL') = '', map(), transform_values(str_to_map(nullif(try_element_at(f, 4), 'NULL'), ',', ':'), (k0, v0) -> try_cast(nullif(v0, 'NULL') AS INT))) AS attrs, try_cast(nullif(try_element_at(f, 5), 'NULL') AS DECIMAL(10, 2)) AS total
 FROM (SELECT split(value, '\\|', -1) AS f FROM migrate_load_1);
 
 -- [translated] round2.hql:8
@@ -126,9 +126,11 @@ FROM lake.ods.raw_events;
 
 -- [translated_with_notes] round2.hql:24
 -- NOTE (date_formats): date pattern 'YYYY-ww' uses Yw, which Spark's formatter reads differently from Hive's SimpleDateFormat: the script sets spark.sql.legacy.timeParserPolicy=LEGACY (SimpleDateFormat, as Hive)
+-- NOTE (date_formats): datetime pattern: the script sets spark.sql.legacy.timeParserPolicy=LEGACY so that patterns format and parse as Hive's SimpleDateFormat did (lenient parsing of '2008-4-8', milliseconds for S)
+-- NOTE (ansi_datetime): date functions on text: the text is cast with TRY_CAST first (Hive reads a value that is not a date as NULL, Spark 4 (ANSI) raises)
 SET spark.sql.legacy.timeParserPolicy=LEGACY;
 SELECT
-  DATE_FORMAT(dt, 'YYYY-ww'),
+  DATE_FORMAT(TRY_CAST(dt AS TIMESTAMP), 'YYYY-ww'),
   FROM_UNIXTIME(0, 'yyyy-MM-dd')
 FROM lake.ods.raw_events;
 

@@ -1,0 +1,31 @@
+-- Hive clauses and idioms: DISTRIBUTE/SORT/CLUSTER BY, TABLESAMPLE, temporary macros and functions, views,
+-- SET-driven variables, struct naming, string/number keys in joins and groups
+SET hivevar:min_key=100;
+SELECT key, value FROM src WHERE key > ${hivevar:min_key} DISTRIBUTE BY key SORT BY key;
+SELECT key, value FROM src CLUSTER BY key;
+SELECT p_mfgr, p_name FROM part DISTRIBUTE BY p_mfgr SORT BY p_mfgr, p_name;
+SELECT count(*) FROM src TABLESAMPLE (10 ROWS);
+SELECT * FROM (SELECT key, value FROM src DISTRIBUTE BY key SORT BY value) t WHERE key < 50;
+CREATE TEMPORARY MACRO plus_one (x INT) x + 1;
+SELECT plus_one(p_size), plus_one(p_partkey) FROM part;
+CREATE VIEW v_small AS SELECT key, value FROM src WHERE key < 100;
+SELECT count(*), max(value) FROM v_small;
+SELECT v.key, s.value FROM v_small v JOIN src1 s ON v.key = s.key;
+CREATE TEMPORARY TABLE tmp_agg AS SELECT p_mfgr, count(*) AS c FROM part GROUP BY p_mfgr;
+SELECT * FROM tmp_agg;
+SELECT struct(key, value) FROM src1;
+SELECT named_struct('a', key, 'b', value).b FROM src1;
+SELECT key, nvl2(value, 'has', 'none'), decode(key, '14', 'fourteen', 'other') FROM src1;
+SELECT key, value FROM src1 WHERE value IS NOT NULL ORDER BY value, key LIMIT 4;
+SELECT ds, count(*) FROM srcpart WHERE ds = '2008-04-08' AND hr = 11 GROUP BY ds;
+SELECT key, sum(key) FROM srcpart WHERE hr > 11 GROUP BY key;
+SELECT t.key FROM (SELECT key FROM src UNION ALL SELECT key FROM src1) t WHERE t.key < 30;
+SELECT concat_ws(':', collect_set(p_mfgr)) IS NOT NULL, count(DISTINCT p_mfgr) FROM part;
+SELECT p_type, regexp_extract(p_type, '([a-z]+)', 1), instr(p_type, 'a') FROM part;
+SELECT id, if(amount > 100, price, amount), coalesce(price, amount, 0) FROM events;
+SELECT id, CASE WHEN flag THEN amount ELSE price END FROM events;
+SELECT user_id, age_str, CASE WHEN age_str > 50 THEN 'old' ELSE 'young' END FROM users;
+SELECT s, count(*) FROM nums GROUP BY s HAVING s > 10;
+SELECT b, b + i, b * 2, b DIV 3 FROM nums;
+SELECT id, f, f * 2, round(f, 1), cast(f AS DECIMAL(10,2)) FROM nums;
+SELECT current_date IS NOT NULL, length(cast(current_timestamp AS STRING)) > 0 FROM src1 LIMIT 1;
