@@ -15,12 +15,23 @@ from migrate.writers.parquet import storage_schema
 
 
 def canonical_schema(reader_schema: pa.Schema) -> pa.Schema:
-    """The schema both sides are compared in: the readers' output in the types Parquet stores."""
-    return storage_schema(reader_schema)
+    """The schema both sides are compared in: the readers' output in the types Parquet stores, timestamps
+    in microseconds (without a declared schema each file's timestamps keep the unit inference gave them:
+    s, ms or us; all of them fit in us without loss)."""
+    fields = []
+    for f in storage_schema(reader_schema):
+        if pa.types.is_timestamp(f.type) and f.type.unit != "us":
+            f = f.with_type(pa.timestamp("us", tz=f.type.tz))
+        fields.append(f)
+    return pa.schema(fields, metadata=reader_schema.metadata)
 
 
 def _norm(t: pa.DataType) -> pa.DataType:
-    return storage_schema(pa.schema([pa.field("x", t)])).field("x").type
+    """As Parquet stores ``t`` (ns -> us by our writer; Parquet has no seconds: s is stored as ms)."""
+    t = storage_schema(pa.schema([pa.field("x", t)])).field("x").type
+    if pa.types.is_timestamp(t) and t.unit == "s":
+        t = pa.timestamp("ms", tz=t.tz)
+    return t
 
 
 def compare_schema(ds: Any, expected: pa.Schema, actual: pa.Schema, where: str,

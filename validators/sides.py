@@ -21,6 +21,7 @@ from migrate.errors import MigrateError, NotFound, TerminalError
 from migrate.layout import hidden, part_version, partition_values, rel_path, version_key
 from migrate.storage import Storage, open_storage
 from migrate.storage.base import FileInfo
+from migrate.storage.local import TMP_MARK
 
 PREFETCH_BYTES = 16 << 20
 BATCH_ROWS = 256 * 1024  # rows hashed per DuckDB call: fewer calls, bounded memory
@@ -109,7 +110,8 @@ class TargetSide:
 
 
 def list_source(plan: Any, ds: Any) -> SourceSide:
-    """Every file the copy would consider (hidden bookkeeping files left out), with its current version."""
+    """Every file the copy would consider, with its current version: hidden bookkeeping files (``_SUCCESS``,
+    ``.crc``) are left out of conversions, and copied like any file by a ``copy`` target."""
     root, opts = plan.location(ds.source.store, ds.source.path)
     store = open_storage(root, **opts)
     try:
@@ -122,11 +124,12 @@ def list_source(plan: Any, ds: Any) -> SourceSide:
             store.stat(root)
         except NotFound:
             raise NotFound(f"dataset {ds.name}: source folder {root} does not exist", root) from None
-    cols = list(ds.partition_columns or [])
+    as_is = ds.target.kind == "copy"  # bytes as-is: no partition values either
+    cols = [] if as_is else list(ds.partition_columns or [])
     side = SourceSide(root, opts, store, [])
     for f in listing:
         rel = rel_path(root, f.uri)
-        if hidden(rel):
+        if (TMP_MARK in rel) if as_is else hidden(rel):
             continue
         try:
             pv = partition_values(rel, cols)

@@ -30,6 +30,7 @@ import pyarrow as pa
 from migrate.errors import MigrateError
 from migrate.ledger import DONE_STATES, Ledger
 from migrate.progress import NullProgress, ProgressSink
+from migrate.writers.parquet import storage_schema
 
 from . import verdicts
 from .cache import SummaryCache, config_id
@@ -278,7 +279,7 @@ def _validate(plan: Any, ds: Any, verdict: dict[str, Any], catalog: Any, opts: O
         res.check("schema", "skipped", "no source or target file to read a schema from")
         _finish(plan, ds, verdict, res, records=files)
         return
-    _check_schema(ds, tgt, expected, res)
+    _check_schema(ds, src, tgt, declared, expected, res)
     tol = Tolerances(list(ds.validation or []), expected)
     canon = Canon(expected, tol, opts.duckdb_threads)
     # 3. summaries
@@ -342,8 +343,24 @@ def _trace_to_source(ds: Any, src: SourceSide, tgt: TargetSide, declared: pa.Sch
             f.update(where.get(ordinal, {}))
 
 
-def _check_schema(ds: Any, tgt: TargetSide, expected: pa.Schema, res: _Result) -> None:
+def _check_schema(ds: Any, src: SourceSide, tgt: TargetSide, declared: pa.Schema | None, expected: pa.Schema,
+                  res: _Result) -> None:
+    """The target's schema against the plan's mapping; without a declared schema the mapping is what the
+    reader infers, file by file, so each target file is held to the schema of the source file it came from."""
     found: list[dict[str, Any]] = []
+    by_version = {sf.version: sf for sf in src.files}
+    inferred: dict[str, pa.Schema | None] = {}
+
+    def expected_for(tf: TargetFile) -> pa.Schema:
+        sf = by_version.get(tf.version or "") if declared is None else None
+        if sf is None:
+            return expected
+        if sf.uri not in inferred:
+            one = SourceSide(src.root, src.options, src.store, [sf])
+            inferred[sf.uri] = _reader_schema(one, ds, declared)
+        own = inferred[sf.uri]
+        return storage_schema(own) if own is not None else expected
+
     if tgt.kind == "iceberg" and tgt.schema is not None:
         found = compare_schema(ds, expected, tgt.schema, f"iceberg table {tgt.description}")
     else:
@@ -358,11 +375,12 @@ def _check_schema(ds: Any, tgt: TargetSide, expected: pa.Schema, res: _Result) -
                               "partition": tf.partition, "column": None, "file": None, "target_file": tf.uri,
                               "message": f"{tf.uri}: cannot read its schema: {describe_error(exc)}"})
                 continue
-            key = str(actual)
+            want = expected_for(tf)
+            key = f"{actual}\0{want}"
             if key in seen:
-                continue  # the same schema as a file already compared
+                continue  # the same schemas as a file already compared
             seen[key] = tf.uri
-            found += compare_schema(ds, expected, actual, tf.uri, tf.uri)
+            found += compare_schema(ds, want, actual, tf.uri, tf.uri)
     for f in found:
         res.add(f)
     res.check("schema", "fail" if found else "pass",
@@ -570,8 +588,8 @@ def _finish(plan: Any, ds: Any, verdict: dict[str, Any], res: _Result, records: 
     failed = [c for c in checks if c["status"] in ("fail", "error")]
     verdict["verdict"] = "fail" if failed or res.findings else "pass"
     verdict["reasons"] = ([f"{c['check']}: {c.get('summary') or 'failed'}" for c in failed] or
-                          ["every check passed with zero findings: " + "; ".join(
-                              f"{c['check']}: {c.get('summary', 'pass')}" for c in checks if c["status"] == "pass")])
+                          ["every check passed with zero findings",
+                           *(f"{c['check']}: {c.get('summary', 'pass')}" for c in checks if c["status"] == "pass")])
     if verdict["verdict"] == "pass" and records is not None:
         with Ledger.in_state_dir(plan.state_dir) as ledger:
             ledger.mark_verified(ds.name, [r.source_uri for r in records.validated if r.state in DONE_STATES])

@@ -224,9 +224,13 @@ def test_key_columns_pair_a_changed_row(tmp_path: Path) -> None:
 
 
 def test_copy_target_bytes(tmp_path: Path) -> None:
+    """Copies as-is, bookkeeping files such as _SUCCESS included (a copy target copies them too)."""
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "_SUCCESS").write_bytes(b"")
     plan = _copied(tmp_path, "", target="{kind: copy, store: out, path: raw}")
     v = validate_dataset(plan, "events")
-    assert v["verdict"] == "pass" and {c["check"] for c in v["checks"]} == {"files", "content"}
+    assert v["verdict"] == "pass" and {c["check"] for c in v["checks"]} == {"files", "content"}, v["reasons"]
+    assert v["files"]["match"] == 3 and v["files_validated"] == 3
     victim = sorted((tmp_path / "out" / "raw").rglob("*.csv"))[0]
     data = bytearray(victim.read_bytes())
     data[40] ^= 1
@@ -309,3 +313,30 @@ def test_big_files_read_in_parts_agree_with_whole_reads(tmp_path: Path) -> None:
     v = validate_dataset(plan, "events", options=parts)
     (f,) = [x for x in v["findings"] if x["check"] == "row_checksums"]
     assert f["column"] == "name" and f["line"] == 352 and f["target_row"] == 350
+
+
+def test_inferred_schema_jsonl_without_declared_columns(tmp_path: Path) -> None:
+    """No schema in the plan: each file's inferred types are the mapping (seconds stored as ms by Parquet)."""
+    src = tmp_path / "src"
+    src.mkdir()
+    for i in range(2):
+        (src / f"e{i}.jsonl").write_text("".join(
+            json.dumps({"id": i * 100 + k, "ts": f"2024-01-0{1 + k % 9} 10:00:0{k % 10}", "kind": f"k{k % 3}"}) + "\n"
+            for k in range(50)))
+    text = """
+version: 1
+name: vjson
+settings: {state_dir: state}
+sources: {src: {kind: local, path: src}}
+targets: {out: {kind: local, path: out}}
+datasets:
+  - name: events
+    source: {store: src}
+    format: {kind: jsonl}
+    target: {kind: parquet, store: out, path: e}
+"""
+    plan = load_plan_text(text, base_dir=tmp_path)
+    assert run_dataset(plan, "events", options=OPTS).ok
+    v = validate_dataset(plan, "events")
+    assert v["verdict"] == "pass", (v["reasons"], v["findings"][:3])
+    assert v["rows"]["target"] == 100
