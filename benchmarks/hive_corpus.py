@@ -263,7 +263,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_spark:
         from migrate.translators.hive.spark_check import local_spark_session
 
-        spark = local_spark_session("hive-corpus")
+        spark = local_spark_session("hive-corpus", hive=args.equality)  # Hive mode needs Hive support
     equality: dict[str, Any] = {}
     try:
         ddl = "\n".join([HIVE_TEST_TABLES if args.corpus else "", *(Path(d).read_text() for d in args.ddl)])

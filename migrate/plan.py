@@ -627,6 +627,11 @@ class JobSpec(_Model):
     schedule: str | None = Field(default=None, description="cron expression, e.g. '0 3 * * *'")
     target: JobTarget
     wave: int = Field(default=1, ge=0)
+    variables: dict[str, str] = Field(
+        default_factory=dict,
+        description="hive: what the job's command line defined (-d/--hivevar NAME=VALUE, --hiveconf NAME=VALUE as "
+                    "hiveconf:NAME, env:NAME, system:NAME), for ${...} references in the script",
+    )
 
     @field_validator("schedule")
     @classmethod

@@ -3,6 +3,8 @@ and the bugs an unseen corpus exposed (EXPLAIN of multi-statement translations, 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from migrate.translators.hive import UNSUPPORTED, HiveTranslator, Options, StatementResult, split_statements
 from migrate.translators.hive.catalog import tables_from_ddl
 from migrate.translators.hive.files import regex_quote, sql_string
@@ -114,3 +116,20 @@ def test_types_hive_2_rejects_are_refused_not_emitted() -> None:
 def test_sql_string_and_regex_quote() -> None:
     assert sql_string("a'\\\x01") == "'a\\'\\\\\\u0001'"
     assert regex_quote("|.") == "\\|\\."
+
+
+def test_plan_job_variables_reach_their_script(tmp_path: Path) -> None:
+    from migrate.translators.hive.plan_adapter import options_from_plan
+
+    (tmp_path / "jobs").mkdir()
+    script = tmp_path / "jobs" / "rollup.hql"
+    script.write_text("SELECT * FROM t WHERE dt = '${run_date}' AND q = '${hiveconf:queue}';\nSELECT '${other}'")
+    (tmp_path / "plan.yaml").write_text(
+        "version: 1\nname: p\njobs:\n  - name: rollup\n    kind: hive\n    source: jobs/rollup.hql\n"
+        "    target: {kind: spark_sql, path: out/rollup.sql}\n"
+        "    variables: {run_date: '2024-01-02', 'hiveconf:queue': etl}\n")
+    options = options_from_plan(tmp_path / "plan.yaml", Options())
+    fr = HiveTranslator(options).translate_paths([script]).files[0]
+    assert "'2024-01-02'" in fr.statements[0].outputs[0] and "'etl'" in fr.statements[0].outputs[0]
+    assert fr.statements[1].status == UNSUPPORTED
+    assert fr.missing_variables() == {"${other}": [2]}

@@ -63,6 +63,8 @@ class Options:
     variables: Variables = field(default_factory=Variables)
     # legacy tables known before the script runs (a DDL dump, the plan): db.table -> shape
     known_tables: dict[str, TableInfo] = field(default_factory=dict)
+    # variables of one script (a plan job's command line): resolved script path -> NAME -> VALUE
+    file_variables: dict[str, dict[str, str]] = field(default_factory=dict)
     ansi_rewrites: bool = True  # CAST -> TRY_CAST, / -> try_divide (Hive's NULL instead of an error)
 
 

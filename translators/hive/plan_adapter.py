@@ -1,5 +1,6 @@
-"""What a migration plan tells the Hive translator: where legacy data went (locations) and which Iceberg
-table replaces a legacy table (matched by the table's LOCATION = a dataset's source path).
+"""What a migration plan tells the Hive translator: where legacy data went (locations), which Iceberg
+table replaces a legacy table (matched by the table's LOCATION = a dataset's source path), and the variables
+each Hive job's command line defined (``jobs[].variables``, for the ``${...}`` in that job's script).
 
 Reads the plan through ``migrate.plan.load_plan`` and only the attributes it needs, so a plan format that
 grows new keys does not break translation.
@@ -36,5 +37,11 @@ def apply_plan(plan: Any, options: Options) -> None:
                 options.location_map.append((legacy, plan.location(tgt.store, tgt.path)[0]))
         elif getattr(tgt, "path", None) is not None:
             options.location_map.append((legacy, plan.location(tgt.store, tgt.path)[0]))
-    for name, value in (getattr(plan, "variables", None) or {}).items():
-        options.variables.define(str(name), str(value))
+    for job in getattr(plan, "jobs", []) or []:
+        if getattr(job, "kind", None) != "hive" or not getattr(job, "variables", None):
+            continue
+        try:
+            script = plan._resolve_local(job.source).resolve()  # translate_paths looks files up resolved
+        except Exception:  # reported by `migrate plan check`
+            continue
+        options.file_variables[str(script)] = {str(k): str(v) for k, v in job.variables.items()}

@@ -387,9 +387,12 @@ class HiveTranslator:
         return result
 
     # ------------------------------------------------------------------ scripts and files
-    def translate_script(self, text: str, file: str = "<string>") -> FileResult:
+    def translate_script(self, text: str, file: str = "<string>",
+                         variables: dict[str, str] | None = None) -> FileResult:
         split = split_statements(text)
         state = ScriptState(variables=self.options.variables.copy())
+        for name, value in (variables or {}).items():  # the job's own command line wins over --var
+            state.variables.define(name, value)
         fr = FileResult(path=file, trailing_comments=split.trailing_comments)
         for st in split.statements:
             fr.statements.append(self.translate_statement(st.text, file, st.line, st.end_line, state,
@@ -401,7 +404,8 @@ class HiveTranslator:
         files = list(iter_hive_files(paths))
         start = time.perf_counter()
         for f in files:
-            report.files.append(self.translate_script(f.read_text(encoding="utf-8", errors="replace"), str(f)))
+            report.files.append(self.translate_script(f.read_text(encoding="utf-8", errors="replace"), str(f),
+                                                      self.options.file_variables.get(str(f.resolve()))))
         report.seconds = time.perf_counter() - start
         return report
 
