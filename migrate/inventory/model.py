@@ -43,7 +43,8 @@ class FormatInfo(_Model):
 
 class Problem(_Model):
     path: str  # URI (or file:line for jobs); non-UTF-8 bytes appear as \xNN escapes
-    kind: str  # permission | unreadable | binary | empty_folder | symlink_loop | bad_name | ddl_mismatch | ...
+    # permission | unreadable | binary | empty_folder | symlink | symlink_loop | bad_name | ddl_mismatch | ...
+    kind: str
     message: str
 
 

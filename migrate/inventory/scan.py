@@ -90,6 +90,7 @@ class Folder:
     owner: str | None = None
     names: list[tuple[str, int]] = field(default_factory=list)  # (name, size), smallest names first
     entries: int = 0  # everything listed, noise included
+    link: str | None = None  # rel of the deepest symlinked folder on the way here (local roots only)
 
 
 @dataclass
@@ -144,8 +145,18 @@ class _LocalLister:
     def __init__(self, settings: ScanSettings) -> None:
         self.s = settings
         self.seen: set[tuple[int, int]] = set()
+        self.links: set[str] = set()  # rels of the symlinked folders followed
         self.lock = threading.Lock()
         self.uids = _Uids()
+
+    def link_above(self, rel: str) -> str | None:
+        """The deepest symlinked folder at or above ``rel`` (a parent is listed before its children)."""
+        parts = rel.split("/") if rel else []
+        with self.lock:
+            for i in range(len(parts), 0, -1):
+                if "/".join(parts[:i]) in self.links:
+                    return "/".join(parts[:i])
+        return None
 
     def first_visit(self, path: str) -> bool:
         st = os.stat(path)
@@ -158,7 +169,7 @@ class _LocalLister:
 
     def __call__(self, rel: str, uri: str) -> _Listing:
         path = uri[len("file://"):] if uri.startswith("file://") else uri
-        folder = Folder(rel, uri)
+        folder = Folder(rel, uri, link=self.link_above(rel))
         subdirs: list[tuple[str, str]] = []
         skipped: list[tuple[str, str]] = []
         problems: list[Problem] = []
@@ -208,7 +219,16 @@ class _LocalLister:
                             problems.append(Problem(path=child, kind="symlink_loop",
                                                     message="symlink to a folder already scanned; not followed"))
                             continue
+                        with self.lock:
+                            self.links.add(f"{rel}/{name}" if rel else name)
                     subdirs.append((f"{rel}/{name}" if rel else name, child))
+                elif entry.is_symlink():
+                    # The copy opens files with O_NOFOLLOW (storage/local.py): counting this one would
+                    # promise data that `migrate run` refuses.
+                    problems.append(Problem(path=f"{uri}/{name}", kind="symlink", message=(
+                        f"a symlink to a file ({os.path.realpath(entry.path)}); not counted: the copy does not "
+                        "follow symlinks inside a dataset folder and fails this entry (replace the link by "
+                        "its target, or remove it)")))
                 elif stat_mod.S_ISREG(mode):
                     size = st.st_size
                     nfiles += 1
@@ -408,11 +428,23 @@ def _merge_columns(a: list[Column], b: list[Column]) -> list[Column]:
     return out
 
 
+def links_inside(g: _Group) -> list[Problem]:
+    """Symlinked folders strictly inside a dataset's folder: the copy follows a symlink at or above the
+    folder it walks (a dataset folder may be a link) but refuses one inside it, so each is reported here."""
+    inside = sorted({(f.link, f.uri[:len(f.uri) - len(f.rel)] + f.link) for f in g.folders
+                     if f.link and f.link != g.rel and (not g.rel or f.link.startswith(g.rel + "/"))})
+    name = g.rel or "(root)"
+    return [Problem(path=uri, kind="symlink", message=(
+        f"dataset {name}: folder {link} is a symlink inside the dataset folder; the inventory counted it, but "
+        "the copy does not follow symlinks inside a dataset folder and fails its files (replace the link by "
+        "the folder, or make it a dataset of its own)")) for link, uri in inside]
+
+
 def describe(
     root: RootSpec, g: _Group, store: Storage, settings: ScanSettings
 ) -> tuple[Dataset, list[Problem]]:
     """Probe a group's sample files and build its Dataset entry."""
-    problems: list[Problem] = []
+    problems: list[Problem] = links_inside(g)
     samples, complete = _pick_samples(g, settings)
     probes: list[tuple[str, int, FileProbe]] = []
     for uri, size in samples:

@@ -375,3 +375,28 @@ def test_inventory_over_s3(seaweedfs: Any, estate: EstateManifest) -> None:
         assert d.format.kind == t.format and d.partition_columns == t.partition_columns, t.name
         assert d.files == t.files and d.rows == t.rows, t.name
     assert len([w for w in inv.warnings if w.kind == "ddl_mismatch"]) == 1
+
+
+def test_symlinks_are_reported_the_way_the_copy_treats_them(tmp_path: Path) -> None:
+    """The copy follows a dataset folder that is a link but refuses links inside one: the inventory counts
+    what the copy will read and reports the rest, so `plan init` -> `run` holds no surprise."""
+    real = tmp_path / "vol2"
+    (real / "logs" / "dt=1").mkdir(parents=True)
+    (real / "logs" / "dt=1" / "a.csv").write_text("a,b\n1,2\n")
+    (real / "old" / "dt=0").mkdir(parents=True)
+    (real / "old" / "dt=0" / "z.csv").write_text("a,b\n3,4\n")
+    root = tmp_path / "mfs"
+    (root / "events" / "dt=2").mkdir(parents=True)
+    (root / "events" / "dt=2" / "e.csv").write_text("a,b\n5,6\n7,8\n")
+    os.symlink(real / "logs", root / "logs")  # a dataset folder that is a link: followed by both
+    os.symlink(real / "old" / "dt=0", root / "events" / "dt=0")  # a partition that is a link: refused
+    os.symlink(root / "events" / "dt=2" / "e.csv", root / "events" / "dt=2" / "latest.csv")  # a file link
+    res = scan([RootSpec("t", f"file://{root}")])
+    by_path = {d.path: d for d in res.datasets}
+    assert set(by_path) == {"events", "logs"}
+    assert by_path["logs"].files == 1
+    links = {p.path.rsplit("/", 2)[-2:][-1]: p.message for p in res.problems if p.kind == "symlink"}
+    assert set(links) == {"dt=0", "latest.csv"}
+    assert "dataset events" in links["dt=0"] and "inside the dataset folder" in links["dt=0"]
+    assert "not counted" in links["latest.csv"]
+    assert by_path["events"].files == 2  # e.csv and the linked partition's z.csv, not latest.csv
