@@ -10,7 +10,9 @@ row that does not fit is quarantined with its line number and what is wrong (``i
 a syntax error, ``column meta: expected struct<k:bigint>, found string`` for a schema mismatch), the
 rest is kept. Types pyarrow's JSON reader cannot produce from strings (date, binary) are read as strings
 and cast. Fields absent from an object are null; top-level fields not in the schema are not read; a
-nested field that a declared struct does not name is a mismatch (never dropped silently).
+nested field that a declared struct does not name is a mismatch (never dropped silently). A line longer
+than ``JSON_MAX_LINE_BYTES`` (256 MiB) is quarantined with its line number and read past
+in 1 MiB pieces, never held whole: one hostile line cannot exhaust the worker's memory.
 """
 
 from __future__ import annotations
@@ -43,6 +45,9 @@ from migrate.formats.types import FormatLike, is_json
 from migrate.storage.base import Storage
 
 _BLOCK = 4 << 20
+# Longer lines are quarantined, never held whole. Higher than delimited text's 64 MiB: a JSON line has no
+# quoting ambiguity, and document-sized rows (100 MB) are real; a file without newlines is not a row.
+JSON_MAX_LINE_BYTES = 256 << 20
 
 
 def _fast_field(f: pa.Field) -> pa.Field:
@@ -82,9 +87,10 @@ _PY_LINES = 16_384  # lines per json.loads batch: bounds the Python objects aliv
 class JsonlSource:
     def __init__(self, store: Storage, uri: str, fmt: FormatLike, target: Target, *,
                  quarantine: Quarantine, counts: FileCounts, chunk_bytes: int = DEFAULT_CHUNK_BYTES,
-                 byte_range: tuple[int, int] | None = None) -> None:
+                 byte_range: tuple[int, int] | None = None, max_record_bytes: int | None = None) -> None:
         self.store, self.uri, self.target, self.quarantine, self.counts = store, uri, target, quarantine, counts
         self.chunk_bytes = chunk_bytes
+        self.max_record_bytes = max(max_record_bytes or JSON_MAX_LINE_BYTES, 1 << 16)
         self.compression = str(fmt_attr(fmt, "compression", "auto"))
         self._buf = b""
         self._eof = False
@@ -136,11 +142,40 @@ class JsonlSource:
             if not more:
                 self._eof = True
             self._buf += more
-            if self._end is not None and self._at + len(self._buf) >= self._end:
-                # Past the range: keep through the newline that ends the line holding byte end - 1.
-                k = self._buf.find(b"\n", max(0, self._end - 1 - self._at))
-                if k >= 0:
-                    self._buf, self._eof = self._buf[:k + 1], True
+            self._clip()
+
+    def _clip(self) -> None:
+        if self._end is not None and self._at + len(self._buf) >= self._end:
+            # Past the range: keep through the newline that ends the line holding byte end - 1.
+            k = self._buf.find(b"\n", max(0, self._end - 1 - self._at))
+            if k >= 0:
+                self._buf, self._eof = self._buf[:k + 1], True
+
+    def _skip_long_line(self, line: int) -> None:
+        """Quarantine the line at the start of the buffer, longer than ``max_record_bytes``, reading past it
+        in 1 MiB pieces (its bytes are never held whole); its first 4 KiB are kept as the value."""
+        head, buf, skipped = self._buf[:4096], self._buf, 0
+        while True:
+            k = buf.find(b"\n")
+            if k >= 0:
+                skipped += k + 1
+                self._buf = buf[k + 1:]
+                break
+            skipped += len(buf)
+            buf = b"" if self._eof else self._stream.read(1 << 20)
+            if not buf:
+                self._buf, self._eof = b"", True
+                break
+        self.quarantine.add(self.uri, f"line of {skipped:,} bytes is longer than the limit of "
+                            f"{self.max_record_bytes:,} bytes; not loaded",
+                            value=head.decode("utf-8", "replace"), line=self._line(line))
+        self.counts.rows_in += 1
+        self.counts.rows_quarantined += 1
+        self._at += skipped
+        if self._end is not None and self._at >= self._end:
+            self._buf, self._eof = b"", True  # the long line was the range's last
+        else:
+            self._clip()
 
     def _line(self, rel: int) -> int:
         """The file's line number of line ``rel`` (1-based) of what this source reads. In a range that starts
@@ -216,8 +251,17 @@ class JsonlSource:
                 else:
                     k = self._buf.rfind(b"\n") + 1
                     while k == 0 and not self._eof:  # one line longer than a chunk
-                        self._fill(len(self._buf) * 2)
+                        if len(self._buf) >= self.max_record_bytes:
+                            break
+                        self._fill(min(len(self._buf) * 2, self.max_record_bytes))
                         k = self._buf.rfind(b"\n") + 1 if not self._eof else len(self._buf)
+                if (len(self._buf) >= self.max_record_bytes and (k == 0 or k > self.max_record_bytes)
+                        and self._buf.find(b"\n", 0, self.max_record_bytes) < 0):
+                    self._skip_long_line(line)  # the buffer starts with a line over the limit
+                    line += 1
+                    if self._eof and not self._buf:
+                        return
+                    continue
                 piece, self._buf = self._buf[:k], self._buf[k:]
                 self._at += k
                 if piece:

@@ -304,6 +304,35 @@ def test_jsonl(tmp_path: Path) -> None:
     assert t2.schema.field("id").type == pa.int64()
 
 
+@pytest.mark.parametrize("ranges", [False, True])
+def test_jsonl_line_over_the_limit_is_quarantined_not_held(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                          ranges: bool) -> None:
+    """A line longer than the limit (here lowered to 64 KiB) is quarantined with its line number and its
+    head, read past without being held whole; the lines around it load, whole file or byte ranges alike,
+    including a long last line without a newline."""
+    from migrate.formats import jsonl
+
+    monkeypatch.setattr(jsonl, "JSON_MAX_LINE_BYTES", 1 << 16)
+    big = "x" * (300 << 10)
+    lines = [json.dumps({"id": i, "name": big if i in (3, 9) else f"n{i}"}) for i in range(10)]
+    p = tmp_path / "x.jsonl"
+    p.write_text("\n".join(lines))  # no newline after the last (long) line
+    schema = pa.schema([pa.field("id", pa.int64()), pa.field("name", pa.string())])
+    kept: list[dict[str, object]] = []
+    q = Quarantine(None)
+    spans = split_ranges(STORE, f"file://{p}", Fmt(kind="jsonl"), 100 << 10) if ranges else [None]
+    assert len(spans) > 2 or not ranges
+    for span in spans:
+        with open_batches(STORE, f"file://{p}", Fmt(kind="jsonl"), schema, quarantine=q,  # type: ignore[arg-type]
+                          chunk_bytes=16 << 10, byte_range=span) as s:
+            kept += pa.Table.from_batches(list(s), schema=s.schema).to_pylist()
+            assert s.counts.balanced, s.counts
+    assert sorted(r["id"] for r in kept) == [0, 1, 2, 4, 5, 6, 7, 8]  # type: ignore[type-var]
+    assert sorted((r["line"], r["reason"].split(" is ")[1][:18]) for r in q.records) == [
+        (4, "longer than the li"), (10, "longer than the li")]
+    assert all(len(r["value"]) <= 4096 for r in q.records)
+
+
 def test_avro(tmp_path: Path) -> None:
     import fastavro
 
