@@ -87,7 +87,7 @@ def load_corpora(testbench: str | None, folders: list[str] | None = None) -> dic
     corpora["project_etl"] = [(str(p.relative_to(ROOT)), p.read_text()) for p in etl]
     # Hand-written HiveQL over Hive's features at large (not TPC, not our ETL): tests/translators/unseen.
     unseen = sorted((ROOT / "tests" / "translators" / "unseen").glob("*.hql"))
-    corpora["hive_unseen"] = [(str(p.relative_to(ROOT)), p.read_text()) for p in unseen]
+    corpora["project_unseen"] = [(str(p.relative_to(ROOT)), p.read_text()) for p in unseen]
     if testbench:
         tb = Path(testbench)
         files = sorted(p for p in tb.rglob("*.sql") if "spark-queries" not in p.parts and "tpch-gen" not in p.parts)
@@ -95,7 +95,9 @@ def load_corpora(testbench: str | None, folders: list[str] | None = None) -> dic
     for folder in folders or []:
         root = Path(folder)
         files = sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES)
-        corpora[root.name or str(root)] = [(str(p.relative_to(root)), p.read_text(errors="replace")) for p in files]
+        name = root.name or str(root)
+        name = name if name not in corpora else f"{name}_{len(corpora)}"  # never shadow another corpus
+        corpora[name] = [(str(p.relative_to(root)), p.read_text(errors="replace")) for p in files]
     return corpora
 
 
@@ -269,8 +271,8 @@ def main(argv: list[str] | None = None) -> int:
         ddl = "\n".join([HIVE_TEST_TABLES if args.corpus else "", *(Path(d).read_text() for d in args.ddl)])
         results = run(corpora, variables, [(a, b) for a, b in locations], spark, args.repeat, args.format, ddl)
         if args.equality and spark is not None:
-            equality = run_equality({k: v for k, v in corpora.items() if k in {Path(c).name for c in args.corpus}},
-                                    spark, ddl, variables, args.equality_rows)
+            external = list(corpora)[len(corpora) - len(args.corpus):]  # the --corpus folders, loaded last
+            equality = run_equality({k: corpora[k] for k in external}, spark, ddl, variables, args.equality_rows)
     finally:
         if spark is not None:
             spark.stop()

@@ -1,10 +1,13 @@
-"""Round 2 of the translator, without Spark: refusals that became translations, syntax sqlglot cannot read,
-and the bugs an unseen corpus exposed (EXPLAIN of multi-statement translations, `dfs ... /*`, LIKE ... USING)."""
+"""Round 2 of the translator (without Spark, except where marked): refusals that became translations, syntax
+sqlglot cannot read, and the bugs an unseen corpus exposed (EXPLAIN of multi-statement translations,
+`dfs ... /*`, LIKE ... USING)."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
+import pytest
 from migrate.translators.hive import UNSUPPORTED, HiveTranslator, Options, StatementResult, split_statements
 from migrate.translators.hive.catalog import tables_from_ddl
 from migrate.translators.hive.files import regex_quote, sql_string
@@ -133,3 +136,44 @@ def test_plan_job_variables_reach_their_script(tmp_path: Path) -> None:
     assert "'2024-01-02'" in fr.statements[0].outputs[0] and "'etl'" in fr.statements[0].outputs[0]
     assert fr.statements[1].status == UNSUPPORTED
     assert fr.missing_variables() == {"${other}": [2]}
+
+
+def test_partition_column_retype_needs_the_tables_shape() -> None:
+    st = _run("ALTER TABLE unknown_t PARTITION COLUMN (dt int)")[0]
+    assert st.status == UNSUPPORTED and "table's columns are not known" in st.failures[0].message
+    st = _run("CREATE TABLE t (a string) PARTITIONED BY (dt string);\nALTER TABLE t PARTITION COLUMN (a int)")[1]
+    assert st.status == UNSUPPORTED and "a is not a partition column" in st.failures[0].message
+
+
+@pytest.mark.spark
+def test_partition_retype_and_rcfile_directory_run_in_ansi_spark(spark: Any, tmp_path: Path) -> None:
+    """The retype rewrite (CTAS with TRY_CAST, drop, rename) and an RCFILE directory written as Parquet and read
+    back through the external table over it, executed in plain Spark with ANSI on."""
+    script = ("CREATE TABLE rt (key STRING, value STRING) PARTITIONED BY (dt STRING, ts STRING);\n"
+              "INSERT OVERWRITE TABLE rt PARTITION (dt='100', ts='6.30') SELECT 'k1', 'v1';\n"
+              "INSERT OVERWRITE TABLE rt PARTITION (dt='x', ts='1') SELECT 'k2', 'v2';\n"
+              "ALTER TABLE rt PARTITION COLUMN (dt INT);\n"
+              "INSERT OVERWRITE TABLE rt PARTITION (dt=200, ts='3.0') SELECT 'k3', 'v3';\n"
+              "INSERT OVERWRITE DIRECTORY 'hdfs://nn:8020/out/rc' STORED AS RCFILE SELECT value, key FROM rt;\n"
+              "CREATE EXTERNAL TABLE rc (value STRING, key STRING) STORED AS RCFILE "
+              "LOCATION 'hdfs://nn:8020/out/rc'")
+    opts = Options(target_format="parquet", location_map=[("hdfs://nn:8020/", f"file:{tmp_path}/")])
+    statements = HiveTranslator(opts).translate_script(script, "t.hql").statements
+    assert all(s.status != UNSUPPORTED for s in statements), [s.failures for s in statements]
+    assert any("TRY_CAST(dt AS INT)" in o for o in statements[3].outputs)
+    assert "USING parquet" in statements[5].outputs[0]
+    session = spark.newSession()
+    session.conf.set("spark.sql.ansi.enabled", "true")
+    session.sql("CREATE DATABASE IF NOT EXISTS retype_test")
+    session.sql("USE retype_test")
+    try:
+        for s in statements:
+            for sql in s.outputs:
+                session.sql(sql)
+        schema = {f.name: f.dataType.simpleString() for f in session.table("rt").schema.fields}
+        assert schema["dt"] == "int"
+        assert sorted(tuple(r) for r in session.sql("SELECT key, dt, ts FROM rt").collect()) == \
+            [("k1", 100, "6.30"), ("k2", None, "1"), ("k3", 200, "3.0")]
+        assert sorted(tuple(r) for r in session.table("rc").collect()) == [("v1", "k1"), ("v2", "k2"), ("v3", "k3")]
+    finally:
+        session.sql("DROP DATABASE IF EXISTS retype_test CASCADE")

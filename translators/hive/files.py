@@ -286,9 +286,12 @@ def directory_head(tree: exp.Insert, ctx: Context) -> str | None:
     if storage in ("orc", "parquet", "avro"):
         fmt = storage
     elif storage in ("sequencefile", "rcfile"):
-        ctx.fail("insert_directory", f"STORED AS {storage.upper()}: Spark writes it only through Hive's SerDe (Hive "
-                                     "support); write PARQUET/ORC instead")
-        return None
+        # Hive-only containers (Spark writes them only through Hive's SerDe). Tables declared over such files
+        # become Parquet tables in the translation, so the directory is written as Parquet too.
+        fmt = "parquet"
+        ctx.note("insert_directory", f"STORED AS {storage.upper()} -> Parquet files (Spark writes {storage.upper()} "
+                                     "only through Hive's SerDe; tables over this directory are translated to "
+                                     "Parquet as well): readers outside the translated jobs must read Parquet")
     elif isinstance(row_format, exp.RowFormatSerdeProperty):
         serde = row_format.name.lower()
         fmt = next((f for hint, f in _SERDE_FORMATS if hint in serde), "")

@@ -15,6 +15,7 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import SqlglotError
 
+from .catalog import lookup, type_problem
 from .context import Context
 from .rules import map_table_parts
 
@@ -102,11 +103,57 @@ def drop_macro(m: re.Match[str], text: str, ctx: Context) -> Handled:
 
 
 def partition_column_type(m: re.Match[str], text: str, ctx: Context) -> Handled:
+    """``ALTER TABLE t PARTITION COLUMN (c type)`` retypes a partition column in Hive's metastore only (the
+    partition values, strings in the metastore, are read as the new type from then on). Iceberg widens a
+    column only (int -> bigint) and Spark's Parquet tables cannot retype at all, so the table is rewritten
+    with the new type: CTAS into a new table with the partition column cast (TRY_CAST: a value that does not
+    convert reads as NULL in Hive too), drop the old one, rename the new one. Needs the table's shape."""
     ctx.construct("alter_table")
-    ctx.fail("alter", "ALTER TABLE ... PARTITION COLUMN (c type) retypes a partition column in Hive's metastore "
-                      "only; Iceberg allows only widening a column (ALTER COLUMN c TYPE), Spark's Parquet tables no "
-                      "change at all: rewrite the table with the new type (CREATE TABLE ... AS SELECT CAST(...))")
-    return Handled("alter")
+    spec = re.match(r"\s*(?P<col>`[^`]+`|\w+)\s+(?P<type>.+?)\s*\)\s*$", text[m.end():], re.S)
+    info = lookup(m.group("name").replace("`", "").lower(), ctx)
+    col = spec.group("col").strip("`").lower() if spec else ""
+    if spec is None or info is None or not info.columns_known or col not in {p for p, _ in info.partitions}:
+        why = ("the column spec is not understood" if spec is None else
+               f"{col} is not a partition column of the table as declared" if info is not None
+               and info.columns_known else "the table's columns are not known (not created earlier in the "
+               "script, nor in the DDL dump or the plan)")
+        ctx.fail("alter", "ALTER TABLE ... PARTITION COLUMN (c type) retypes a partition column in Hive's metastore "
+                          f"only; the rewrite with the new type (CTAS, drop, rename) needs the table's shape: {why}")
+        return Handled("alter")
+    new_type = spec.group("type").strip().lower()
+    problem = type_problem(new_type)
+    if problem:
+        ctx.fail("types", problem)
+        return Handled("alter")
+    try:
+        spark_type = exp.DataType.build(new_type, dialect="hive").sql("spark")
+    except (SqlglotError, ValueError):
+        ctx.fail("alter", f"ALTER TABLE ... PARTITION COLUMN: type {new_type} not understood")
+        return Handled("alter")
+    table = mapped_name(m.group("name"), ctx)
+    parts = table.split(".")
+    tmp = ".".join([*parts[:-1], parts[-1].strip("`") + "__retyped"])
+
+    def quote(name: str) -> str:
+        return exp.to_identifier(name, quoted=not re.fullmatch(r"[a-z_][a-z0-9_]*", name)).sql("spark")
+
+    select = ", ".join(f"TRY_CAST({quote(n)} AS {spark_type}) AS {quote(n)}" if n == col else quote(n)
+                       for n, _ in (*info.columns, *info.partitions))
+    fmt = ctx.options.target_format
+    ctx.hit("alter")
+    ctx.note("alter", f"ALTER TABLE ... PARTITION COLUMN ({col} {new_type}) -> the table rewritten with the new type "
+                      f"(CREATE TABLE {tmp} AS SELECT ... TRY_CAST({col}), DROP TABLE, RENAME): Hive changed only "
+                      "the metastore; the rewrite copies the table's data and is not atomic")
+    retyped = info.copy()
+    retyped.partitions = [(n, new_type if n == col else t) for n, t in info.partitions]
+    retyped.source = "ALTER TABLE ... PARTITION COLUMN"
+    ctx.state.tables[info.name] = retyped
+    return Handled("alter", [
+        f"DROP TABLE IF EXISTS {tmp}",
+        f"CREATE TABLE {tmp} USING {fmt} PARTITIONED BY ({', '.join(quote(n) for n, _ in info.partitions)}) "
+        f"AS SELECT {select} FROM {table}",
+        f"DROP TABLE {table}",
+        f"ALTER TABLE {tmp} RENAME TO {table}"])
 
 
 def unset_tblproperties(m: re.Match[str], text: str, ctx: Context) -> Handled:
@@ -230,7 +277,6 @@ def macro(m: re.Match[str], text: str, ctx: Context) -> Handled:
 
 
 _T = r"^\s*alter\s+table\s+(?P<name>" + _NAME + r")\s+"
-_T_EARLY = r"^\s*alter\s+table\s+(" + _NAME + r")\s+"
 HANDLERS: list[tuple[re.Pattern[str], Callable[[re.Match[str], str, Context], Handled]]] = [
     (re.compile(r"^\s*list\s+(jars?|files?|archives?)\s*$", re.I), list_resources),
     (re.compile(r"^\s*delete\s+(jars?|files?|archives?)\b", re.I),
@@ -243,7 +289,8 @@ HANDLERS: list[tuple[re.Pattern[str], Callable[[re.Match[str], str, Context], Ha
     (re.compile(r"^\s*show\s+table\s+extended\s+((in|from)\s+\S+\s+)?like\s+(?P<pat>[\w`.*]+)", re.I),
      show_table_extended),
     (re.compile(r"^\s*drop\s+temporary\s+macro\s+(if\s+exists\s+)?(?P<name>\w+)\s*$", re.I), drop_macro),
-    (re.compile(_T_EARLY + r"partition\s+column\s*\(", re.I), partition_column_type),
+    (re.compile(r"^\s*alter\s+table\s+(?P<name>" + _NAME + r")\s+partition\s+column\s*\(", re.I),
+     partition_column_type),
     (re.compile(r"^\s*(show\s+(partitions|create\s+table|tblproperties|columns\s+(in|from)|table\s+extended\s+"
                 r"(in|from)\s+\S+\s+like)|desc(ribe)?(\s+(formatted|extended))?)\s+(?!database\b|schema\b|"
                 r"function\b|extended\b|formatted\b)(?P<name>" + _NAME + r")", re.I), show_describe),
