@@ -87,6 +87,9 @@ class EngineOptions:
     # What runs the parts (migrate.scaleout): auto | threads | processes | dask[:N] | dask://HOST:PORT; None:
     # MIGRATE_RUNNER, else auto. Whatever runs them, this process alone writes the ledger and commits.
     runner: str | None = None
+    # A batch (migrate.batches): only these source files, as the caller listed them; the source is not
+    # listed again, and no file is reported missing or deleted from the target (a full run does that).
+    files: tuple[FileInfo, ...] | None = None
 
 
 @dataclass
@@ -631,7 +634,8 @@ def _list_source(run: _Run) -> list[FileInfo]:
 
 def _execute(run: _Run) -> None:
     name = run.ds.name
-    listing = _list_source(run)
+    batch = run.options.files is not None
+    listing = list(run.options.files or ()) if batch else _list_source(run)
     run.recover()
     if run.kind != "copy":
         listing = [f for f in listing if not _hidden(_rel(run.src_root, f.uri))]
@@ -643,7 +647,7 @@ def _execute(run: _Run) -> None:
     listing = [f for f in listing if safe_text(f.uri) == f.uri and not f.refused]
     by_uri = {r.source_uri: r for r in run.ledger.records(name)}
     seen = {f.uri for f in listing} | set(unnamed)
-    run.report.missing = sorted(u for u in by_uri if u not in seen)
+    run.report.missing = [] if batch else sorted(u for u in by_uri if u not in seen)
     run.report.files_missing = len(run.report.missing)
     if run.options.sync_deletions and run.report.missing and seen:
         # An empty listing deletes nothing: an unmounted mount point (MooseFS, JuiceFS) looks like that.

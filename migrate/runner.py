@@ -234,6 +234,19 @@ def migrate_dataset(plan: Plan, ds: DatasetSpec, *, progress: Any = None, count:
     return out
 
 
+def migrate_batch(plan: Plan, ds: DatasetSpec, files: Iterable[Any], *, progress: Any = None) -> dict[str, Any]:
+    """Copy/convert some files of a dataset (``migrate.batches``); its engine report. Errors are raised, the
+    dataset's full run afterwards reports them with the dataset's outcome."""
+    from migrate.engine import EngineOptions, run_dataset
+
+    check_state_dir(plan)
+    from migrate.credentials import export_block_secrets
+
+    export_block_secrets(plan)
+    report = run_dataset(plan, ds, progress=progress, options=EngineOptions(files=tuple(files)))
+    return report.to_dict()
+
+
 def check_quarantine(plan: Plan, ds: DatasetSpec, out: DatasetOutcome) -> None:
     """Fail the dataset when its quarantined rows (all migrated files, per the ledger) pass its
     ``max_quarantine``: rows lost to quarantine must never hide behind a green status."""

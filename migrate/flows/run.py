@@ -1,8 +1,11 @@
-"""``migrate-run``: plan -> one sub-flow per wave -> one task per dataset, with artifacts.
+"""``migrate-run``: plan -> one sub-flow per wave -> one task per dataset (and per batch of files), artifacts.
 
 Thin: every step is a ``migrate.runner`` call. Run names say what runs (``run demo (all waves)``,
 ``demo wave 1``, ``demo w1 users``). A dataset task is retried only when it failed with a transient
-error (an endpoint that did not answer, throttling); a terminal error fails it at once. Artifacts: one
+error (an endpoint that did not answer, throttling); a terminal error fails it at once. A dataset with more
+pending files than a batch (``migrate.batches``: 1,000 files or 16 GiB) first runs them batch by batch, one
+task each (``demo w1 users batch 2/7``), so the UI shows how far a big dataset is and a retry redoes one
+batch; its dataset task then finishes it (what the batches left, deletions, counts). Artifacts: one
 copy-stats table per dataset and a summary table + status line per run. The plan travels as a path
 so the run's parameters in the UI say which plan ran.
 """
@@ -13,6 +16,7 @@ from typing import Any, cast
 
 from prefect import flow, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.cache_policies import NO_CACHE
 from prefect.states import Failed
 
 from migrate import runner
@@ -39,6 +43,25 @@ def migrate_dataset_task(plan_path: str, plan: str, wave: int, name: str, count:
         raise TransientError(outcome.error or f"dataset {name}: transient failure")
     _copy_stats_artifact(plan, outcome)
     return _outcome_dict(outcome)
+
+
+@task(name="migrate-batch", retries=3, retry_delay_seconds=retry_delays(), retry_condition_fn=transient_only,
+      task_run_name="{plan}/w{wave}/{name} batch {index}/{total}", cache_policy=NO_CACHE)
+def migrate_batch_task(plan_path: str, plan: str, wave: int, name: str, index: int, total: int,
+                       files: list[Any]) -> dict[str, Any]:
+    loaded = load_plan(plan_path)
+    return runner.migrate_batch(loaded, loaded.dataset(name), files, progress=progress())
+
+
+def _run_batches(plan_path: str, plan: Any, wave: int, name: str) -> None:
+    """The dataset's pending files batch by batch; stops at a batch that fails (its dataset task says why)."""
+    from migrate.batches import pending_batches
+
+    batches = pending_batches(plan, plan.dataset(name))
+    for i, files in enumerate(batches, 1):
+        state = migrate_batch_task(plan_path, plan.name, wave, name, i, len(batches), files, return_state=True)
+        if not state.is_completed():
+            return
 
 
 def _copy_stats_artifact(plan: str, o: runner.DatasetOutcome) -> None:
@@ -80,6 +103,7 @@ def migrate_wave_flow(plan_path: str, wave: int, datasets: list[str], count: boo
     results = []
     for name in datasets:
         ds = plan.dataset(name)
+        _run_batches(plan_path, plan, wave, name)
         state = migrate_dataset_task(plan_path, plan.name, wave, name, count=count, return_state=True)
         results.append(state.result() if state.is_completed() else _failed_outcome(ds, state))
     bad = [r["dataset"] for r in results if not r["ok"] or r["counts_match"] is False]
