@@ -5,7 +5,7 @@ Gates (``plan.cutover.gates`` chooses which count; all by default), each compute
 | gate | applies to | passes when |
 |---|---|---|
 | inventoried | datasets, jobs | found by the inventory named in ``cutover.inventory`` (source folder / job file) |
-| copied | datasets | every file in the ledger is committed (n/n), and there is at least one |
+| copied | datasets | every file in the ledger is committed (n/n) under the plan's conversion settings, and some |
 | validated | datasets | the latest ``migrate validate`` verdict is ``pass`` and not stale (no copy since) |
 | expectations | datasets | that verdict's expectations passed (or the dataset has none) |
 | translated | jobs | its file is in a translation report in ``STATE_DIR/translations``, nothing unsupported |
@@ -219,17 +219,23 @@ def _inventoried(ev: _Evidence, item: DatasetSpec | JobSpec) -> GateResult:
 
 
 def _copied(ev: _Evidence, ds: DatasetSpec) -> GateResult:
+    from migrate.layout import conversion_key
     from migrate.ledger import DONE_STATES, Ledger
 
     with Ledger.in_state_dir(ev.plan.state_dir) as ledger:
         counts = ledger.counts(ds.name)
+        # Files converted under settings the plan no longer has count as not copied until converted again.
+        other = len(ledger.converted_with_other_settings(ds.name, conversion_key(ds)))
     total = sum(counts.values())
-    done = sum(counts.get(s, 0) for s in DONE_STATES)
+    done = sum(counts.get(s, 0) for s in DONE_STATES) - other
     if not total:
         return GateResult("copied", FAIL, "0/0 files: never copied (`migrate run PLAN`)")
     if done < total:
-        rest = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()) if s not in DONE_STATES)
-        return GateResult("copied", FAIL, f"{done}/{total} files ({rest})")
+        rest = [f"{n} {s}" for s, n in sorted(counts.items()) if s not in DONE_STATES]
+        if other:
+            rest.append(f"{other} converted under other conversion settings than the plan's: `migrate run PLAN` "
+                        "converts them again")
+        return GateResult("copied", FAIL, f"{done}/{total} files ({', '.join(rest)})")
     return GateResult("copied", PASS, f"{done}/{total} files")
 
 

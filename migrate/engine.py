@@ -50,7 +50,19 @@ from typing import Any
 from migrate import checksums, retry
 from migrate.copy import PartOutcome, PartTask, init_worker, resolve, run_part, run_part_in_worker
 from migrate.errors import MigrateError, NotFound, TerminalError
-from migrate.layout import PART_RE, hidden, part_name, partition_values, rel_path, version_key
+from migrate.layout import (
+    PART_RE,
+    canonical_json,
+    commit_key,
+    conversion_key,
+    conversion_settings,
+    describe_change,
+    hidden,
+    part_name,
+    partition_values,
+    rel_path,
+    version_key,
+)
 from migrate.ledger import DONE_STATES, FileRecord, Ledger
 from migrate.progress import NullProgress, ProgressSink
 from migrate.storage import Storage, open_storage, scheme_of
@@ -104,6 +116,11 @@ class DatasetReport:
     files_failed: int = 0
     files_redone_changed: int = 0  # changed while being read, then redone
     files_deleted: int = 0  # gone from the source: their target data removed (EngineOptions.sync_deletions)
+    # Unchanged at the source but migrated under other conversion settings (schema, format options,
+    # partitioning, target kind): converted again, old parts replaced. ``reconverted`` counts the files
+    # planned for it by what changed (``migrate.layout.describe_change``); the number done is files_reconverted.
+    files_reconverted: int = 0
+    reconverted: dict[str, int] = field(default_factory=dict)
     errors: list[dict[str, str]] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
     rows_in: int = 0
@@ -187,6 +204,11 @@ class _Run:
             self.ledger.close()
             raise
         target = ds.target.table if self.kind == "iceberg" else self.dst_root
+        self.settings = conversion_settings(ds)
+        self.conversion = conversion_key(self.settings)
+        self.reconvert: set[str] = set()  # source uris converted again because the settings changed
+        self._evolved = False  # the Iceberg table took the changed settings (once per run)
+        self.previous_kind: dict[str, str] = {}  # reconverted source uri -> the target kind its old parts are in
         self.report = DatasetReport(ds.name, target, self.kind)
         self.to_commit: list[_FileWork] = []
         self.worker_retries: dict[str, int] = {}  # reported by pool processes (DatasetReport.retries)
@@ -316,19 +338,55 @@ class _Run:
             wh = f"file://{self.state_dir}/warehouse"
         return f"{wh.rstrip('/')}/{ns.replace('.', '/')}.db/{name}"
 
+    def check_iceberg_schema(self) -> None:
+        """Before re-converting into an existing table: a declared schema it cannot take is an error now."""
+        if self.ds.schema:
+            self._schema_changes(self._plan_arrow_schema(), apply=False)
+
+    def _schema_changes(self, schema: Any, *, apply: bool) -> None:
+        problems = self._iceberg("schema_changes", schema, list(self.ds.partition_columns or []), apply)
+        if problems:
+            raise TerminalError(
+                f"dataset {self.ds.name}: the Iceberg table {self.ds.target.table} cannot take the plan's changed "
+                f"schema ({'; '.join(problems)}); nothing was written. Iceberg changes a column's type in place only "
+                "by widening (int -> bigint, float -> double, a decimal's precision): keep the column's type in the "
+                "plan, add the new type as a new column, or drop the table so the next run re-creates it from the "
+                "plan and converts every file again")
+
     def _commit_iceberg(self) -> None:
         if not self.to_commit:
             return
         first = next((o for w in self.to_commit for o in w.outcomes.values() if o.schema is not None), None)
-        entries = [(w.version, w.info.uri, self._source_checksum(w), list(w.target_uris), list(w.previous_uris))
-                   for w in self.to_commit]
+        if self.reconvert and not self._evolved:
+            # Settings changed: the table takes the new columns / partitioning before the files that need them.
+            schema = self._plan_arrow_schema() if self.ds.schema else (first.schema if first is not None else None)
+            if schema is not None:
+                self._schema_changes(schema, apply=True)
+            self._evolved = True
+        entries = [(commit_key(w.version, self.conversion), w.info.uri, self._source_checksum(w),
+                    list(w.target_uris), list(w.previous_uris)) for w in self.to_commit]
         snap = self._iceberg("commit", first.schema if first is not None else None, entries)
         if snap is not None:
             self.report.snapshots.append(snap)
         self.ledger.mark_committed(self.ds.name, [w.info.uri for w in self.to_commit])
         for w in self.to_commit:
+            if self.previous_kind.get(w.info.uri, "iceberg") != "iceberg":
+                for u in w.previous_uris:  # parts of the folder this dataset targeted before (parquet/copy)
+                    with contextlib.suppress(NotFound):
+                        self._store_for(u).delete(u)
             self.progress.file_finished(self.ds.name, w.info.uri, status="committed")
         self.to_commit = []
+
+    def _store_for(self, uri: str) -> Storage:
+        """The store holding ``uri``: the target's, or (a dataset moved to another target) the plan's target
+        store whose root it is under."""
+        if uri.startswith(self.dst_root.rstrip("/") + "/") or scheme_of(uri) == "file":
+            return self.dst
+        for name in getattr(self.plan, "targets", {}) or {}:
+            root, opts = self.plan.location(name, "")
+            if uri.startswith(root.rstrip("/") + "/"):
+                return open_storage(root, **opts)
+        return self.dst
 
     # -- recovery ------------------------------------------------------------------------------
     def recover(self) -> None:
@@ -383,7 +441,10 @@ class _Run:
         keys, referenced = self._iceberg("recovery_state")
         promoted, deleted = [], 0
         for r in pending:
-            if r.version in keys:  # the table commit happened, the ledger update did not
+            if commit_key(r.version, r.conversion) in keys and (
+                    not r.previous_uris or (r.target_uris and all(u in referenced for u in r.target_uris))):
+                # The table commit happened, the ledger update did not. A replacement (settings changed
+                # and back) may find its key in an older snapshot: only its files in the table count.
                 promoted.append(r.source_uri)
                 continue
             for u in r.target_uris:
@@ -435,7 +496,7 @@ class _Run:
             segs = [s for s in folder.split("/") if s.partition("=")[0] in self.ds.partition_columns]
             folder = "/".join(segs)
         base = join_uri(self.dst_root, folder) if folder else self.dst_root
-        return [join_uri(base, part_name(version, i, parts)) for i in range(parts)]
+        return [join_uri(base, part_name(version, i, parts, self.conversion)) for i in range(parts)]
 
     def plan_file(self, info: FileInfo, previous: list[str], attempt: int = 1) -> _FileWork:
         rel = _rel(self.src_root, info.uri)
@@ -514,10 +575,11 @@ class _Run:
         rows_q = sum(o.rows_quarantined for o in outs)
         b_out = sum(o.bytes_out for o in outs)
         state = "written" if self.kind == "iceberg" else "committed"
-        if state == "committed":
+        if state == "committed" and self.previous_kind.get(w.info.uri) != "iceberg":
+            # (files of a table the dataset no longer targets stay: that table's snapshots reference them)
             stale = [u for u in w.previous_uris if u not in w.target_uris]
             for u in stale:  # the replaced version's files go once the new ones are visible
-                self.dst.delete(u)
+                self._store_for(u).delete(u)
         self.ledger.mark_result(
             name, w.info.uri, state, size=w.info.size, mtime=w.info.mtime, version=w.version,
             source_checksum=self._source_checksum(w), target_uris=w.target_uris,
@@ -526,6 +588,7 @@ class _Run:
         )
         r = self.report
         r.files_processed += 1
+        r.files_reconverted += w.info.uri in self.reconvert
         r.rows_in += rows_in
         r.rows_written += rows_w
         r.rows_quarantined += rows_q
@@ -557,7 +620,7 @@ class _Run:
         self.progress.file_finished(self.ds.name, w.info.uri, status="failed")
 
     def _record(self, w: _FileWork) -> FileRecord:
-        return FileRecord(self.ds.name, w.info.uri, w.info.size, w.info.mtime, w.version)
+        return FileRecord(self.ds.name, w.info.uri, w.info.size, w.info.mtime, w.version, conversion=self.conversion)
 
 
 def _deletion_key(rec: FileRecord) -> str:
@@ -659,28 +722,52 @@ def _execute(run: _Run) -> None:
     skipped: list[str] = []
     failed: list[tuple[str, str]] = []  # (uri, error) of files that cannot be planned
     for shown, f in unnamed.items():
-        pending.append(FileRecord(name, shown, f.size, f.mtime, version_key(shown, f.size, f.mtime)))
+        pending.append(FileRecord(name, shown, f.size, f.mtime, version_key(shown, f.size, f.mtime),
+                                  conversion=run.conversion))
         failed.append((shown, f"{shown}: {f.refused}" if f.refused else
                        f"{shown}: the file name is not UTF-8; rename it (e.g. convmv -f latin1 -t utf8): "
                        "object keys, URIs and the ledger need text names"))
+    conv = run.conversion
+    run.ledger.remember_conversion(conv, canonical_json(run.settings))
+    # Rows from before fingerprints were recorded are taken to match the first settings that meet them.
+    baseline = run.ledger.adopt_baseline(name, conv)
+    changed_from: dict[str, int] = {}  # earlier fingerprint -> files converted with it
+    old_settings: dict[str, dict[str, Any] | None] = {}
     for f in sorted(listing, key=lambda f: -f.size):  # big files first: better packing of parts
         rec = by_uri.get(f.uri)
         version = version_key(f.uri, f.size, f.mtime)
+        had: str | None = None  # the settings its parts in the target were converted with, when others
         if rec is not None and rec.version == version and rec.state in DONE_STATES:
-            run.report.files_skipped += 1
-            skipped.append(f.uri)
-            continue
+            had = rec.conversion or baseline
+            if had == conv:
+                run.report.files_skipped += 1
+                skipped.append(f.uri)
+                continue
+        elif rec is not None and rec.version == version and rec.previous_uris:
+            had = rec.previous_conversion or baseline  # a re-conversion a crash or failure interrupted
+            had = None if had == conv else had
+        if had is not None:
+            run.reconvert.add(f.uri)  # same source, other settings: converted again, its parts replaced
+            changed_from[had] = changed_from.get(had, 0) + 1
+            if had not in old_settings:
+                old_settings[had] = run.ledger.conversion_settings(had)
+            run.previous_kind[f.uri] = str((old_settings[had] or {}).get("target", run.kind))
         try:
             w = run.plan_file(f, rec.previous_uris if rec is not None else [])
         except MigrateError as exc:
-            pending.append(FileRecord(name, f.uri, f.size, f.mtime, version))
+            pending.append(FileRecord(name, f.uri, f.size, f.mtime, version, conversion=conv))
             failed.append((f.uri, str(exc)))
             continue
-        if rec is None or rec.version != version:
+        if rec is None or rec.version != version or rec.conversion != conv or f.uri in run.reconvert:
             pending.append(run._record(w))
             if rec is not None and rec.state in DONE_STATES:
                 w.previous_uris = list(rec.target_uris)
         todo.append(w)
+    for had, n in changed_from.items():
+        why = describe_change(old_settings[had], run.settings)
+        run.report.reconverted[why] = run.report.reconverted.get(why, 0) + n
+    if run.reconvert and run.kind == "iceberg":
+        run.check_iceberg_schema()  # an impossible schema change fails here, before anything is written
     run.ledger.upsert_pending_many(pending)
     for uri, error in failed:
         run.ledger.mark_failed(name, uri, error)

@@ -507,6 +507,11 @@ class TableSession:
         for attempt in range(3):
             done_keys = committed_source_keys(self.table)
             batch = [e for e in entries if e[0] not in done_keys]
+            if any(e[4] and e[0] in done_keys for e in entries):
+                # A replacement whose key an older snapshot recorded (settings changed, then changed back):
+                # it is done only if its files are in the table now.
+                now = current_data_files(self.table)
+                batch = [e for e in entries if e[0] not in done_keys or (e[4] and not set(e[3]) <= now)]
             add = [u for e in batch for u in e[3]]
             remove = sorted({u for e in batch for u in e[4]} - set(add))
             props = snapshot_properties(self.dataset, [(v, u, c) for v, u, c, _, _ in batch])
@@ -517,6 +522,62 @@ class TableSession:
                     raise
                 self.table.refresh()
         return None
+
+
+    def schema_changes(self, schema: pa.Schema, partition_columns: Sequence[str], apply: bool) -> list[str]:
+        """What keeps files of ``schema`` (the plan's columns as written) out of the table, one line per column
+        ([] when the table is absent or can take them). Changes Iceberg evolves in place (new columns,
+        int->bigint, float->double, wider decimals, other partition columns) are made by ``apply``."""
+        if self.table is None:
+            return []
+        from pyiceberg.exceptions import ResolveError
+        from pyiceberg.io.pyarrow import _pyarrow_to_schema_without_ids
+        from pyiceberg.schema import promote
+
+        from migrate.writers.parquet import storage_type
+
+        self.table.refresh()
+        current = self.table.schema()
+        have = current.as_arrow()
+        new_arrow = iceberg_arrow_schema(schema)
+        new = _pyarrow_to_schema_without_ids(new_arrow)
+        problems: list[str] = []
+        evolve = False
+        for f in new.fields:
+            if f.name not in have.names:
+                evolve = True
+                continue
+            old = current.find_field(f.name)
+            if old.field_type.is_primitive and f.field_type.is_primitive:
+                if old.field_type == f.field_type:
+                    continue
+                try:
+                    promote(old.field_type, f.field_type)
+                    evolve = True
+                    continue
+                except ResolveError:
+                    pass
+            elif storage_type(have.field(f.name).type).equals(new_arrow.field(f.name).type):
+                continue  # nested: ids differ, so compare the Arrow types
+            problems.append(f"column {f.name}: {old.field_type} -> {f.field_type}")
+        for old in current.fields:
+            if old.required and old.name not in new_arrow.names:
+                problems.append(f"column {old.name}: required in the table, not in the plan's schema")
+        spec_cols = [current.find_column_name(pf.source_id) for pf in self.table.spec().fields]
+        if not apply or problems:
+            return problems
+        if evolve:
+            with self.table.update_schema() as up:
+                up.union_by_name(new)
+        if list(partition_columns) != spec_cols:
+            with self.table.update_spec() as spec:
+                for pf in self.table.spec().fields:
+                    if current.find_column_name(pf.source_id) not in partition_columns:
+                        spec.remove_field(pf.name)
+                for c in partition_columns:
+                    if c not in spec_cols:
+                        spec.add_identity(c)
+        return []
 
 
 class CatalogProcess:

@@ -12,6 +12,12 @@ intact and readers never block the writer. States, in order:
 
 ``version`` names the content version (hash of uri + size + mtime); target names derive from it, so
 redoing a file overwrites its previous attempt instead of duplicating it.
+
+``conversion`` is the fingerprint of the dataset's conversion settings the file was (or is being)
+converted with (``migrate.layout.conversion_key``); their JSON is kept in ``conversions`` so a change can
+be described. Rows from ledgers older than this column have it NULL ("unknown settings"): they are taken
+to match the settings of the first run that finds them (``adopt_baseline`` records that fingerprint per
+dataset), so upgrading does not re-convert a whole estate; a plan edited before the upgrade is not detected.
 """
 
 from __future__ import annotations
@@ -54,6 +60,15 @@ CREATE TABLE IF NOT EXISTS files (
     PRIMARY KEY (dataset, source_uri)
 );
 CREATE INDEX IF NOT EXISTS files_state ON files (dataset, state);
+CREATE TABLE IF NOT EXISTS conversions (
+    fingerprint TEXT PRIMARY KEY,
+    settings    TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS conversion_baselines (
+    dataset     TEXT PRIMARY KEY,
+    fingerprint TEXT NOT NULL,
+    recorded_at REAL NOT NULL
+);
 CREATE TABLE IF NOT EXISTS runs (
     run_id     INTEGER PRIMARY KEY AUTOINCREMENT,
     dataset    TEXT NOT NULL,
@@ -83,10 +98,18 @@ class FileRecord:
     attempt: int = 0
     error: str | None = None
     updated_at: float = 0.0
+    conversion: str | None = None  # conversion settings fingerprint (None: before fingerprints were recorded)
+    previous_conversion: str | None = None  # the settings ``previous_uris`` were converted with
 
     @property
     def done(self) -> bool:
         return self.state in DONE_STATES
+
+    @property
+    def copy_key(self) -> str:
+        """What this row's target data is a copy of: the source version, plus the settings it was converted
+        with when recorded (validation verdicts name these, so a re-conversion makes them stale)."""
+        return self.version if self.conversion is None else f"{self.version}/{self.conversion}"
 
 
 def _row_to_record(row: sqlite3.Row) -> FileRecord:
@@ -139,9 +162,22 @@ class Ledger:
                 # after a lost "committed" the file is simply redone into the same deterministic name.
                 self._db.execute("PRAGMA synchronous=NORMAL")
                 self._db.executescript(_SCHEMA)
+                self._migrate()
             except BaseException:
                 self._db.close()
                 raise
+
+    def _migrate(self) -> None:
+        """Bring a ledger made by an older version up to date (idempotent; concurrent openers race safely)."""
+        cols = {r[1] for r in self._db.execute("PRAGMA table_info(files)")}
+        for col in ("conversion", "previous_conversion"):
+            if col in cols:
+                continue
+            try:
+                self._db.execute(f"ALTER TABLE files ADD COLUMN {col} TEXT")
+            except sqlite3.OperationalError as exc:
+                if "duplicate column" not in str(exc):
+                    raise
 
     @classmethod
     def in_state_dir(cls, state_dir: str | Path) -> Ledger:
@@ -241,15 +277,17 @@ class Ledger:
         with self._tx() as db:
             db.executemany(
                 "INSERT INTO files (dataset, source_uri, size, mtime, source_checksum, version, state,"
-                " target_uris, target_checksums, attempt, updated_at)"
-                " VALUES (?,?,?,?,?,?,'pending','[]','[]',0,?)"
+                " target_uris, target_checksums, attempt, updated_at, conversion)"
+                " VALUES (?,?,?,?,?,?,'pending','[]','[]',0,?,?)"
                 " ON CONFLICT(dataset, source_uri) DO UPDATE SET size=excluded.size, mtime=excluded.mtime,"
-                 " source_checksum=excluded.source_checksum, version=excluded.version, state='pending',"
+                " source_checksum=excluded.source_checksum, version=excluded.version, state='pending',"
+                " conversion=excluded.conversion, previous_conversion=CASE WHEN files.state IN"
+                " ('committed','verified') THEN files.conversion ELSE files.previous_conversion END,"
                 " previous_uris=CASE WHEN files.state IN ('committed','verified') THEN files.target_uris"
                 " ELSE files.previous_uris END, target_uris='[]', target_checksums='[]',"
                 " error=NULL, updated_at=excluded.updated_at",
-                [(rec.dataset, rec.source_uri, rec.size, rec.mtime, rec.source_checksum, rec.version, now)
-                 for rec in recs],
+                [(rec.dataset, rec.source_uri, rec.size, rec.mtime, rec.source_checksum, rec.version, now,
+                  rec.conversion) for rec in recs],
             )
 
     def mark_started(self, dataset: str, source_uri: str, target_uris: list[str]) -> None:
@@ -305,6 +343,58 @@ class Ledger:
         with self._tx() as db:
             db.executemany("DELETE FROM files WHERE dataset=? AND source_uri=?",
                            [(dataset, u) for u in source_uris])
+
+    # -- conversion settings -----------------------------------------------------------------
+    def remember_conversion(self, fingerprint: str, settings_json: str) -> None:
+        """Keep the settings behind ``fingerprint`` (to describe a later change)."""
+        with self._tx() as db:
+            db.execute("INSERT OR IGNORE INTO conversions (fingerprint, settings) VALUES (?, ?)",
+                       (fingerprint, settings_json))
+
+    def conversion_settings(self, fingerprint: str) -> dict[str, Any] | None:
+        with self._read():
+            row = self._db.execute("SELECT settings FROM conversions WHERE fingerprint=?", (fingerprint,)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def baseline(self, dataset: str) -> str | None:
+        """The fingerprint rows without one (older ledgers) are taken to have (None: not recorded yet)."""
+        with self._read():
+            row = self._db.execute("SELECT fingerprint FROM conversion_baselines WHERE dataset=?",
+                                   (dataset,)).fetchone()
+        return str(row[0]) if row else None
+
+    def adopt_baseline(self, dataset: str, fingerprint: str) -> str:
+        """Record ``fingerprint`` as the baseline of ``dataset`` unless one is; returns the baseline."""
+        with self._tx() as db:
+            db.execute("INSERT OR IGNORE INTO conversion_baselines (dataset, fingerprint, recorded_at)"
+                       " VALUES (?, ?, ?)", (dataset, fingerprint, time.time()))
+            row = db.execute("SELECT fingerprint FROM conversion_baselines WHERE dataset=?", (dataset,)).fetchone()
+        return str(row[0])
+
+    def converted_with_other_settings(self, dataset: str, fingerprint: str) -> dict[str, str]:
+        """Source uri -> the fingerprint of files in the target (committed/verified) converted with settings other
+        than ``fingerprint``. Rows without one count as the dataset's baseline, or as matching before any."""
+        base = self.baseline(dataset)
+        out: dict[str, str] = {}
+        for r in self.records(dataset, DONE_STATES):
+            got = r.conversion or base
+            if got is not None and got != fingerprint:
+                out[r.source_uri] = got
+        return out
+
+    def settings_changes(self, dataset: str, settings: dict[str, Any]) -> dict[str, int]:
+        """What ``migrate run`` would re-convert with ``settings`` (``layout.conversion_settings``): files in
+        the target by what changed (``layout.describe_change``). Reads the ledger only, lists nothing."""
+        from migrate.layout import conversion_key, describe_change
+
+        by_fp: dict[str, int] = {}
+        for fp in self.converted_with_other_settings(dataset, conversion_key(settings)).values():
+            by_fp[fp] = by_fp.get(fp, 0) + 1
+        out: dict[str, int] = {}
+        for fp, n in by_fp.items():
+            why = describe_change(self.conversion_settings(fp), settings)
+            out[why] = out.get(why, 0) + n
+        return out
 
     # -- runs --------------------------------------------------------------------------------
     def run_started(self, dataset: str) -> int:

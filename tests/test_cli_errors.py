@@ -25,7 +25,7 @@ from typer.testing import CliRunner, Result
 from migrate.cli import app
 
 ROOT = Path(__file__).resolve().parent.parent
-PART = re.compile(r"^part-[0-9a-f]{16}(-\d{5})?\.parquet$")  # the engine's committed part files
+PART = re.compile(r"^part-[0-9a-f]{16}(-[0-9a-f]{8})?(-\d{5})?\.parquet$")  # the engine's committed part files
 
 PLAN = """\
 version: 1

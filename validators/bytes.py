@@ -18,19 +18,19 @@ from .sides import SourceSide, TargetFile, TargetSide
 
 
 def validate_copy(plan: Any, ds: Any, src: SourceSide, records: list[FileRecord], res: Any,
-                  verdict: dict[str, Any]) -> None:
+                  verdict: dict[str, Any], other_settings: dict[str, str] | None = None) -> None:
     root, opts = plan.location(ds.target.store, ds.target.path or "")
     store = open_storage(root, **opts)
     listing = {f.uri: f for f in store.walk(root) if not f.is_dir} if _exists(store, root) else {}
     tgt = TargetSide("copy", root, root, [TargetFile(u, f.size, f.mtime, None, None) for u, f in listing.items()],
                      None, _options=opts)
     verdict["target"] = root
-    files = file_buckets(ds, src, tgt, records)
+    files = file_buckets(ds, src, tgt, records, other_settings)
     verdict["files"] = files.counts
     verdict["files_validated"] = len(src.files)
     from . import verdicts
 
-    verdict["ledger_fingerprint"] = verdicts.ledger_fingerprint((r.source_uri, r.version) for r in files.validated)
+    verdict["ledger_fingerprint"] = verdicts.ledger_fingerprint((r.source_uri, r.copy_key) for r in files.validated)
     for f in files.findings:
         res.add(f)
     algo = getattr(plan.settings, "checksum", checksums.DEFAULT)

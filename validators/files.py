@@ -1,7 +1,8 @@
 """Every source file accounted for, rclone-``check`` style, from the ledger and fresh listings.
 
 Buckets: ``match`` (copied at its current version, its target files all there), ``missing_on_target``
-(never copied, copy unfinished, or its target files are gone), ``changed_at_source`` (the file's size
+(never copied, copy unfinished, its target files are gone, or converted under conversion settings the plan
+no longer has: ``migrate run`` converts it again), ``changed_at_source`` (the file's size
 or mtime differ from the version the ledger copied), ``missing_on_source`` (copied, since deleted at
 the source), ``error`` (its last copy failed, or its path has no partition folder), and
 ``extra_on_target`` (target data files that no copied source file accounts for).
@@ -10,6 +11,7 @@ the source), ``error`` (its last copy failed, or its path has no partition folde
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,8 +39,12 @@ def _when(t: float) -> str:
     return dt.datetime.fromtimestamp(t, dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def file_buckets(ds: Any, src: SourceSide, tgt: TargetSide, records: list[FileRecord]) -> FilesResult:
+def file_buckets(ds: Any, src: SourceSide, tgt: TargetSide, records: list[FileRecord],
+                 other_settings: Mapping[str, str] | None = None) -> FilesResult:
+    """``other_settings``: source uri -> fingerprint of files converted under other settings than the plan's
+    (``Ledger.converted_with_other_settings``): not migrated until converted again."""
     res = FilesResult()
+    other_settings = other_settings or {}
     by_uri = {r.source_uri: r for r in records}
     present = {_norm(f.uri) for f in tgt.files}
     known: set[str] = set()
@@ -69,6 +75,11 @@ def file_buckets(ds: Any, src: SourceSide, tgt: TargetSide, records: list[FileRe
             bucket = "changed_at_source"
             msg = (f"{sf.uri} changed at the source since it was copied (size {rec.size} -> {sf.info.size}, "
                    f"mtime {_when(rec.mtime)} -> {_when(sf.info.mtime)}); run `migrate run` to copy it again")
+        elif sf.uri in other_settings:
+            bucket = "missing_on_target"
+            msg = (f"{sf.uri} was converted under other conversion settings (fingerprint {other_settings[sf.uri]}) "
+                   "than the plan's now (schema, format options, partitioning or target kind changed); run "
+                   "`migrate run` to convert it again")
         else:
             gone = [u for u in rec.target_uris if _norm(u) not in present]
             if gone:

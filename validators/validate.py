@@ -28,6 +28,7 @@ from typing import Any
 import pyarrow as pa
 
 from migrate.errors import MigrateError
+from migrate.layout import conversion_key
 from migrate.ledger import DONE_STATES, Ledger
 from migrate.progress import NullProgress, ProgressSink
 from migrate.writers.parquet import storage_schema
@@ -245,18 +246,19 @@ def _validate(plan: Any, ds: Any, verdict: dict[str, Any], catalog: Any, opts: O
     res = _Result(ds.name, _option(ds, "max_findings", DEFAULT_MAX_FINDINGS))
     with Ledger.in_state_dir(plan.state_dir) as ledger:
         records = ledger.records(ds.name)
+        other = ledger.converted_with_other_settings(ds.name, conversion_key(ds))
     src = list_source(plan, ds)
     verdict["source"] = src.root
     if ds.target.kind == "copy":
         from .bytes import validate_copy
 
-        validate_copy(plan, ds, src, records, res, verdict)
+        validate_copy(plan, ds, src, records, res, verdict, other)
         _finish(plan, ds, verdict, res, records=None)
         return
     tgt = list_target(plan, ds, catalog=catalog)
     verdict["target"] = tgt.description
     # 1. files
-    files = file_buckets(ds, src, tgt, records)
+    files = file_buckets(ds, src, tgt, records, other)
     verdict["files"] = files.counts
     for f in files.findings:
         res.add(f)
@@ -265,7 +267,7 @@ def _validate(plan: Any, ds: Any, verdict: dict[str, Any], catalog: Any, opts: O
               f"{files.counts['match']} of {len(src.files)} source files match" +
               (f"; {n_bad} not: " + ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in files.counts.items()
                                                 if v and k != "match") if n_bad else ""))
-    verdict["ledger_fingerprint"] = verdicts.ledger_fingerprint((r.source_uri, r.version) for r in files.validated)
+    verdict["ledger_fingerprint"] = verdicts.ledger_fingerprint((r.source_uri, r.copy_key) for r in files.validated)
     verdict["files_validated"] = len(src.files)
     # 2. schema
     declared = _declared(ds)

@@ -4,7 +4,7 @@ The verdict of the last ``migrate validate`` of dataset ``D`` is ``STATE_DIR/val
 (``verdict_path``); the cutover gates read it with ``load_verdict``. Its shape is ``VERDICT_SCHEMA``
 (docs/validation.md explains every field; docs/validation.schema.json is the same schema as a file).
 
-A verdict says which copy it judged: ``ledger_fingerprint`` hashes the (source uri, version) pairs of
+A verdict says which copy it judged: ``ledger_fingerprint`` hashes the (source uri, version[/settings]) pairs of
 the ledger's committed files that were validated. ``current_fingerprint`` computes it from the ledger
 now, so a copy made after the validation (a re-sync, a changed file) makes the verdict stale
 (``is_stale``). This module imports only the standard library and the ledger: gates stay cheap.
@@ -95,7 +95,7 @@ def write_verdict(plan: Any, verdict: dict[str, Any]) -> Path:
 
 
 def ledger_fingerprint(pairs: Iterable[tuple[str, str]]) -> str:
-    """``sha256:<hex>`` of (source uri, version) pairs, order-independent."""
+    """``sha256:<hex>`` of (source uri, ``FileRecord.copy_key``) pairs, order-independent."""
     h = hashlib.sha256()
     for uri, version in sorted(set(pairs)):
         h.update(f"{uri}\0{version}\n".encode())
@@ -108,7 +108,7 @@ def current_fingerprint(plan: Any, dataset: str) -> str:
 
     with Ledger.in_state_dir(plan.state_dir) as ledger:
         records = ledger.records(dataset, DONE_STATES)
-    return ledger_fingerprint((r.source_uri, r.version) for r in records)
+    return ledger_fingerprint((r.source_uri, r.copy_key) for r in records)
 
 
 def is_stale(plan: Any, verdict: dict[str, Any]) -> bool:

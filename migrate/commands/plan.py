@@ -9,7 +9,7 @@ import typer
 
 from migrate.commands import write_output
 from migrate.commands.inventory import plan_init_command
-from migrate.plan import check_plan, load_plan, plan_json_schema
+from migrate.plan import Plan, check_plan, load_plan, plan_json_schema
 
 app = typer.Typer(
     name="plan", help="Write (init), check and export the JSON Schema of migration plans.", no_args_is_help=True
@@ -35,10 +35,26 @@ def check(
             f"{file}: OK: plan {plan.name!r}, {len(plan.datasets)} dataset(s), {len(plan.jobs)} job(s), "
             f"{len(waves)} wave(s)" + (f" ({', '.join(map(str, waves))})" if waves else "")
         )
+        _settings_notes(plan)
     if failed:
         typer.echo(f"{failed} of {len(files)} plan(s) have problems; fix them and run `migrate plan check` again",
                    err=True)
         raise typer.Exit(1)
+
+
+def _settings_notes(plan: Plan) -> None:
+    """Datasets whose migrated files the plan's edits would have converted again by ``migrate run``."""
+    from migrate.layout import conversion_settings
+    from migrate.ledger import Ledger
+
+    path = plan.state_dir / "ledger.db"
+    if not path.exists():
+        return
+    with Ledger(path) as ledger:
+        for ds in plan.datasets:
+            for why, n in ledger.settings_changes(ds.name, conversion_settings(ds)).items():
+                typer.echo(f"note: dataset {ds.name}: {n} migrated file(s) were converted under other settings "
+                           f"({why}); the next `migrate run` converts them again")
 
 
 def schema_text() -> str:

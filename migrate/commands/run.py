@@ -60,6 +60,12 @@ def print_outcome_details(datasets: list[dict[str, Any]], state_dir: Path | None
             console.print(f"error: dataset {d['dataset']}: source has {_n(d.get('source_rows'))} rows "
                           f"({_n(d.get('source_quarantined'))} quarantined) but the target has "
                           f"{_n(d.get('target_rows'))}", markup=False, highlight=False, soft_wrap=True)
+        reconverted = (d.get("report") or {}).get("reconverted") or {}
+        if reconverted:
+            planned, done = sum(reconverted.values()), (d.get("report") or {}).get("files_reconverted", 0)
+            console.print(f"note: dataset {d['dataset']}: re-converted {done} file(s)"
+                          f"{f' of {planned}' if done < planned else ''}: conversion settings changed "
+                          f"({'; '.join(reconverted)})", markup=False, highlight=False, soft_wrap=True)
         retries = (d.get("report") or {}).get("retries") or {}
         if retries:
             console.print(f"note: dataset {d['dataset']}: {retries_text(retries)}",
@@ -159,8 +165,8 @@ def run_command(
         if any(d.get("quarantine_over") for d in result["datasets"]):
             console.print("over max_quarantine: the quarantine files say why each row failed. Fix the source files "
                           "(changed files are converted again) or raise max_quarantine in the plan if the loss is "
-                          "acceptable. A schema corrected in the plan applies to files converted from then on: "
-                          "files already migrated are not converted again", markup=False, highlight=False,
+                          "acceptable. A schema corrected in the plan applies to every file: "
+                          "files already migrated are converted again with it", markup=False, highlight=False,
                           soft_wrap=True)
         console.print(f"fix the input named above and run `migrate run {plan}` again: files already migrated "
                       "are skipped, nothing half-written is visible in the target", markup=False, highlight=False,
