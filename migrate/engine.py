@@ -6,7 +6,9 @@
 2. recovers from a crash: aborts multipart uploads under the target prefix, deletes temp files and
    our-named target files the ledger does not know as committed (Iceberg: promotes files whose
    source keys a snapshot already recorded, deletes unregistered ones);
-3. lists the source; each file is new, changed (size/mtime differ), unchanged (skipped) or, for
+3. lists the source; each file is new, changed (size/mtime differ), migrated under other conversion
+   settings (``migrate.layout.conversion_key``: schema, format options, partitioning, target kind; converted
+   again, its old parts replaced like a changed file's), unchanged (skipped) or, for
    ledger rows no longer listed, missing (reported by name). A missing file that a stat confirms is
    gone from the source has its target data removed (its files deleted, or an Iceberg snapshot
    dropping them) and then its ledger row (``sync_deletions``): the target mirrors the source, and
@@ -346,9 +348,11 @@ class _Run:
     def _schema_changes(self, schema: Any, *, apply: bool) -> None:
         problems = self._iceberg("schema_changes", schema, list(self.ds.partition_columns or []), apply)
         if problems:
+            done = ("the table is unchanged; the parts converted for it are removed by the next run" if apply
+                    else "nothing was written")
             raise TerminalError(
                 f"dataset {self.ds.name}: the Iceberg table {self.ds.target.table} cannot take the plan's changed "
-                f"schema ({'; '.join(problems)}); nothing was written. Iceberg changes a column's type in place only "
+                f"schema ({'; '.join(problems)}); {done}. Iceberg changes a column's type in place only "
                 "by widening (int -> bigint, float -> double, a decimal's precision): keep the column's type in the "
                 "plan, add the new type as a new column, or drop the table so the next run re-creates it from the "
                 "plan and converts every file again")

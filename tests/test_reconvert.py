@@ -312,6 +312,21 @@ def test_iceberg_compatible_change_is_one_commit(tmp_path: Path) -> None:
     assert _run(plan).files_processed == 0
 
 
+def test_iceberg_partitioning_change_evolves_the_spec(tmp_path: Path) -> None:
+    total = make_dataset(tmp_path / "src", FILES, ROWS, partitions=["2024-01-01", "2024-01-02"])
+    cols = [*SCHEMA, ("dt", "string")]
+    _run(_plan(tmp_path, cols=cols, target="iceberg"))
+    plan = _plan(tmp_path, cols=cols, target="iceberg", partition=True)
+    rep = _run(plan)
+    _reconverted_all(rep, FILES, 'partition_columns: [] -> ["dt"]')
+    table = _table(plan)
+    assert [table.schema().find_column_name(f.source_id) for f in table.spec().fields] == ["dt"]
+    got = table.scan(selected_fields=("id", "dt")).to_arrow()
+    assert sorted(got["id"].to_pylist()) == list(range(total))
+    assert set(got["dt"].to_pylist()) == {"2024-01-01", "2024-01-02"}
+    assert _run(plan).files_processed == 0
+
+
 def test_iceberg_incompatible_change_is_a_clear_error(tmp_path: Path) -> None:
     total = make_dataset(tmp_path / "src", FILES, ROWS)
     _run(_plan(tmp_path, target="iceberg"))

@@ -70,6 +70,7 @@ def _copy_stats_artifact(plan: str, o: runner.DatasetOutcome) -> None:
     rows = [
         ("target", o.target or o.target_kind), ("files (listed)", rep.get("files_total")),
         ("files copied now", rep.get("files_processed")), ("files already done", rep.get("files_skipped")),
+        ("files re-converted (conversion settings changed)", rep.get("files_reconverted")),
         ("files failed", rep.get("files_failed")), ("files gone from the source", rep.get("files_missing")),
         ("rows read", rep.get("rows_in")), ("rows written", rep.get("rows_written")),
         ("rows quarantined", rep.get("rows_quarantined")), ("bytes read", rep.get("bytes_in")),
