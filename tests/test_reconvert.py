@@ -58,8 +58,8 @@ datasets:
     return load_plan_text(text, base_dir=base)
 
 
-def _run(plan: Plan) -> Any:
-    return run_dataset(plan, "events", options=OPTS)
+def _run(plan: Plan, options: EngineOptions = OPTS) -> Any:
+    return run_dataset(plan, "events", options=options)
 
 
 def _ledger_rows(plan: Plan) -> list[dict[str, Any]]:
@@ -302,7 +302,7 @@ def test_iceberg_compatible_change_is_one_commit(tmp_path: Path) -> None:
     _run(_plan(tmp_path, cols=narrow, target="iceberg"))
     before = len(_table(_plan(tmp_path, target="iceberg")).metadata.snapshots)
     plan = _plan(tmp_path, target="iceberg")  # id: int -> bigint, a widening Iceberg evolves in place
-    rep = _run(plan)
+    rep = _run(plan, EngineOptions(catalog_helper="process"))  # the table in a helper process, as by default
     _reconverted_all(rep, FILES, "schema: column id int -> bigint")
     table = _table(plan)
     assert len(table.metadata.snapshots) == before + 1  # the old files replaced in one snapshot
