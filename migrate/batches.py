@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from migrate.layout import version_key
+from migrate.layout import conversion_key, version_key
 from migrate.ledger import DONE_STATES, Ledger
 from migrate.storage import open_storage
 from migrate.storage.base import FileInfo
@@ -34,7 +34,9 @@ def pending_batches(plan: Any, ds: Any, *, max_files: int | None = None,
         return []
     with Ledger.in_state_dir(plan.state_dir) as ledger:
         done = {r.source_uri: r.version for r in ledger.records(ds.name, DONE_STATES)}
-    pending = [f for f in listing if done.get(f.uri) != version_key(f.uri, f.size, f.mtime)]
+        # migrated under conversion settings the plan no longer has: converted again (docs/plan.md)
+        other = ledger.converted_with_other_settings(ds.name, conversion_key(ds))
+    pending = [f for f in listing if done.get(f.uri) != version_key(f.uri, f.size, f.mtime) or f.uri in other]
     batches: list[list[FileInfo]] = [[]]
     size = 0
     for f in pending:

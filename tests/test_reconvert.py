@@ -269,6 +269,22 @@ def test_run_summary_says_what_changed(tmp_path: Path) -> None:
             in text), res.output
 
 
+def test_batches_include_files_to_convert_again(tmp_path: Path) -> None:
+    from migrate import batches, runner
+
+    make_dataset(tmp_path / "src", FILES, ROWS)
+    _run(_plan(tmp_path))
+    plan = _plan(tmp_path)
+    assert batches.pending_batches(plan, plan.datasets[0], max_files=2) == []
+    plan = _plan(tmp_path, cols=[(n, "string" if n == "amount" else t) for n, t in SCHEMA])
+    ds = plan.datasets[0]
+    todo = batches.pending_batches(plan, ds, max_files=2)
+    assert [len(b) for b in todo] == [2, 2, 2]
+    report = runner.migrate_batch(plan, ds, todo[0])
+    assert report["files_reconverted"] == 2 and report["reconverted"] == {"schema: column amount double -> string": 2}
+    assert [len(b) for b in batches.pending_batches(plan, ds, max_files=2)] == [2, 2]
+
+
 # -- S3 ---------------------------------------------------------------------------------------------------
 @pytest.mark.s3
 def test_schema_change_reconverts_on_s3(tmp_path: Path, seaweedfs: Any) -> None:
