@@ -35,6 +35,11 @@ from migrate.inventory.sniff import FileProbe, probe
 from migrate.storage import Storage, open_storage, scheme_of
 
 PARTITION = re.compile(r"^[^=/]+=[^/]*$")
+# Date folders below a dataset's folder, the layout of logs written by date without Hive's k=v:
+# yyyy[/mm[/dd[/hh]]], yyyymmdd[hh], yyyy-mm-dd, yyyy_mm_dd (then an optional /hh).
+_Y, _M, _D, _H = r"(?:19[7-9]\d|20\d\d)", r"(?:0[1-9]|1[0-2])", r"(?:0[1-9]|[12]\d|3[01])", r"(?:[01]\d|2[0-3])"
+DATE_FOLDERS = re.compile(rf"^(?:{_Y}(?:/{_M}(?:/{_D}(?:/{_H})?)?)?"
+                          rf"|{_Y}([-_]?){_M}\1{_D}(?:\1?{_H})?(?:/{_H})?)$")
 
 
 @dataclass
@@ -360,6 +365,7 @@ class _Group:
     specs: list[dict[str, str]] = field(default_factory=list)
     keys: list[str] | None = None
     loose_files: bool = False  # files directly in a partitioned table's folder
+    date_folders: bool = False  # some files sit in date folders (2024/03/01) below the dataset's folder
 
 
 def split_partitions(rel: str) -> tuple[str, dict[str, str]]:
@@ -372,12 +378,25 @@ def split_partitions(rel: str) -> tuple[str, dict[str, str]]:
     return "/".join(parts[:i]), spec
 
 
+def strip_date_folders(rel: str) -> str:
+    """``rel`` without its trailing date folders (``events/2024/03/01`` -> ``events``): one dataset for all
+    dates, not one per day named ``01``. The folders stay as they are in the target (no partition column:
+    the dates are not Hive's ``k=v``); a path made only of date folders is left alone."""
+    parts = rel.split("/") if rel else []
+    for k in range(max(1, len(parts) - 4), len(parts)):
+        if DATE_FOLDERS.match("/".join(parts[k:])):
+            return "/".join(parts[:k])
+    return rel
+
+
 def group_folders(folders: list[Folder]) -> list[_Group]:
     groups: dict[str, _Group] = {}
     for f in folders:
         drel, spec = split_partitions(f.rel)
-        g = groups.setdefault(drel, _Group(drel))
+        undated = strip_date_folders(drel)
+        g = groups.setdefault(undated, _Group(undated))
         g.folders.append(f)
+        g.date_folders |= undated != drel
         if spec:
             g.specs.append(spec)
         else:
@@ -487,6 +506,8 @@ def describe(
                 columns = merge_named(columns, p.columns) if fmt.kind == "jsonl" else _merge_columns(columns, p.columns)
         if fmt.kind == "hive_text" or any(p.format.null_marker for _, _, p in good):
             fmt.null_marker = "\\N"
+    if g.date_folders:
+        fmt.details["date_folders"] = "true"  # kept as folders in the target; no partition column
 
     total_files = sum(f.files for f in g.folders)
     total_bytes = sum(f.bytes for f in g.folders)

@@ -101,7 +101,7 @@ def choose_delimiter(lines: list[str]) -> tuple[str | None, str | None]:
         mode, n = counts.most_common(1)[0]
         if mode < 2:
             continue
-        score = n / len(lines)
+        score = n / counts.total()  # of the records read: a quoted newline joins lines into one
         if d == "\x01" and score >= 0.8:  # \x01 never occurs by accident in text
             return d, None
         key = (score, -rank, d)

@@ -381,6 +381,42 @@ def test_quoted_newlines_counted_as_rows(inv: Inventory) -> None:
     assert q.rows == 3
 
 
+def test_every_record_spanning_lines_is_still_csv(tmp_path: Path) -> None:
+    """Notes exported with a newline in every comment: fewer records than lines (a third here), each one
+    consistent; the sniffer counts fields per record, not per physical line."""
+    body = "".join(f'{i},"first line, of {i}\nsecond ""quoted""\nthird",{i}.5\n' for i in range(40))
+    _w(tmp_path, "crm/notes/notes.csv", "id,comment,price\n" + body)
+    (ds,) = build_inventory([RootSpec("t", f"file://{tmp_path}")]).datasets
+    assert (ds.format.kind, ds.format.delimiter, ds.format.header, ds.rows) == ("csv", ",", True, 40)
+    assert [(c.name, c.type) for c in ds.schema_] == [("id", "bigint"), ("comment", "string"), ("price", "double")]
+
+
+def test_date_folders_are_one_dataset_not_one_per_day(tmp_path: Path) -> None:
+    """Logs written by date without Hive's k=v (yyyy/mm/dd, yyyymmdd, yyyy-mm-dd/hh) are one dataset per
+    log, not one per day named after the day; plan init -> run migrates every day, folders kept."""
+    import yaml
+
+    from migrate.engine import run_dataset
+    from migrate.inventory.plan_init import plan_from_inventory
+    from migrate.plan import load_plan_text
+
+    for day in ("2024/02/28", "2024/02/29", "2024/03/01"):
+        _w(tmp_path, f"mfs/events/json/{day}/events.json", "".join(f'{{"id": {i}, "k": "v"}}\n' for i in range(3)))
+    for day in ("20240301", "20240302"):
+        _w(tmp_path, f"mfs/clicks/{day}/part-00000", "1,a\n2,b\n")
+    _w(tmp_path, "mfs/access/2024-03-01/05/log.tsv", "1\tx\n")
+    _w(tmp_path, "mfs/access/2024-03-01/06/log.tsv", "2\ty\n")
+    inv = build_inventory([RootSpec("mfs", f"file://{tmp_path / 'mfs'}")])
+    got = {d.path: (d.files, d.rows, d.format.details.get("date_folders")) for d in inv.datasets}
+    assert got == {"events/json": (3, 9, "true"), "clicks": (2, 4, "true"), "access": (2, 2, "true")}
+    doc, _ = plan_from_inventory(inv, tmp_path / "plan.yaml", name="dated", target_path=str(tmp_path / "lake"))
+    plan = load_plan_text(yaml.safe_dump(doc), base_dir=tmp_path)
+    rep = run_dataset(plan, plan.datasets[[d.source.path for d in plan.datasets].index("events/json")])
+    assert rep.ok and rep.rows_written == 9 and rep.files_processed == 3
+    out = sorted(p.parent.relative_to(tmp_path / "lake").as_posix() for p in (tmp_path / "lake").rglob("*.parquet"))
+    assert [o.rsplit("/", 3)[-3:] for o in out] == [["2024", "02", "28"], ["2024", "02", "29"], ["2024", "03", "01"]]
+
+
 def test_encodings(inv: Inventory) -> None:
     bom = _ds(inv, "exports/bom")
     assert _names(bom) == ["id", "name"] and bom.format.header
