@@ -4,8 +4,10 @@ Every value is hashed by DuckDB's ``hash()`` over the Arrow batch (vectorised C+
 after both sides were cast to one canonical schema (so a value hashes alike whether it came from a CSV
 parse or a Parquet column) and tolerant columns were quantized (``tolerance.py``). A row's hash is
 ``fmix64(hash(c0, ..., cN))``: DuckDB combines the values' hashes in column order, the finalizer makes
-it non-linear, so values swapped between columns or between rows change the sum below. Per-column
-hashes (for the distinct-count sketches) come from the same query when asked for.
+it non-linear, so values swapped between columns or between rows change the sum below. When the
+per-column hashes are wanted too (the distinct-count sketches), the query asks for those alone and the
+row hashes are combined from them in numpy the way DuckDB combines them (checked against DuckDB's own
+on the first batch; a DuckDB that combines otherwise gets both from the query): every value hashed once.
 
 A partition's checksum is the per-bucket count and wrapping sum of its row hashes, bucketed by the top
 8 bits: order-independent, mergeable across files, and where two sides differ the differing buckets
@@ -29,6 +31,7 @@ HASH_VERSION = 2
 _MAX_SLICE = 1 << 20  # rows per bincount call: keeps each bucket's 32-bit-half sums exact in float64
 _U64 = np.uint64
 _M1, _M2 = _U64(0xFF51AFD7ED558CCD), _U64(0xC4CEB9FE1A85EC53)
+_COMBINE = _U64(0xD6E8FEB86659FD93)  # DuckDB's CombineHash multiplier
 
 
 def engine_id() -> str:
@@ -65,6 +68,8 @@ class Digester:
         each = ", ".join(f"hash({_quote(f'c{i}')}) AS h{i}" for i in range(len(self.names)))
         self._sql_row = f"SELECT hash({every}) AS r FROM batch"
         self._sql_cols = f"SELECT hash({every}) AS r, {each} FROM batch"
+        self._sql_each = f"SELECT {each} FROM batch"
+        self._combine_ok: bool | None = None  # does combine() reproduce hash(c0, ..., cN)? (first batch)
         from . import profiles
 
         # DuckDB hashes NULL of every type to one constant: the sketches leave it out instead of masking nulls.
@@ -99,18 +104,36 @@ class Digester:
                 col = self.tolerances.quantize(name, col.combine_chunks())
             cols.append(col)
         view = pa.table(cols, names=[f"c{i}" for i in range(n)])
+        sql = self._sql_row if not columns else self._sql_cols if not self._combine_ok else self._sql_each
         self._con.register("batch", view)
         try:
-            out = self._con.execute(self._sql_cols if columns else self._sql_row).to_arrow_table()
+            out = self._con.execute(sql).to_arrow_table()
         finally:
             self._con.unregister("batch")
-        rows = fmix64(np.array(out.column(0).to_numpy(), dtype=_U64))
         if not columns:
-            return rows, None
-        return rows, [np.asarray(out.column(i + 1).to_numpy(), dtype=_U64) for i in range(n)]
+            return fmix64(np.array(out.column(0).to_numpy(), dtype=_U64)), None
+        first = 0 if sql == self._sql_each else 1
+        each = [np.asarray(out.column(first + i).to_numpy(), dtype=_U64) for i in range(n)]
+        if sql == self._sql_each:
+            return fmix64(combine(each)), each
+        rows = np.array(out.column(0).to_numpy(), dtype=_U64)
+        if self._combine_ok is None:
+            self._combine_ok = bool(np.array_equal(combine([h[:1024] for h in each]), rows[:1024]))
+        return fmix64(rows), each
 
     def row_hashes(self, table: pa.Table) -> np.ndarray:
         return self.hashes(table)[0]
+
+
+def combine(column_hashes: list[np.ndarray]) -> np.ndarray:
+    """DuckDB's ``hash(c0, ..., cN)`` from the columns' ``hash(ci)``: ``r = (r ^ r >> 32) * K ^ h``."""
+    rows = column_hashes[0].copy()
+    with np.errstate(over="ignore"):
+        for h in column_hashes[1:]:
+            rows ^= rows >> _U64(32)
+            rows *= _COMBINE
+            rows ^= h
+    return rows
 
 
 def bucket_of(row_hashes: np.ndarray) -> np.ndarray:

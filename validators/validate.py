@@ -21,7 +21,7 @@ import os
 import time
 from collections import defaultdict
 from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -144,38 +144,41 @@ class _Summaries:
         src_cached = cache.get(ds.name, "source", (f.cache_key for f in src.files), config) if cache else {}
         tgt_cached = cache.get(ds.name, "target", (f.cache_key for f in tgt.files), config) if cache else {}
         workers = max(1, opts.workers or 2)
-        # (side, file, byte range or None, bytes): big splittable source files are read in parts, as the
-        # copy reads them, so both sides keep every worker busy.
-        jobs: list[tuple[str, Any, tuple[int, int] | None, int]] = []
-        ranged: dict[str, list[tuple[int, int] | None]] = {}
+        todo_src = [sf for sf in src.files if sf.cache_key not in src_cached]
+        todo_tgt = [tf for tf in tgt.files if tf.cache_key not in tgt_cached]
         for sf in src.files:
-            hit = src_cached.get(sf.cache_key)
-            if hit is not None:
-                self.source[sf.uri] = hit
-                continue
-            parts = source_ranges(src, sf, ds, split_bytes=opts.split_bytes, workers=workers)
-            ranged[sf.uri] = parts
-            jobs += [("source", sf, r, (r[1] - r[0]) if r else sf.info.size) for r in parts]
+            if sf.cache_key in src_cached:
+                self.source[sf.uri] = src_cached[sf.cache_key]
         for tf in tgt.files:
-            hit = tgt_cached.get(tf.cache_key)
-            if hit is not None:
-                self.target[tf.uri] = hit
-            else:
-                jobs.append(("target", tf, None, tf.size))
-        self.read = {"source": len(ranged), "target": sum(1 for j in jobs if j[0] == "target")}
+            if tf.cache_key in tgt_cached:
+                self.target[tf.uri] = tgt_cached[tf.cache_key]
+        self.read = {"source": len(todo_src), "target": len(todo_tgt)}
         self.cached = {"source": len(self.source), "target": len(self.target)}
-        progress.dataset_started(ds.name, len(ranged) + self.read["target"], sum(j[3] for j in jobs))
-        jobs.sort(key=lambda j: -j[3])  # big parts first: better packing
+        progress.dataset_started(ds.name, len(todo_src) + len(todo_tgt),
+                                 sum(f.info.size for f in todo_src) + sum(f.size for f in todo_tgt))
 
         def run(side: str, unit: Any, part: tuple[int, int] | None) -> UnitSummary:
             if side == "source":
                 return summarize_source(src, unit, ds, declared, canon, part)
             return summarize_target(tgt, unit, canon)
 
+        # (side, file, byte range or None, bytes, future). The target's files go first: they are the
+        # big indivisible units (a Parquet file holds several times the rows of as many CSV bytes), and
+        # they keep both workers busy while the source's big text files are cut into byte ranges here
+        # (as the copy cuts them: quoted text needs one pass counting quotes), so the pool never waits
+        # for the cutting and the last jobs are small source parts.
+        jobs: list[tuple[str, Any, tuple[int, int] | None, int, Future[UnitSummary]]] = []
+        ranged: dict[str, list[tuple[int, int] | None]] = {}
         parts_of: dict[str, dict[tuple[int, int] | None, UnitSummary]] = defaultdict(dict)
         with ThreadPoolExecutor(workers, thread_name_prefix=f"validate-{ds.name}") as pool:
-            futs = [(s, u, r, n, pool.submit(run, s, u, r)) for s, u, r, n in jobs]
-            for side, unit, part, size, fut in futs:
+            for tf in sorted(todo_tgt, key=lambda f: -f.size):
+                jobs.append(("target", tf, None, tf.size, pool.submit(run, "target", tf, None)))
+            for sf in sorted(todo_src, key=lambda f: -f.info.size):
+                parts = source_ranges(src, sf, ds, split_bytes=opts.split_bytes, workers=workers)
+                ranged[sf.uri] = parts
+                jobs += [("source", sf, r, (r[1] - r[0]) if r else sf.info.size, pool.submit(run, "source", sf, r))
+                         for r in parts]
+            for side, unit, part, size, fut in jobs:
                 summary = fut.result()
                 progress.advance(ds.name, bytes_done=size, rows=summary.rows)
                 if side == "target":
