@@ -206,7 +206,10 @@ def plan_from_inventory(
             "source": {"store": ds.root, "path": "/".join(p for p in (folders.get(ds.root, ""), ds.path) if p)},
             "format": _format(ds, table),
         }
-        if ds.schema_ and ds.format.kind not in ("parquet", "orc", "avro"):
+        if ds.schema_ and (ds.format.kind not in ("parquet", "orc", "avro")
+                           or ds.format.details.get("schema_evolution")):
+            # Self-describing files carry their schema, unless they disagree: then the union is declared,
+            # so that every file lands in one table shape (missing columns null, ints widened).
             entry["schema"] = _columns(ds, table, notes, dname)
         if ds.partition_columns:
             entry["partition_columns"] = list(ds.partition_columns)

@@ -501,7 +501,13 @@ def describe(
         comps = {p.format.compression for _, _, p in good}
         if len(comps) > 1:
             fmt.compression = "mixed"
-        if fmt.kind not in ("parquet", "orc", "avro", "sequencefile"):
+        if fmt.kind in ("parquet", "orc", "avro"):
+            # Files written over years disagree (a column added, int widened to bigint): the union, by name.
+            for _, _, p in good[1:]:
+                if [(c.name, c.type) for c in p.columns] != [(c.name, c.type) for c in columns]:
+                    fmt.details["schema_evolution"] = "true"
+                    columns = merge_named(columns, p.columns)
+        elif fmt.kind != "sequencefile":
             for _, _, p in good[1:]:  # JSON keys have names, not positions
                 columns = merge_named(columns, p.columns) if fmt.kind == "jsonl" else _merge_columns(columns, p.columns)
         if fmt.kind == "hive_text" or any(p.format.null_marker for _, _, p in good):

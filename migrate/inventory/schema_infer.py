@@ -50,6 +50,8 @@ def merge(a: str | None, b: str) -> str:
         return "double"
     if {a, b} == {"date", "timestamp"}:
         return "timestamp"
+    if a in _NUMERIC and b in _NUMERIC:  # files of one dataset written over years: int then bigint
+        return str(merge_types(parse_type(a), parse_type(b)))
     if "<" in a or "<" in b or "json" in (a, b):  # nested types (two files of a dataset)
         try:
             return str(merge_types(parse_type(a), parse_type(b)))
@@ -89,7 +91,9 @@ def merge_types(a: ColType, b: ColType) -> ColType:
 
 def merge_named(a: list[Column], b: list[Column]) -> list[Column]:
     """Columns of two samples matched by name (JSON keys have no position); new names go last, nullable."""
-    out = {c.name: c for c in a}
+    names_b = {c.name for c in b}
+    # A column one sample lacks is null there.
+    out = {c.name: c if c.name in names_b else c.model_copy(update={"nullable": True}) for c in a}
     for c in b:
         old = out.get(c.name)
         if old is None:

@@ -417,6 +417,44 @@ def test_date_folders_are_one_dataset_not_one_per_day(tmp_path: Path) -> None:
     assert [o.rsplit("/", 3)[-3:] for o in out] == [["2024", "02", "28"], ["2024", "02", "29"], ["2024", "03", "01"]]
 
 
+def test_parquet_schema_evolution_lands_in_one_table(tmp_path: Path) -> None:
+    """A Hive table's Parquet files written over years: a column added later, an int widened to bigint.
+    The inventory reports the union (by name, widened, nullable where a file lacks it), plan init declares
+    it, and the files land in one Iceberg table, the old files' new column null."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    import yaml
+
+    from migrate import runner
+    from migrate.inventory.plan_init import plan_from_inventory
+    from migrate.plan import load_plan_text
+
+    old = tmp_path / "wh" / "orders" / "ds=20200101"
+    new = tmp_path / "wh" / "orders" / "ds=20240101"
+    old.mkdir(parents=True)
+    new.mkdir(parents=True)
+    pq.write_table(pa.table({"id": pa.array(range(3), pa.int32()), "amount": [1.0, 2.0, 3.0]}), old / "p.parquet")
+    pq.write_table(pa.table({"id": pa.array([10, 11], pa.int64()), "amount": [4.0, 5.0], "coupon": ["a", None]}),
+                   new / "p.parquet")
+    inv = build_inventory([RootSpec("wh", f"file://{tmp_path / 'wh'}")])
+    (ds,) = inv.datasets
+    assert ds.format.details.get("schema_evolution") == "true"
+    assert [(c.name, c.type, c.nullable) for c in ds.schema_] == [
+        ("id", "bigint", True), ("amount", "double", True), ("coupon", "string", True)]
+    doc, _ = plan_from_inventory(inv, tmp_path / "plan.yaml", name="evolved", target_path=str(tmp_path / "lake"),
+                                 target_kind="iceberg")
+    assert [c["name"] for c in doc["datasets"][0]["schema"]] == ["id", "amount", "coupon"]
+    plan = load_plan_text(yaml.safe_dump(doc), base_dir=tmp_path)
+    (out,) = runner.run_plan(plan).outcomes
+    assert out.ok and (out.source_rows, out.target_rows) == (5, 5), out.error
+    from migrate.iceberg import load_catalog
+
+    table = load_catalog(plan, state_dir=plan.state_dir).load_table(doc["datasets"][0]["target"]["table"])
+    rows = sorted(table.scan().to_arrow().select(["id", "coupon"]).to_pylist(), key=lambda r: r["id"])
+    assert rows == [{"id": 0, "coupon": None}, {"id": 1, "coupon": None}, {"id": 2, "coupon": None},
+                    {"id": 10, "coupon": "a"}, {"id": 11, "coupon": None}]
+
+
 def test_encodings(inv: Inventory) -> None:
     bom = _ds(inv, "exports/bom")
     assert _names(bom) == ["id", "name"] and bom.format.header
