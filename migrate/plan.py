@@ -377,8 +377,9 @@ class FormatSpec(_Model):
     null_marker: str | None = Field(
         default=None, description='text meaning NULL; default "\\\\N" for hive_text'
     )
-    compression: Literal["auto", "none", "gzip", "bzip2", "zstd"] = Field(
-        default="auto", description="auto = by file extension"
+    compression: Literal["auto", "none", "gzip", "bzip2", "zstd", "deflate", "snappy", "lz4"] = Field(
+        default="auto", description="auto = by magic bytes, else by Hadoop's suffix (.deflate, .snappy, .lz4); "
+                                    "deflate = Hadoop's DefaultCodec, snappy / lz4 = Hadoop's block codecs"
     )
     encoding: str = Field(default="utf-8", description="text encoding (a Python codec name)")
 

@@ -124,7 +124,7 @@ def _columns(ds: Dataset, table: HiveTable | None, notes: list[str], dname: str)
 def _format(ds: Dataset, table: HiveTable | None = None) -> dict[str, Any]:
     f = ds.format
     out: dict[str, Any] = {"kind": f.kind}
-    if f.compression in ("none", "gzip", "bzip2", "zstd"):
+    if f.compression in ("none", "gzip", "bzip2", "zstd", "deflate", "snappy", "lz4"):
         out["compression"] = f.compression
     if f.kind in TEXT_KINDS:
         out["delimiter"] = f.delimiter

@@ -11,7 +11,6 @@ estimate is derived by the caller from ``sample_rows`` / ``sample_bytes`` (bytes
 
 from __future__ import annotations
 
-import bz2
 import csv
 import io
 import json
@@ -23,6 +22,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
+from migrate.formats.compression import LZO_HELP, new_decompressor
+from migrate.formats.compression import detect as detect_codec
 from migrate.inventory.model import Column, FormatInfo
 from migrate.inventory.schema_infer import (
     WRITABLE_TYPES,
@@ -37,9 +38,6 @@ from migrate.storage.seekable import RangeFile
 
 HEAD = 64 * 1024
 DELIMITERS = ["\x01", "\t", ",", "|", ";"]
-MAGIC_GZIP = b"\x1f\x8b"
-MAGIC_BZ2 = b"BZh"
-MAGIC_ZSTD = b"\x28\xb5\x2f\xfd"
 _TEXT_CTRL = frozenset({1, 2, 3, 9, 10, 12, 13})
 
 
@@ -213,11 +211,7 @@ def _json_columns(recs: list[dict[str, Any]]) -> list[Column]:
 def _decompressor(kind: str) -> Any:
     if kind == "gzip":
         return zlib.decompressobj(wbits=47)  # gzip or zlib header, auto-detected
-    if kind == "bzip2":
-        return bz2.BZ2Decompressor()
-    import zstandard
-
-    return zstandard.ZstdDecompressor().decompressobj()
+    return new_decompressor(kind)
 
 
 def _iter_plain(stream: BinaryIO, compression: str) -> Iterator[bytes]:
@@ -235,7 +229,7 @@ def _iter_plain(stream: BinaryIO, compression: str) -> Iterator[bytes]:
             if out:
                 yield out
             unused = getattr(d, "unused_data", b"")
-            if compression in ("gzip", "bzip2") and getattr(d, "eof", False) and unused:
+            if compression in ("gzip", "bzip2", "deflate") and getattr(d, "eof", False) and unused:
                 d = _decompressor(compression)  # next member
                 chunk = unused
             else:
@@ -392,13 +386,11 @@ def probe(
         seq_rows = sequence_rows(f, hdr) if exact or size <= sample_bytes else None
         return FileProbe(fmt, cols, rows=seq_rows)
 
-    compression = "none"
-    if head[:2] == MAGIC_GZIP:
-        compression = "gzip"
-    elif head[:3] == MAGIC_BZ2 and len(head) > 10 and head[4:10] == b"1AY&SY":
-        compression = "bzip2"
-    elif head[:4] == MAGIC_ZSTD:
-        compression = "zstd"
+    compression = detect_codec(head, uri)
+    if compression == "bzip2" and not (len(head) > 10 and head[4:10] == b"1AY&SY"):
+        compression = "none"  # text that starts with "BZh"
+    if compression == "lzo":
+        return FileProbe(FormatInfo(kind="unknown", compression="none"), problem=f"lzo: {LZO_HELP}")
     raw = head if size <= HEAD else store.read_bytes(uri, 0, min(size, max(sample_bytes, HEAD)))
     whole = len(raw) >= size
     if compression != "none":

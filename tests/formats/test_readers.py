@@ -333,6 +333,45 @@ def test_jsonl_line_over_the_limit_is_quarantined_not_held(tmp_path: Path, monke
     assert all(len(r["value"]) <= 4096 for r in q.records)
 
 
+def hadoop_blocks(data: bytes, codec: str, block: int = 1 << 16, chunks: int = 2) -> bytes:
+    """Hadoop's BlockCompressorStream: per block [raw length][compressed length][chunk]... (big-endian)."""
+    arrow = pa.Codec("snappy" if codec == "snappy" else "lz4_raw")
+    out = bytearray()
+    for i in range(0, len(data), block):
+        raw = data[i:i + block]
+        out += len(raw).to_bytes(4, "big")
+        step = -(-len(raw) // chunks)
+        for j in range(0, len(raw), step):
+            c = arrow.compress(raw[j:j + step], asbytes=True)
+            out += len(c).to_bytes(4, "big") + c
+    return bytes(out)
+
+
+@pytest.mark.parametrize("codec", ["deflate", "snappy", "lz4"])
+def test_hadoop_codecs_of_hive_text_output(tmp_path: Path, codec: str) -> None:
+    """Hive's compressed text output: DefaultCodec (.deflate, a zlib stream, found by its magic), SnappyCodec
+    and Lz4Codec (.snappy / .lz4 block framing, no magic: found by suffix, as Hadoop does); the inventory
+    reports the codec and the reader reads every row; LZO is refused naming the file and what to do."""
+    import zlib
+
+    from migrate.inventory import RootSpec, build_inventory
+
+    text = "".join(f"{i}\x01name {i}\x01{i * 0.5}\n" for i in range(20000)).encode()
+    data = zlib.compress(text) if codec == "deflate" else hadoop_blocks(text, codec)
+    folder = tmp_path / "t"
+    folder.mkdir()
+    (folder / f"000000_0.{codec}").write_bytes(data)
+    (ds,) = build_inventory([RootSpec("wh", f"file://{tmp_path}")]).datasets
+    assert (ds.format.kind, ds.format.compression, ds.rows) == ("hive_text", codec, 20000)
+    fmt = Fmt(kind="hive_text", delimiter="\x01", header=False, quote=None, null_marker="\\N")
+    schema = pa.schema([("id", pa.int64()), ("name", pa.string()), ("v", pa.float64())])
+    t, _, q = read_all(folder / f"000000_0.{codec}", fmt, schema)
+    assert t.num_rows == 20000 and not q.records and t.column("v")[-1].as_py() == 19999 * 0.5
+    (folder / "x.lzo").write_bytes(b"\x89LZO\x00\r\n\x1a\n" + b"\x00" * 40)
+    with pytest.raises(UnsupportedError, match=r"x\.lzo: LZO-compressed text cannot be read here"):
+        read_all(folder / "x.lzo", fmt, schema)
+
+
 def test_avro(tmp_path: Path) -> None:
     import fastavro
 
