@@ -404,6 +404,7 @@ def rounds(contenders: Sequence[tuple[str, str, dict[str, Any], dict[str, str] |
     for label, *_ in contenders:
         best_run = dict(min(results[label], key=lambda x: x["seconds"]))
         best_run["median_seconds"] = statistics.median(x["seconds"] for x in results[label])
+        best_run["median_cpu_seconds"] = statistics.median(x.get("cpu_seconds", 0.0) for x in results[label])
         out.append((label, best_run))
     return out
 

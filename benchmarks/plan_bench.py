@@ -10,8 +10,9 @@
    per shape, ratios of best and of medians against DuckDB and pyarrow. Times are the work alone.
 2. The default command against the engine alone, on the quoted shape, each a whole process timed from
    outside (start-up, imports, counting included): ``run_dataset`` in a bare interpreter, ``migrate run
-   PLAN`` (no Prefect server is up: it runs the library directly), ``--no-prefect`` and ``--prefect``
-   (starts the project's Prefect server in the first round, reuses it after; stopped at the end).
+   PLAN`` (no Prefect server is up: it runs the library directly), ``--no-prefect``, and then in rounds
+   of its own ``--prefect`` (starts the project's Prefect server in its first round, reuses it after;
+   stopped at the end).
 3. Many small tables: ``--tables`` datasets of one small CSV each, local -> SeaweedFS S3, through
    ``migrate run PLAN --no-prefect`` with Parquet targets and with Iceberg targets (SQLite catalog,
    warehouse on the same S3 via ``catalog.s3_store``): the Iceberg tax per table.
@@ -105,15 +106,24 @@ def run(name: str, args: dict[str, Any], env: dict[str, str] | None = None) -> d
     """One contender: ``cmd`` (an argv timed from outside, whole process) or a child of this script."""
     if name != "cmd":
         return dict(ccb.spawn(name, args, env, script=__file__))
+    cpu0 = _children_cpu()
     t0 = time.perf_counter()
     proc = subprocess.Popen(args["argv"], cwd=args.get("cwd"), env={**os.environ, **(env or {})},
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     with ccb.PeakSampler(pid=proc.pid) as s:
         out, err = proc.communicate()
     secs = time.perf_counter() - t0
+    cpu = _children_cpu() - cpu0  # the process and the children it waited for, start-up included
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(args['argv'])} failed ({proc.returncode}):\n{(out + err)[-3000:]}")
-    return {"seconds": secs, "cpu_seconds": 0.0, "peak_rss_mib": s.peak / 1024, "output": out[-2000:]}
+    return {"seconds": secs, "cpu_seconds": cpu, "peak_rss_mib": s.peak / 1024, "output": out[-2000:]}
+
+
+def _children_cpu() -> float:
+    import resource
+
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
 
 
 # ----------------------------------------------------------------------------- 1. shapes
@@ -168,14 +178,16 @@ def bench_shapes(work: Path, ns: argparse.Namespace, root: Path, plan: Path) -> 
         counts = {k: v.get("rows") for k, v in r.items()}
         lines.append(f"\n{shape}: before: {before}; after: {ccb.load_line()}; best of {ns.repeat} rounds; "
                      f"rows {counts}")
-        lines += ccb.table(f"{shape} -> Parquet", rows, mib, "duckdb")[1:]
+        lines += ccb.table(f"{shape} -> Parquet", rows, mib, "duckdb", cpu=True)[1:]
         ours = r["ours"]
+        cpu = {k: v["median_cpu_seconds"] for k, v in r.items()}
         lines.append(
             f"SHAPE {shape:<9} ours vs duckdb {r['duckdb']['seconds'] / ours['seconds']:.2f}x "
             f"(medians {r['duckdb']['median_seconds'] / ours['median_seconds']:.2f}x), vs pyarrow "
             f"{r['pyarrow']['seconds'] / ours['seconds']:.2f}x (medians "
             f"{r['pyarrow']['median_seconds'] / ours['median_seconds']:.2f}x); peak RSS {ours['peak_rss_mib']:.0f} MiB "
-            f"(goals >= 1.00x duckdb, <= 600 MiB)")
+            f"(goals >= 1.00x duckdb, <= 600 MiB); CPU-seconds (median) duckdb {cpu['duckdb']:.1f}, pyarrow "
+            f"{cpu['pyarrow']:.1f}, ours {cpu['ours']:.1f}")
     return lines
 
 
@@ -194,24 +206,31 @@ def bench_command(work: Path, ns: argparse.Namespace, plan: Path, shape: str) ->
         ("migrate run --no-prefect", "cmd", {"argv": [MIGRATE, "run", str(plan), "--no-prefect", "-d", shape],
                                              "cwd": str(plan.parent)}, env, clean),
     ]
-    if not ns.skip_prefect:
-        contenders.append(("migrate run --prefect", "cmd", {"argv": [MIGRATE, "run", str(plan), "--prefect", "-d",
-                                                                     shape], "cwd": str(plan.parent)}, env, clean))
+    stop_server = lambda: subprocess.run(  # noqa: E731
+        [MIGRATE, "server", "stop"], env={**os.environ, **env}, cwd=str(plan.parent),
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     before = ccb.load_line()
     try:
+        stop_server()  # "default" means no server up: one left by an earlier run would turn it into --prefect
         rows = ccb.rounds(contenders, ns.repeat, run=run)
+        if not ns.skip_prefect:
+            # In rounds of its own, after the others: the server --prefect starts (and keeps) would
+            # otherwise be found by the default command of the next round.
+            rows += ccb.rounds([("migrate run --prefect", "cmd", {"argv": [MIGRATE, "run", str(plan), "--prefect",
+                                                                          "-d", shape], "cwd": str(plan.parent)},
+                                 env, clean)], ns.repeat, run=run)
     finally:  # --prefect started the project's background server (in our PREFECT_HOME): stop it
-        subprocess.run([MIGRATE, "server", "stop"], env={**os.environ, **env}, cwd=str(plan.parent),
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        stop_server()
     r = dict(rows)
     mib = (plan.parent.parent / "shapes" / shape / text_shapes.FILE_NAMES[shape]).stat().st_size / 2**20
     lines = [f"\nthe command ({shape}): before: {before}; after: {ccb.load_line()}; best of {ns.repeat} rounds; "
              "whole processes timed from outside"]
     lines += ccb.table(f"{shape}: command vs engine", rows, mib, "engine alone (run_dataset)")[1:]
     base = r["engine alone (run_dataset)"]
-    for label in [c[0] for c in contenders[1:]]:
+    for label, _ in rows[1:]:
         x = r[label]
-        lines.append(f"COMMAND {label}: {x['seconds'] / base['seconds']:.2f}x the engine alone (medians "
+        lines.append(f"COMMAND {label}: {x['seconds'] / base['seconds']:.2f}x the engine alone (CPU-seconds "
+                     f"{x['median_cpu_seconds'] / base['median_cpu_seconds']:.2f}x; medians "
                      f"{x['median_seconds'] / base['median_seconds']:.2f}x; goal <= 1.20 without a Prefect server), "
                      "peak RSS "
                      f"{x['peak_rss_mib']:.0f} MiB (goal <= 600)")

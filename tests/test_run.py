@@ -76,6 +76,52 @@ def test_counts_come_from_the_ledger_and_the_target_not_a_second_read(tmp_path: 
     assert users.counted_from is not None and "ledger" in users.counted_from and "footers" in users.counted_from
 
 
+def test_iceberg_datasets_of_a_run_share_one_catalog(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Three Iceberg datasets: the catalog is opened once for the run (no helper process per dataset), each
+    new table is created by its first commit together with its snapshot, and the counts are equal."""
+    from migrate import iceberg
+
+    for i in range(3):
+        d = tmp_path / "legacy" / f"t{i}"
+        d.mkdir(parents=True)
+        (d / "part-0.csv").write_text("id,name\n" + "".join(f"{i * 10 + j},n{j}\n" for j in range(i + 2)))
+    datasets = "".join(f"""
+          - name: t{i}
+            source: {{store: legacy, path: t{i}}}
+            format: {{kind: csv, header: true}}
+            schema: [{{name: id, type: bigint}}, {{name: name, type: string}}]
+            target: {{kind: iceberg, store: out, table: ns.t{i}}}""" for i in range(3))
+    (tmp_path / "plan.yaml").write_text(textwrap.dedent("""\
+        version: 1
+        name: ice
+        settings: {state_dir: state}
+        sources:
+          legacy: {kind: local, path: legacy}
+        targets:
+          out: {kind: local, path: out}
+        datasets:""") + datasets + "\n")
+    opened: list[object] = []
+    real_load = iceberg.load_catalog
+    monkeypatch.setattr(iceberg, "load_catalog", lambda *a, **k: opened.append(a) or real_load(*a, **k))
+
+    def no_helper(*a: object, **k: object) -> None:
+        raise AssertionError("a catalog helper process was started")
+
+    monkeypatch.setattr(iceberg, "CatalogProcess", no_helper)
+    plan = load_plan(tmp_path / "plan.yaml")
+    report = runner.run_plan(plan)
+    assert report.ok, [o.error for o in report.outcomes]
+    assert [(o.source_rows, o.target_rows) for o in report.outcomes] == [(2, 2), (3, 3), (4, 4)]
+    assert len(opened) == 1
+    catalog = real_load(plan, state_dir=plan.state_dir)
+    for i in range(3):
+        table = catalog.load_table(f"ns.t{i}")
+        assert len(table.metadata.snapshots) == 1 and not table.metadata.metadata_log  # created with its data
+    again = runner.run_plan(plan)  # nothing new: every file skipped, the tables untouched
+    assert again.ok and all(o.report["files_skipped"] == 1 for o in again.outcomes)
+    assert all(len(catalog.load_table(f"ns.t{i}").metadata.snapshots) == 1 for i in range(3))
+
+
 def test_select_orders_by_wave_and_rejects_unknown(tmp_path: Path) -> None:
     plan = load_plan(write_estate(tmp_path))
     assert [d.name for d in runner.select(plan)] == ["users"]

@@ -44,6 +44,7 @@ _LOOKBACK = 256  # bytes of context read before a block, for escape runs and the
 _SEARCH_FIRST = 64 << 10  # first read when looking for the record end after a cut
 MAX_SEARCH = 64 << 20  # a cut with no record end this far after it is dropped
 _CHECK = 64 << 10  # bytes before and after a cut whose quotes are checked for their roles
+_STRETCH = 32 << 20  # bytes counted by one task of the census (balances the threads)
 
 
 class NeedContext(Exception):
@@ -361,9 +362,15 @@ def _align(store: Storage, uri: str, size: int, cuts: Sequence[int], syn: Syntax
     points = [c - 1 for c in cuts]
     parities = [0] * len(points)
     if syn.quote is not None and points:
-        spans = list(itertools.pairwise([0, *points]))
-        with ThreadPoolExecutor(max(1, min(workers, len(spans))), thread_name_prefix="migrate-quotes") as ex:
-            counts = list(ex.map(lambda s: _count_stretch(store, uri, s[0], s[1], syn), spans))
+        # The stretches between cuts, counted in pieces of at most _STRETCH bytes: 3 stretches on 2
+        # threads would leave one thread idle for a third of the pass; small pieces keep both busy.
+        pieces = [(lo, min(hi, lo + _STRETCH), i) for i, (lo, hi) in enumerate(itertools.pairwise([0, *points]))
+                  for lo in range(lo, hi, _STRETCH)]
+        counts = [0] * len(points)
+        with ThreadPoolExecutor(max(1, min(workers, len(pieces))), thread_name_prefix="migrate-quotes") as ex:
+            for (_, _, i), n in zip(pieces, ex.map(lambda s: _count_stretch(store, uri, s[0], s[1], syn), pieces),
+                                    strict=True):
+                counts[i] += n
         parities = [int(x) & 1 for x in itertools.accumulate(counts)]
     out: list[int] = []
     for i, p in enumerate(points):
