@@ -58,18 +58,22 @@ def sketch_update(sketch: np.ndarray, hashes: np.ndarray, drop: tuple[int, ...] 
     leaving out the values in ``drop`` (the hashes NULLs have)."""
     if len(sketch) >= SKETCH_K:
         hashes = hashes[hashes < sketch[-1]]  # once full, nearly every value is above the K-th smallest
-    for d in drop:
-        if len(hashes):
-            hashes = hashes[hashes != _U64(d)]
     if not len(hashes):
         return sketch
+    cand = hashes
     if len(hashes) > 4 * SKETCH_K:
-        # Keep the smallest values only (distinct ones among them first), then deduplicate.
-        cand = np.unique(np.partition(hashes, 4 * SKETCH_K)[: 4 * SKETCH_K])
-        if len(cand) < SKETCH_K:  # many repeats: the distinct values themselves
+        smallest = None
+        if not len(sketch):
+            # A first batch: keep the smallest values only (distinct ones among them first), deduplicated.
+            smallest = np.unique(np.partition(hashes, 4 * SKETCH_K)[: 4 * SKETCH_K])
+        if smallest is not None and len(smallest) >= SKETCH_K + len(drop):
+            cand = smallest
+        else:
+            # Many values left under a sketch's top, or few distinct among the smallest: repeats of few
+            # distinct values, so a hash table of the distinct ones is the cheap way to them.
             cand = np.asarray(pc.unique(pa.array(hashes, pa.uint64())).to_numpy(zero_copy_only=False), _U64)
-    else:
-        cand = hashes
+    for d in drop:
+        cand = cand[cand != _U64(d)]
     return np.union1d(sketch, cand)[:SKETCH_K].astype(_U64, copy=False)
 
 
@@ -95,8 +99,7 @@ class ColumnProfile:
     sketch: np.ndarray = field(default_factory=lambda: np.empty(0, _U64))
 
     def update(self, arr: pa.Array | pa.ChunkedArray, hashes: np.ndarray | None) -> None:
-        if isinstance(arr, pa.ChunkedArray):
-            arr = arr.combine_chunks()
+        # A ChunkedArray as it is (the kernels take one): joining its chunks would copy every value.
         n, nulls = len(arr), arr.null_count
         self.count += n - nulls
         self.nulls += nulls
