@@ -375,12 +375,13 @@ class Ledger:
         """Source uri -> the fingerprint of files in the target (committed/verified) converted with settings other
         than ``fingerprint``. Rows without one count as the dataset's baseline, or as matching before any."""
         base = self.baseline(dataset)
-        out: dict[str, str] = {}
-        for r in self.records(dataset, DONE_STATES):
-            got = r.conversion or base
-            if got is not None and got != fingerprint:
-                out[r.source_uri] = got
-        return out
+        with self._read():
+            rows = self._db.execute(
+                "SELECT source_uri, COALESCE(conversion, ?) AS had FROM files WHERE dataset=? AND state IN"
+                f" ({','.join('?' * len(DONE_STATES))}) AND had IS NOT NULL AND had != ?",
+                (base, dataset, *DONE_STATES, fingerprint),
+            ).fetchall()
+        return {str(r[0]): str(r[1]) for r in rows}
 
     def settings_changes(self, dataset: str, settings: dict[str, Any]) -> dict[str, int]:
         """What ``migrate run`` would re-convert with ``settings`` (``layout.conversion_settings``): files in

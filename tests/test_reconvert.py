@@ -343,6 +343,45 @@ def test_iceberg_partitioning_change_evolves_the_spec(tmp_path: Path) -> None:
     assert _run(plan).files_processed == 0
 
 
+def test_settings_changed_and_back_land_the_right_data(tmp_path: Path) -> None:
+    """X -> Y -> X: the Iceberg snapshot history already holds X's keys; the table must still get X's files."""
+    make_dataset(tmp_path / "src", FILES, ROWS)
+    for target in ("iceberg", "parquet"):
+        x = _plan(tmp_path, target=target, path=f"{target}-t")
+        _run(x)
+
+        def count(target: str = target, x: Plan = x) -> pa.Table:
+            if target == "iceberg":
+                return _table(x).scan(selected_fields=("id", "name")).to_arrow()
+            return read_parquet_target(f"file://{tmp_path}/out/parquet-t", {})[0]
+
+        nulls = count().column("name").null_count
+        y = _plan(tmp_path, target=target, path=f"{target}-t", fmt=", null_marker: 'name 8'")
+        _reconverted_all(_run(y), FILES, 'format: null_marker none -> "name 8"')
+        assert count().column("name").null_count == nulls + 1
+        _reconverted_all(_run(_plan(tmp_path, target=target, path=f"{target}-t")), FILES,
+                         'format: null_marker "name 8" -> none')
+        got = count()
+        assert got.column("name").null_count == nulls and got.num_rows == FILES * ROWS, target
+        assert _run(x).files_processed == 0
+
+
+def test_a_reconversion_makes_the_validation_verdict_stale(tmp_path: Path) -> None:
+    from migrate.validators import verdicts
+    from migrate.validators.validate import validate_dataset
+
+    make_dataset(tmp_path / "src", 2, ROWS)
+    plan = _plan(tmp_path)
+    _run(plan)
+    verdict = validate_dataset(plan, "events", write=False)
+    assert verdict["verdict"] == "pass", verdict["reasons"]
+    assert not verdicts.is_stale(plan, verdict)
+    plan = _plan(tmp_path, cols=[(n, "string" if n == "amount" else t) for n, t in SCHEMA])
+    _run(plan)
+    assert verdicts.is_stale(plan, verdict)
+    assert validate_dataset(plan, "events", write=False)["verdict"] == "pass"
+
+
 def test_iceberg_incompatible_change_is_a_clear_error(tmp_path: Path) -> None:
     total = make_dataset(tmp_path / "src", FILES, ROWS)
     _run(_plan(tmp_path, target="iceberg"))
@@ -363,10 +402,18 @@ def test_iceberg_incompatible_change_is_a_clear_error(tmp_path: Path) -> None:
 
 # -- a kill in the middle of a re-conversion -----------------------------------------------------------------
 @pytest.mark.slow
-def test_kill_mid_reconversion_recovers_exactly(tmp_path: Path) -> None:
+@pytest.mark.parametrize("where", ["local", pytest.param("s3", marks=pytest.mark.s3)])
+def test_kill_mid_reconversion_recovers_exactly(tmp_path: Path, where: str, request: pytest.FixtureRequest) -> None:
     from tests.engine.test_kill import _check, _finish, _kill_when, _setup, _spawn
 
-    plan_path, total = _setup(tmp_path, "{kind: local, path: out}")
+    if where == "s3":
+        s3 = request.getfixturevalue("seaweedfs")
+        bucket = s3.root_uri("rekill").removeprefix("s3://")
+        store, root, options = store_yaml("s3", s3, bucket), f"s3://{bucket}/t", s3.options
+    else:
+        s3 = bucket = None
+        store, root, options = "{kind: local, path: out}", f"file://{tmp_path}/out/t", {}
+    plan_path, total = _setup(tmp_path, store)
     assert _finish(plan_path)["files_failed"] == 0
     text = plan_path.read_text().replace("{name: amount, type: double}", "{name: amount, type: string}")
     plan_path.write_text(text)
@@ -386,10 +433,48 @@ def test_kill_mid_reconversion_recovers_exactly(tmp_path: Path) -> None:
     rep = _finish(plan_path)
     assert rep["files_failed"] == 0 and rep["files_skipped"] >= 10
     assert rep["files_reconverted"] == rep["files_processed"] == 41 - rep["files_skipped"]
-    _check(plan_path, total, f"file://{tmp_path}/out/t", {})
+    _check(plan_path, total, root, options, s3, bucket)
     rows = _ledger_rows(plan)
     assert {r["conversion"] for r in rows} == {key} and all(json.loads(r["previous_uris"]) == [] for r in rows)
-    got, names = read_parquet_target(f"file://{tmp_path}/out/t", {})
+    got, names = read_parquet_target(root, options)
     assert got.schema.field("amount").type == pa.string()
     assert all(f"-{key[:8]}" in n for n in names)  # nothing of the old conversion is left
+    assert _finish(plan_path)["files_processed"] == 0
+
+
+@pytest.mark.slow
+def test_kill_mid_reconversion_iceberg_recovers_exactly(tmp_path: Path) -> None:
+    from tests.engine.test_kill import _finish, _kill_when, _setup, _spawn
+
+    plan_path, total = _setup(tmp_path, "{kind: local, path: out}", target="iceberg", big_rows=50_000)
+    assert _finish(plan_path)["files_failed"] == 0
+    plan = load_plan(plan_path)
+    nulls = _table(plan).scan(selected_fields=("name",)).to_arrow().column("name").null_count
+    plan_path.write_text(plan_path.read_text().replace("{kind: csv, header: true}",
+                                                       "{kind: csv, header: true, null_marker: 'name 15'}"))
+    plan = load_plan(plan_path)
+    key = conversion_key(plan.datasets[0])
+    state = tmp_path / "state"
+
+    def reconverted(n: int) -> bool:
+        try:
+            with sqlite3.connect(f"file:{state / 'ledger.db'}?mode=ro", uri=True, timeout=1) as con:
+                return int(con.execute("SELECT COUNT(*) FROM files WHERE state='committed' AND conversion=?",
+                                       (key,)).fetchone()[0]) >= n
+        except sqlite3.Error:
+            return False
+
+    assert _kill_when(_spawn(plan_path), lambda: reconverted(5)), "the run finished before the kill point"
+    rep = _finish(plan_path)
+    assert rep["files_failed"] == 0 and rep["files_reconverted"] == rep["files_processed"] == 41 - rep["files_skipped"]
+    table = _table(plan)
+    got = table.scan(selected_fields=("id", "name")).to_arrow()
+    ids = got.column("id").to_pylist()
+    assert len(ids) == len(set(ids)) == total  # every row once: no old part left beside its replacement
+    assert got.column("name").null_count == nulls + 1
+    files = {t.file.file_path for t in table.scan().plan_files()}
+    assert all(f"-{key[:8]}" in f.rsplit("/", 1)[-1] for f in files)
+    rows = _ledger_rows(plan)
+    assert {(r["state"], r["conversion"]) for r in rows} == {("committed", key)}
+    assert sorted(u for r in rows for u in json.loads(r["target_uris"])) == sorted(files)
     assert _finish(plan_path)["files_processed"] == 0
