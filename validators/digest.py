@@ -28,7 +28,10 @@ import pyarrow as pa
 BUCKET_BITS = 8
 BUCKETS = 1 << BUCKET_BITS
 HASH_VERSION = 2
-_MAX_SLICE = 1 << 20  # rows per bincount call: keeps each bucket's 32-bit-half sums exact in float64
+# Rows per numpy pass: a few arrays of this many 64-bit words stay in the CPU cache through a chain of
+# operations (fold, finalizer, bucket sums), 2-4x faster than each operation streaming a whole batch
+# through memory; and < 2^21, so each bucket's 32-bit-half sums are exact in float64.
+_SLICE = 1 << 14
 _U64 = np.uint64
 _M1, _M2 = _U64(0xFF51AFD7ED558CCD), _U64(0xC4CEB9FE1A85EC53)
 _COMBINE = _U64(0xD6E8FEB86659FD93)  # DuckDB's CombineHash multiplier
@@ -111,18 +114,28 @@ class Digester:
         finally:
             self._con.unregister("batch")
         if not columns:
-            return fmix64(np.array(out.column(0).to_numpy(), dtype=_U64)), None
+            return _finalized(np.array(out.column(0).to_numpy(), dtype=_U64)), None
         first = 0 if sql == self._sql_each else 1
         each = [np.asarray(out.column(first + i).to_numpy(), dtype=_U64) for i in range(n)]
         if sql == self._sql_each:
-            return fmix64(combine(each)), each
+            rows = np.empty(table.num_rows, _U64)
+            for lo in range(0, len(rows), _SLICE):
+                rows[lo:lo + _SLICE] = fmix64(combine([h[lo:lo + _SLICE] for h in each]))
+            return rows, each
         rows = np.array(out.column(0).to_numpy(), dtype=_U64)
         if self._combine_ok is None:
             self._combine_ok = bool(np.array_equal(combine([h[:1024] for h in each]), rows[:1024]))
-        return fmix64(rows), each
+        return _finalized(rows), each
 
     def row_hashes(self, table: pa.Table) -> np.ndarray:
         return self.hashes(table)[0]
+
+
+def _finalized(rows: np.ndarray) -> np.ndarray:
+    """``fmix64`` of ``rows`` in place, a cache-sized slice at a time."""
+    for lo in range(0, len(rows), _SLICE):
+        fmix64(rows[lo:lo + _SLICE])
+    return rows
 
 
 def combine(column_hashes: list[np.ndarray]) -> np.ndarray:
@@ -148,8 +161,8 @@ class Checksum:
     sums: np.ndarray = field(default_factory=lambda: np.zeros(BUCKETS, _U64))
 
     def add(self, row_hashes: np.ndarray) -> None:
-        for lo in range(0, len(row_hashes), _MAX_SLICE):
-            h = row_hashes[lo:lo + _MAX_SLICE]
+        for lo in range(0, len(row_hashes), _SLICE):
+            h = row_hashes[lo:lo + _SLICE]
             b = bucket_of(h)
             self.counts += np.bincount(b, minlength=BUCKETS)
             # Exact sums in float64: each half is < 2^32 and a slice has < 2^21 rows, so < 2^53.
