@@ -372,6 +372,9 @@ class _Run:
             self._evolved = True
         entries = [(commit_key(w.version, self.conversion), w.info.uri, self._source_checksum(w),
                     list(w.target_uris), list(w.previous_uris)) for w in self.to_commit]
+        # The ledger's "written" rows (row and quarantine counts) must outlive a crash right after the
+        # snapshot: recovery promotes them as they are.
+        self.ledger.make_durable()
         snap = self._iceberg("commit", first.schema if first is not None else None, entries)
         if snap is not None:
             self.report.snapshots.append(snap)

@@ -217,6 +217,18 @@ class Ledger:
                 self._in_batch = False
             self._db.execute("COMMIT")
 
+    def make_durable(self) -> None:
+        """Commit what this thread's open batch holds so far (and go on in a new transaction).
+
+        Write-ahead for commits outside the ledger: the engine calls it before an Iceberg commit, so the
+        files a snapshot registers are ``written`` in the ledger, with their row and quarantine counts,
+        before the snapshot exists. A crash between the two then loses nothing that recovery needs.
+        """
+        with self._lock:
+            if self._in_batch:
+                self._db.execute("COMMIT")
+                self._db.execute("BEGIN IMMEDIATE")
+
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
         with self.batch():  # its own transaction, or part of the batch this thread has open

@@ -139,6 +139,37 @@ def test_iceberg_never_registers_twice_after_lost_ledger_update(tmp_path: Path) 
     assert target_row_count(plan, "events") == total
 
 
+class _Killed(BaseException):
+    """Stands for SIGKILL: the ledger's open batch is rolled back, as a kill would lose it."""
+
+
+def test_iceberg_counts_survive_a_kill_between_snapshot_and_ledger(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    total = make_dataset(tmp_path / "src", files=4, rows=100)
+    for i in range(4):
+        with open(tmp_path / "src" / f"f{i:04d}.csv", "a") as f:
+            f.write(f"{999990 + i},too,many,fields,here,true,extra\n")  # one row to quarantine per file
+    plan = make_plan(tmp_path, "iceberg")
+    original = Ledger.mark_committed
+
+    def killed(self: Ledger, dataset: str, uris: object) -> None:
+        raise _Killed  # after the Iceberg commit, before the ledger says so
+
+    monkeypatch.setattr(Ledger, "mark_committed", killed)
+    with pytest.raises(_Killed):  # the first snapshot (of 2 files) is committed while files finish
+        run_dataset(plan, "events", options=reader_options(iceberg_commit_files=2))
+    monkeypatch.setattr(Ledger, "mark_committed", original)
+    rep = run_dataset(plan, "events", options=reader_options())
+    assert rep.recovered["promoted_from_table"] == 2 and rep.files_processed == 2
+    with Ledger.in_state_dir(plan.state_dir) as led:
+        records = led.records("events")
+    # The counts written before the snapshot are the ones recovery promoted: nothing lost to quarantine.
+    assert {r.state for r in records} == {"committed"}
+    assert sum(r.rows_quarantined for r in records) == 4
+    assert sum(r.rows_in for r in records) == total + 4
+    assert sum(r.rows_written for r in records) == total == target_row_count(plan, "events")
+
+
 def test_iceberg_changed_source_replaces_its_rows(tmp_path: Path) -> None:
     make_dataset(tmp_path / "src", files=3, rows=100)
     plan = make_plan(tmp_path, "iceberg")
