@@ -2,8 +2,8 @@
 
 The source is listed fresh and read with the same readers as the copy (``migrate.formats``), its
 quarantine rules included. The target is the Parquet files under the dataset's target folder, or the
-data files of the Iceberg table's current snapshot (listed through pyiceberg, read here row group by
-row group; a file with delete files is read through pyiceberg's own scan). Each file belongs to a
+data files of the Iceberg table's current snapshot (listed through pyiceberg, read here in batches
+of ``BATCH_ROWS``; a file with delete files is read through pyiceberg's own scan). Each file belongs to a
 partition (``k=v/k2=v2`` of its folders, None for an unpartitioned dataset), and a target file written
 by the copy names the source version it came from (``migrate.layout.part_version``).
 """

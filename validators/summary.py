@@ -154,7 +154,7 @@ def summarize_source(side: SourceSide, sf: SourceFile, ds: Any, declared: pa.Sch
 
 
 def summarize_target(side: TargetSide, tf: TargetFile, canon: Canon) -> UnitSummary:
-    """Read target file ``tf`` row group by row group and summarize its rows."""
+    """Read target file ``tf`` in batches (``read_target``) and summarize its rows."""
     s = _empty(canon)
     try:
         for table in read_target(side, tf):
