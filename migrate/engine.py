@@ -903,6 +903,9 @@ def _pump(run: _Run, todo: list[_FileWork]) -> None:
             if run.iceberg_ready():
                 run.join_iceberg()  # raises the catalog's error at once: no point converting more
             while files and len(queue_) < 2 * run.workers:  # outside the ledger transaction: may read a file
+                waiting = len(queue_) + max(0, len(inflight) - run.workers)  # parts no worker has taken yet
+                if files[0].split_bytes and waiting >= run.workers:
+                    break  # enough work waits: cut the next big file later, while these convert
                 w = files.popleft()
                 queue_.extend((w, t) for t in run.tasks_for(w))
             starting: list[tuple[_FileWork, PartTask]] = []

@@ -112,3 +112,22 @@ def assert_equal_rows(got: pa.Table, want: pa.Table) -> None:
         assert g.type == w.type, (name, g.type, w.type)
         assert g.null_count == w.null_count, name
         assert g.to_pylist() == w.to_pylist(), name
+
+
+# -- event log of the engine's cutting and reading (threads share it; the splitter and reader options
+# name these functions, so a test sees in which order files are cut and their parts are read)
+EVENTS: list[tuple[str, str]] = []
+
+
+def logging_splitter(store: Any, uri: str, fmt: Any, target_bytes: int) -> Any:
+    from migrate.formats import split_ranges
+
+    EVENTS.append(("cut", uri.rsplit("/", 1)[-1]))
+    return split_ranges(store, uri, fmt, target_bytes)
+
+
+def logging_reader(store: Any, uri: str, *args: Any, **kwargs: Any) -> Any:
+    from migrate.formats import open_batches
+
+    EVENTS.append(("read", uri.rsplit("/", 1)[-1]))
+    return open_batches(store, uri, *args, **kwargs)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import time
@@ -217,6 +218,29 @@ def test_split_large_file_into_ranges(tmp_path: Path) -> None:
     assert rep.ok, rep.errors
     got, names = read_parquet_target(f"file://{tmp_path}/out/t", {})
     assert len(names) >= 4
+    assert_equal_rows(got, source_table(tmp_path / "src"))
+
+
+def test_big_files_are_cut_while_earlier_ones_convert(tmp_path: Path) -> None:
+    """Cutting a quoted file reads it once (the quote census): the next big file is cut only once the
+    parts queued before it are being read, so its census overlaps their conversion; rows stay exact."""
+    from tests.engine import helpers
+
+    for i in range(3):
+        write_csv(tmp_path / "src" / f"big{i}.csv", i * 8_000, 8_000 - i * 500)  # sizes differ: known order
+    plan = make_plan(tmp_path, "parquet")
+    helpers.EVENTS.clear()
+    rep = run_dataset(plan, "events", concurrency=2, options=reader_options(
+        split_bytes=128 << 10, use_processes=False, splitter="tests.engine.helpers:logging_splitter",
+        reader="tests.engine.helpers:logging_reader"))
+    assert rep.ok and rep.files_processed == 3, rep.errors
+    events = list(helpers.EVENTS)
+    cuts = [i for i, e in enumerate(events) if e[0] == "cut"]
+    assert [events[i][1] for i in cuts] == ["big0.csv", "big1.csv", "big2.csv"]
+    for before, after in itertools.pairwise(cuts):
+        assert ("read", events[before][1]) in events[before:after], events  # cut after its forerunner's reads began
+    got, names = read_parquet_target(f"file://{tmp_path}/out/t", {})
+    assert len(names) >= 6
     assert_equal_rows(got, source_table(tmp_path / "src"))
 
 
