@@ -478,3 +478,18 @@ def test_kill_mid_reconversion_iceberg_recovers_exactly(tmp_path: Path) -> None:
     assert {(r["state"], r["conversion"]) for r in rows} == {("committed", key)}
     assert sorted(u for r in rows for u in json.loads(r["target_uris"])) == sorted(files)
     assert _finish(plan_path)["files_processed"] == 0
+
+
+def test_plan_check_with_a_damaged_ledger_still_checks_the_plan(tmp_path: Path) -> None:
+    """The look-ahead at the ledger is a note: a ledger it cannot read does not fail `plan check`."""
+    from typer.testing import CliRunner
+
+    from migrate.cli import app
+
+    make_dataset(tmp_path / "src", 1, ROWS)
+    plan = _plan(tmp_path)
+    plan.state_dir.mkdir(parents=True, exist_ok=True)
+    (plan.state_dir / "ledger.db").write_bytes(b"this is not a database" * 100)
+    res = CliRunner().invoke(app, ["plan", "check", str(tmp_path / "plan.yaml")])
+    assert res.exit_code == 0, res.output
+    assert "note: files to convert again not known:" in res.output and "ledger.db" in res.output

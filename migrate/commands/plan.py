@@ -9,6 +9,7 @@ import typer
 
 from migrate.commands import write_output
 from migrate.commands.inventory import plan_init_command
+from migrate.errors import MigrateError
 from migrate.plan import Plan, check_plan, load_plan, plan_json_schema
 
 app = typer.Typer(
@@ -50,11 +51,16 @@ def _settings_notes(plan: Plan) -> None:
     path = plan.state_dir / "ledger.db"
     if not path.exists():
         return
-    with Ledger(path) as ledger:
-        for ds in plan.datasets:
-            for why, n in ledger.settings_changes(ds.name, conversion_settings(ds)).items():
-                typer.echo(f"note: dataset {ds.name}: {n} migrated file(s) were converted under other settings "
-                           f"({why}); the next `migrate run` converts them again")
+    try:
+        with Ledger(path) as ledger:
+            changes = {ds.name: ledger.settings_changes(ds.name, conversion_settings(ds)) for ds in plan.datasets}
+    except MigrateError as exc:  # the plan is fine; only this look-ahead cannot be made
+        typer.echo(f"note: files to convert again not known: {exc}")
+        return
+    for name, by_reason in changes.items():
+        for why, n in by_reason.items():
+            typer.echo(f"note: dataset {name}: {n} migrated file(s) were converted under other settings "
+                       f"({why}); the next `migrate run` converts them again")
 
 
 def schema_text() -> str:
