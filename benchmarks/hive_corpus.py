@@ -29,6 +29,7 @@ import glob
 import json
 import logging
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -255,6 +256,10 @@ def main(argv: list[str] | None = None) -> int:
                     help="also run every --corpus script on both sides (Spark's Hive mode vs the translation in "
                          "ANSI Spark) over generated test tables and compare results (slow)")
     ap.add_argument("--equality-rows", type=int, default=30, help="rows per generated table")
+    ap.add_argument("--equality-ddl", action="append", default=[],
+                    help="more base tables for the equality run (a DDL script such as hive-testbench's "
+                         "ddl-tpcds/text/alltables.sql; variables substituted, ${DB} = default, where the "
+                         "unqualified sample queries read them)")
     ap.add_argument("--verbose", action="store_true", help="list every refusal, silent and invalid statement")
     args = ap.parse_args(argv)
     corpora = load_corpora(args.testbench, args.corpus)
@@ -272,7 +277,9 @@ def main(argv: list[str] | None = None) -> int:
         results = run(corpora, variables, [(a, b) for a, b in locations], spark, args.repeat, args.format, ddl)
         if args.equality and spark is not None:
             external = list(corpora)[len(corpora) - len(args.corpus):]  # the --corpus folders, loaded last
-            equality = run_equality({k: corpora[k] for k in external}, spark, ddl, variables, args.equality_rows)
+            base = "\n".join([ddl, *(substitute(Path(d).read_text(), Variables.from_assignments(
+                [*variables, "DB=default"])).text for d in args.equality_ddl)])
+            equality = run_equality({k: corpora[k] for k in external}, spark, base, variables, args.equality_rows)
     finally:
         if spark is not None:
             spark.stop()
@@ -312,7 +319,10 @@ def main(argv: list[str] | None = None) -> int:
               f"{c['failed_translation']} failed only after translation, {c['failed_original']} failed only in "
               f"Hive mode, {c['failed_both']} failed on both; {c['downstream']} of the differences/failures are "
               f"downstream of an earlier one; {c['unflagged']} direct ones the report does not flag "
-              f"({equality['seconds']} s)")
+              f"({equality['seconds']} s); {c['equal_up_to_ties']} of the equal ones differ only in rows tied under "
+              f"ORDER BY ... LIMIT; {c['original_stand_in']} ran Hive-only syntax in Hive mode through a stand-in")
+        print(f"  failed only in Hive mode, by cause: {equality['failed_original_causes']}")
+        print(f"  failed on both sides, by cause: {equality['failed_both_causes']}")
         for line in equality["unflagged"]:
             print(f"  UNFLAGGED {line}")
         if args.verbose:
@@ -329,7 +339,7 @@ def run_equality(corpora: dict[str, list[tuple[str, str]]], spark: Any, ddl: str
     """Every script on both sides (equality.EqualityRun): counts, and what differs or fails, with the reason."""
     import tempfile
 
-    from migrate.translators.hive.equality import EQUAL, EqualityReport, EqualityRun
+    from migrate.translators.hive.equality import EQUAL, FAILED_BOTH, FAILED_ORIGINAL, EqualityReport, EqualityRun
 
     start = time.perf_counter()
     work = Path(tempfile.mkdtemp(prefix="hive-equality-"))
@@ -338,11 +348,29 @@ def run_equality(corpora: dict[str, list[tuple[str, str]]], spark: Any, ddl: str
     for name, files in corpora.items():
         for path, text in files:
             total.outcomes += runner.run_script(text, f"{name}/{path}").outcomes
-    fmt = lambda o: f"{o.where} [{o.status}{', downstream' if o.downstream else ''}] {o.reason[:200]}"  # noqa: E731
+    fmt = lambda o: (f"{o.where} [{o.status}{', downstream' if o.downstream else ''}"  # noqa: E731
+                     f"{', Hive mode ran: ' + o.stand_in if o.stand_in else ''}] {o.reason[:200]}")
     return {"counts": total.counts(), "seconds": round(time.perf_counter() - start, 1),
+            "failed_original_causes": failure_causes(total, FAILED_ORIGINAL),
+            "failed_both_causes": failure_causes(total, FAILED_BOTH),
             "unflagged": [fmt(o) for o in total.unflagged()],
             "not_equal": [fmt(o) + (f" | flagged: {o.report_notes[0][:160]}" if o.report_notes else "")
                           for o in total.outcomes if o.status != EQUAL]}
+
+
+def failure_causes(report: Any, status: str) -> dict[str, int]:
+    """Why statements failed in Spark's Hive mode (Hive's stand-in): downstream of an earlier failure, or the
+    error class of the first error (TABLE_OR_VIEW_NOT_FOUND: a table the script expects from Hive's test set-up
+    that the harness does not generate; PARSE_SYNTAX_ERROR: Hive-only syntax Spark does not parse; ...)."""
+    causes: dict[str, int] = {}
+    for o in report.outcomes:
+        if o.status != status:
+            continue
+        m = re.match(r"\[([A-Z_]+)", o.reason)
+        cause = "downstream of an earlier failure" if o.downstream else m.group(1) if m else \
+            "TRANSFORM script failed" if "Subprocess exited" in o.reason else o.reason[:60]
+        causes[cause] = causes.get(cause, 0) + 1
+    return dict(sorted(causes.items(), key=lambda kv: -kv[1]))
 
 
 if __name__ == "__main__":

@@ -156,7 +156,11 @@ def test_partition_retype_and_rcfile_directory_run_in_ansi_spark(spark: Any, tmp
               "INSERT OVERWRITE TABLE rt PARTITION (dt=200, ts='3.0') SELECT 'k3', 'v3';\n"
               "INSERT OVERWRITE DIRECTORY 'hdfs://nn:8020/out/rc' STORED AS RCFILE SELECT value, key FROM rt;\n"
               "CREATE EXTERNAL TABLE rc (value STRING, key STRING) STORED AS RCFILE "
-              "LOCATION 'hdfs://nn:8020/out/rc'")
+              "LOCATION 'hdfs://nn:8020/out/rc';\n"
+              "CREATE TABLE coll (a ARRAY<STRING>, m MAP<STRING, INT>);\n"
+              "INSERT INTO TABLE coll SELECT array('x', NULL), map('k', 1);\n"
+              "INSERT OVERWRITE DIRECTORY 'hdfs://nn:8020/out/coll' ROW FORMAT DELIMITED FIELDS TERMINATED BY '|' "
+              "COLLECTION ITEMS TERMINATED BY ',' MAP KEYS TERMINATED BY ':' SELECT * FROM coll")
     opts = Options(target_format="parquet", location_map=[("hdfs://nn:8020/", f"file:{tmp_path}/")])
     statements = HiveTranslator(opts).translate_script(script, "t.hql").statements
     assert all(s.status != UNSUPPORTED for s in statements), [s.failures for s in statements]
@@ -175,5 +179,28 @@ def test_partition_retype_and_rcfile_directory_run_in_ansi_spark(spark: Any, tmp
         assert sorted(tuple(r) for r in session.sql("SELECT key, dt, ts FROM rt").collect()) == \
             [("k1", 100, "6.30"), ("k2", None, "1"), ("k3", 200, "3.0")]
         assert sorted(tuple(r) for r in session.table("rc").collect()) == [("v1", "k1"), ("v2", "k2"), ("v3", "k3")]
+        # Hive's text form of collections: items joined by ',', map keys by ':', a NULL item as \N
+        assert [r[0] for r in session.read.text(str(tmp_path / "out" / "coll")).collect()] == ["x,\\N|k:1"]
     finally:
         session.sql("DROP DATABASE IF EXISTS retype_test CASCADE")
+
+
+def test_insert_select_star_gets_the_casts_of_the_target_columns() -> None:
+    ddl = tables_from_ddl("CREATE TABLE default.s (k STRING, v STRING); CREATE TABLE default.u (k STRING, n INT)")
+    st = _run("CREATE TABLE t (k INT, v STRING);\nINSERT INTO TABLE t SELECT * FROM s ORDER BY k LIMIT 3;\n"
+              "CREATE TABLE t2 (a INT, b STRING, c INT, d INT);\nINSERT INTO TABLE t2 SELECT * FROM s x JOIN u y "
+              "ON x.k = y.k;\nINSERT INTO TABLE t SELECT * FROM s x LEFT SEMI JOIN u y ON x.k = y.k",
+              "parquet", known_tables=ddl)
+    assert "TRY_CAST(TRY_CAST(k AS DECIMAL(38, 6)) AS INT),\n  v\nFROM s" in st[1].outputs[0]
+    assert "TRY_CAST(TRY_CAST(x.k AS DECIMAL(38, 6)) AS INT),\n  x.v,\n  TRY_CAST(TRY_CAST(y.k" in st[3].outputs[0]
+    assert "y.n\nFROM" in st[3].outputs[0]
+    assert "SELECT\n  *\nFROM s AS x\nLEFT SEMI JOIN" in st[4].outputs[0]  # the star keeps only x's columns
+
+
+def test_windowing_forms_spark_rejects_on_analysis_are_refused_with_the_reason() -> None:
+    st = _run("SELECT sum(p - lag(p, 1)) OVER (PARTITION BY m ORDER BY n) FROM t;\n"
+              "SELECT round(sum(p), 2) OVER w FROM t WINDOW w AS (PARTITION BY m ORDER BY n);\n"
+              "SELECT round(sum(p) OVER (PARTITION BY m), 2), lag(p) OVER (ORDER BY n), max(p) FROM t")
+    assert st[0].status == UNSUPPORTED and "LAG(p, 1) without its own OVER" in st[0].failures[0].message
+    assert st[1].status == UNSUPPORTED and "OVER on a function around an aggregate" in st[1].failures[0].message
+    assert st[2].status != UNSUPPORTED

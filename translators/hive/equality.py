@@ -32,6 +32,7 @@ from sqlglot.errors import SqlglotError
 from . import catalog, gen_data
 from .context import Options, ScriptState
 from .report import TRANSLATED, UNSUPPORTED, StatementResult
+from .rewrites import rewrite_legacy_windowing, rewrite_ptfs, rewrite_window_cluster_by
 from .splitter import split_statements
 from .translate import HiveTranslator
 from .variables import Variables
@@ -68,8 +69,12 @@ HIVE_MODE = {"spark.sql.ansi.enabled": "false", "spark.sql.storeAssignmentPolicy
 ANSI_MODE = {"spark.sql.ansi.enabled": "true"}
 
 EQUAL, DIFFERENT = "equal", "different"
+TIES = "equal up to rows tied on the ORDER BY keys under LIMIT"
 FAILED_TRANSLATION, FAILED_ORIGINAL, FAILED_BOTH = "failed_translation", "failed_original", "failed_both"
 OUTCOMES = (EQUAL, DIFFERENT, FAILED_TRANSLATION, FAILED_ORIGINAL, FAILED_BOTH)
+
+_SKEWED_BY = re.compile(r"\bskewed\s+by\s*\([^)]*\)\s*on\s*\((?:[^()]|\([^)]*\))*\)(\s*stored\s+as\s+directories)?",
+                        re.I)
 
 # Statement kinds that are run on both sides to keep them in step but not compared.
 _NOT_RUN = {"shell", "source", "add_resource", "explain", "show", "msck", "analyze", "lock", "grant", "index"}
@@ -85,6 +90,7 @@ class Outcome:
     downstream: bool = False  # reads a table that already differed or failed on one side
     reason: str = ""  # the first error, or what differed
     report_notes: list[str] = field(default_factory=list)
+    stand_in: str = ""  # what the Hive-mode side ran instead of Hive-only syntax it cannot parse (_stand_in)
 
 
 @dataclass
@@ -95,6 +101,8 @@ class EqualityReport:
         c = Counter(o.status for o in self.outcomes)
         out = {k: c.get(k, 0) for k in OUTCOMES}
         out["compared"] = len(self.outcomes)
+        out["original_stand_in"] = sum(1 for o in self.outcomes if o.stand_in)
+        out["equal_up_to_ties"] = sum(1 for o in self.outcomes if o.status == EQUAL and o.reason == TIES)
         out["downstream"] = sum(1 for o in self.outcomes if o.downstream and o.status != EQUAL)
         out["unflagged"] = len(self.unflagged())
         return out
@@ -315,9 +323,25 @@ class EqualityRun:
                 continue
             orig_sql = self._orig_text(st.substituted or raw.text)
             o_err, o_rows = self._run(self.hive, [orig_sql], st.kind == "query")
+            stand_in = ""
+            if o_err and st.status != UNSUPPORTED:
+                alt = self._stand_in(orig_sql, st)
+                if alt is not None:
+                    a_err, a_rows = self._run(self.hive, alt[1], st.kind == "query")
+                    if a_err is None:
+                        o_err, o_rows, stand_in = None, a_rows, alt[0]
             t_err, t_rows = (("refused: " + st.failures[0].message, None) if st.status == UNSUPPORTED else
                              self._run(self.tgt, st.outputs, st.kind == "query"))
             if st.kind not in _COMPARED and not (st.kind.startswith("create") and "ctas" in st.constructs):
+                # DDL is not compared, but a table it failed to create or change (on either side), or changed with
+                # a note (a dropped SERDEPROPERTIES clause, ...), makes later reads of it downstream.
+                if t_err and not o_err and st.status != UNSUPPORTED:  # the translator's own failure: an outcome
+                    result.outcomes.append(Outcome(st.where, st.kind, FAILED_TRANSLATION, st.status != TRANSLATED,
+                                                   False, t_err, [f"{n.rule}: {n.message}" for n in st.notes]))
+                if o_err or t_err or (st.kind == "alter" and st.status != TRANSLATED):
+                    tainted |= self._ddl_target(orig_sql)
+                elif re.match(r"^\s*create\b", orig_sql, re.I):  # made anew on both sides
+                    tainted -= self._ddl_target(orig_sql)
                 continue
             written = self._written(st, orig_sql)
             read = self._read(st, orig_sql)
@@ -326,6 +350,7 @@ class EqualityRun:
             notes = [f"{n.rule}: {n.message}" for n in (*st.failures, *st.notes)]
             if o_err and t_err:
                 status, reason = FAILED_BOTH, o_err
+                tainted |= written  # a multi-statement translation may have written part of it
             elif o_err:
                 status, reason = FAILED_ORIGINAL, o_err
                 tainted |= written
@@ -334,8 +359,11 @@ class EqualityRun:
                 tainted |= written
             else:
                 reason = ""
+                tie = ""
                 if st.kind == "query":
                     reason = _diff(o_rows or Counter(), t_rows or Counter())
+                    if reason and st.outputs and self._ties_under_limit(orig_sql, st.outputs[-1]):
+                        reason, tie = "", TIES
                 for legacy in sorted(written):
                     d = self._compare_table(legacy)
                     if d:
@@ -344,9 +372,10 @@ class EqualityRun:
                     else:
                         tainted.discard(legacy)
                 status = DIFFERENT if reason else EQUAL
+                reason = reason or tie
             st.equality = status if not downstream or status == EQUAL else f"{status} (downstream)"
             result.outcomes.append(Outcome(st.where, st.kind, status, flagged, downstream and status != EQUAL,
-                                           reason, notes))
+                                           reason, notes, stand_in))
         return result
 
     @staticmethod
@@ -396,6 +425,69 @@ class EqualityRun:
                 db = db[2:] if db.startswith("t_") else (db or self._current_db())
                 names.add(f"{db}.{t.name.lower()}")
         return names
+
+    @staticmethod
+    def _stand_in(orig_sql: str, st: StatementResult) -> tuple[str, list[str]] | None:
+        """Hive-only syntax that Spark's Hive mode (Hive's stand-in here) cannot parse, as statements it runs with
+        the same Hive semantics: SKEWED BY (a layout hint) dropped, PTFs and legacy windowing in their equivalent
+        HiveQL (the translator's own rewrites: the comparison then checks everything but the rewrite), a macro
+        defined the way the translation defines it. None when there is no such stand-in."""
+        text, done = orig_sql, []
+        if _SKEWED_BY.search(text):
+            text, _ = _SKEWED_BY.subn(" ", text)
+            done.append("SKEWED BY dropped")
+        text, ptfs = rewrite_ptfs(text)
+        if ptfs:
+            done.append("PTF rewritten")
+        text, n = rewrite_window_cluster_by(text)
+        text, m = rewrite_legacy_windowing(text)
+        if n or m:
+            done.append("legacy windowing rewritten")
+        if done:
+            return ", ".join(done), [text]
+        if st.kind == "create_function" and st.outputs:
+            return "the translation's function definition", list(st.outputs)
+        return None
+
+    def _ties_under_limit(self, orig_sql: str, translated: str) -> bool:
+        """Whether two different results of ``... ORDER BY k ... LIMIT n`` differ only in which rows tied on the
+        sort keys made the cut: without the LIMIT both sides give the same rows, and with it the same sequence
+        of key values (the keys must be plain output columns; otherwise the difference stands)."""
+        try:
+            orig = sqlglot.parse_one(orig_sql, read="hive")
+            trans = sqlglot.parse_one(translated, read="spark")
+        except SqlglotError:
+            return False
+        if not all(isinstance(t, exp.Select | exp.Union) and t.args.get("order") and t.args.get("limit")
+                   for t in (orig, trans)):
+            return False
+        keys = [o.this.name.lower() if isinstance(o.this, exp.Column) else None
+                for o in orig.args["order"].expressions]
+        if not keys or None in keys:
+            return False
+        sides = []
+        for session, tree, dialect in ((self.hive, orig, "hive"), (self.tgt, trans, "spark")):
+            try:
+                limited = session.sql(tree.sql(dialect))
+                columns = [c.lower() for c in limited.columns]
+                if any(columns.count(k) != 1 for k in keys):
+                    return False
+                at = [columns.index(str(k)) for k in keys]
+                key_seq = [tuple(_norm(r[i]) for i in at) for r in limited.collect()]
+                unlimited = tree.copy()
+                unlimited.set("limit", None)
+                sides.append((key_seq, _rows(session.sql(unlimited.sql(dialect)))))
+            except Exception:  # the re-run failed: keep the difference
+                return False
+        return sides[0] == sides[1]
+
+    def _ddl_target(self, sql: str) -> set[str]:
+        m = re.match(r"^\s*(?:alter|create|drop|truncate)\s+(?:temporary\s+|external\s+)*(?:table|view)\s+"
+                     r"(?:if\s+(?:not\s+)?exists\s+)?([`\w.]+)", sql, re.I)
+        if not m:
+            return set()
+        name = m.group(1).replace("`", "").lower()
+        return {name if "." in name else f"{self._current_db()}.{name}"}
 
     def _written(self, st: StatementResult, orig_sql: str) -> set[str]:
         return self._tables_in(st, orig_sql, True)

@@ -452,6 +452,9 @@ def rule_dynamic_partitions(tree: exp.Expression, ctx: Context) -> exp.Expressio
         dynamic = any(not isinstance(e, exp.EQ) for e in part.expressions)
         if dynamic:
             ctx.construct("dynamic_partition")
+            ctx.note("dynamic_partitions", "dynamic partition: a NULL or empty partition value reads back as NULL "
+                                           "in Spark; Hive stored it as __HIVE_DEFAULT_PARTITION__ and reads that "
+                                           "string back in a STRING partition column")
         if any(isinstance(e, exp.EQ) for e in part.expressions):
             ctx.construct("static_partition")
         if dynamic and ins.args.get("overwrite") and not ctx.state.dynamic_overwrite_set:
@@ -656,6 +659,28 @@ def rule_small_int_overflow(tree: exp.Expression, ctx: Context) -> exp.Expressio
     return tree
 
 
+def expand_lone_star(select: exp.Select, types: infer.Types) -> None:
+    """``SELECT * FROM ...``: the sources' columns written out (in their order) when all are known, so that each
+    value can get the cast its target column needs."""
+    items = select.expressions
+    if len(items) != 1 or not (isinstance(items[0], exp.Star) or (isinstance(items[0], exp.Column)
+                                                                  and items[0].is_star)):
+        return
+    joins = select.args.get("joins") or []
+    if select.args.get("laterals") or select.args.get("group") or any(
+            j.args.get("using") or (j.args.get("kind") or "").upper() in ("SEMI", "ANTI") for j in joins):
+        return
+    sources = types.scope(select).sources
+    if not sources or any(not cols for cols in sources.values()):
+        return
+
+    def ident(name: str) -> exp.Identifier:
+        return exp.to_identifier(name, quoted=not re.fullmatch(r"[a-z_][a-z0-9_]*", name))
+
+    select.set("expressions", [exp.Column(this=ident(name), table=ident(alias) if len(sources) > 1 else None)
+                               for alias, cols in sources.items() for name in cols])
+
+
 def rule_insert_casts(tree: exp.Expression, ctx: Context) -> exp.Expression:
     """``INSERT`` into a table whose column types are known: Hive casts each value to its column's type (NULL when
     it does not fit); ANSI Spark refuses unsafe casts (``INCOMPATIBLE_DATA_FOR_TABLE.CANNOT_SAFELY_CAST``). The
@@ -676,6 +701,7 @@ def rule_insert_casts(tree: exp.Expression, ctx: Context) -> exp.Expression:
         query = ins.expression
         rows: list[list[exp.Expression]] = []
         if isinstance(query, exp.Select):
+            expand_lone_star(query, infer.Types(ctx))
             rows = [list(query.expressions)]
         elif isinstance(query, exp.Values):
             rows = [list(t.expressions) for t in query.expressions if isinstance(t, exp.Tuple)]
@@ -853,6 +879,29 @@ def rule_date_args(tree: exp.Expression, ctx: Context) -> exp.Expression:
     return tree
 
 
+_WINDOW_ONLY = (exp.Lag, exp.Lead, exp.Rank, exp.DenseRank, exp.RowNumber, exp.Ntile, exp.CumeDist, exp.PercentRank)
+
+
+def rule_window_shapes(tree: exp.Expression, ctx: Context) -> exp.Expression:
+    """Hive windowing forms Spark rejects when it analyses the query (its parser accepts them), so the statement is
+    refused with the reason instead of emitted: OVER on a function that only wraps an aggregate
+    (``round(sum(x), 2) OVER w``), and LEAD/LAG/ranking functions without their own OVER inside a windowed
+    expression (``sum(x - lag(x, 1)) OVER w``: Hive orders the LAG by the enclosing window)."""
+    for w in ctx.of(exp.Window):
+        f = w.this
+        if w.arg_key == "windows" or isinstance(f, (exp.Identifier, exp.AggFunc, exp.Anonymous, *_WINDOW_ONLY)):
+            continue
+        if isinstance(f, exp.Expression) and f.find(exp.AggFunc):
+            ctx.fail("windowing", f"{f.sql('hive')[:60]} OVER (...): OVER on a function around an aggregate; Spark "
+                                  "wants the OVER on the aggregate itself (e.g. round(sum(x) OVER w, 2)): rewrite it")
+    for f in ctx.of(*_WINDOW_ONLY):
+        if not (isinstance(f.parent, exp.Window) and f.arg_key == "this"):
+            ctx.fail("windowing", f"{f.sql('hive')[:40]} without its own OVER: Hive orders it by the enclosing "
+                                  "window; Spark needs an OVER clause on it (in a subquery when the enclosing "
+                                  "function is an aggregate): rewrite it")
+    return tree
+
+
 def rule_types(tree: exp.Expression, ctx: Context) -> exp.Expression:
     """Types neither Spark nor Hive 2+ accept (DECIMAL above 38 digits, written by Hive 0.11 scripts)."""
     for dt in ctx.of(exp.DataType):
@@ -868,6 +917,7 @@ EXPRESSION_RULES: list[tuple[str, Rule]] = [
     ("types", rule_types),
     ("hints", rule_hints),
     ("named_windows", rule_named_windows),
+    ("window_shapes", rule_window_shapes),
     ("interval_shorthand", rule_interval_shorthand),
     ("tablesample", rule_tablesample),
     ("table_names", rule_table_names),

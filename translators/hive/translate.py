@@ -30,6 +30,7 @@ from .report import FileResult, StatementResult, TranslationReport
 from .rewrites import rewrite_legacy_windowing, rewrite_ptfs, rewrite_window_cluster_by
 from .rules import apply_rules
 from .splitter import split_statements
+from .text_output import stringify_collections
 from .variables import substitute
 
 HIVE_SUFFIXES = (".hql", ".sql", ".q", ".hive")
@@ -358,6 +359,8 @@ class HiveTranslator:
         head = files.directory_head(tree, ctx)
         if head is None or tree.expression is None:
             return []
+        if head.startswith("INSERT OVERWRITE DIRECTORY USING csv"):
+            stringify_collections(tree.expression, tree.this.args.get("row_format"), ctx)
         return [Prefixed(head, tree.expression)]
 
     def translate_statement(self, raw_text: str, file: str, line: int, end_line: int, state: ScriptState,

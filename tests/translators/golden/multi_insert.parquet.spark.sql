@@ -5,6 +5,7 @@
 -- NOTE (multi_insert): multi-insert split into 3 INSERT statements: the source is read 3 times and the inserts no longer commit together
 -- NOTE (locations): output directory hdfs://nn:8020/exports/tags -> s3://lake/exports/tags
 -- NOTE (insert_directory): Hive text output -> Spark CSV writer with Hive's delimiter and null marker, no quoting; files are named part-*.csv instead of 000000_0
+-- NOTE (dynamic_partitions): dynamic partition: a NULL or empty partition value reads back as NULL in Spark; Hive stored it as __HIVE_DEFAULT_PARTITION__ and reads that string back in a STRING partition column
 -- NOTE (dynamic_partitions): dynamic-partition INSERT OVERWRITE: set spark.sql.sources.partitionOverwriteMode=dynamic so that only the partitions written are replaced (Spark's default replaces all)
 SET spark.sql.sources.partitionOverwriteMode=dynamic;
 INSERT OVERWRITE TABLE lake.dw.tags PARTITION(dt)

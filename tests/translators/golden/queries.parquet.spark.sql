@@ -1,6 +1,7 @@
 -- Translated from queries.hql (HiveQL -> Spark SQL) by migrate translate hive
 
 -- [translated_with_notes] queries.hql:1
+-- NOTE (dynamic_partitions): dynamic partition: a NULL or empty partition value reads back as NULL in Spark; Hive stored it as __HIVE_DEFAULT_PARTITION__ and reads that string back in a STRING partition column
 -- NOTE (dynamic_partitions): dynamic-partition INSERT OVERWRITE: set spark.sql.sources.partitionOverwriteMode=dynamic so that only the partitions written are replaced (Spark's default replaces all)
 -- NOTE (sort_by): SORT BY orders rows within each task only (as in Hive), not a total order: use ORDER BY where a global order is required
 -- NOTE (ansi_cast): CAST -> TRY_CAST (as Hive casts: NULL for a bad value, '1.5' to 1, overflow wraps); Spark 4 (ANSI) raises
