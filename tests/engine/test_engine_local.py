@@ -221,6 +221,20 @@ def test_split_large_file_into_ranges(tmp_path: Path) -> None:
     assert_equal_rows(got, source_table(tmp_path / "src"))
 
 
+@pytest.mark.parametrize("workers", [2, 3])
+def test_a_big_file_is_cut_into_a_multiple_of_the_workers(tmp_path: Path, workers: int) -> None:
+    """No wave of parts with a lone straggler: ranges come in multiples of the workers."""
+    write_csv(tmp_path / "src" / "big.csv", 0, 20_000)
+    size = (tmp_path / "src" / "big.csv").stat().st_size
+    split = size // 4 - 1  # five ranges of at most ``split`` bytes would do; 6 on 2 workers, 6 on 3
+    plan = make_plan(tmp_path, "parquet")
+    rep = run_dataset(plan, "events", options=reader_options(split_bytes=split), concurrency=workers)
+    assert rep.ok, rep.errors
+    got, names = read_parquet_target(f"file://{tmp_path}/out/t", {})
+    assert len(names) == 6
+    assert_equal_rows(got, source_table(tmp_path / "src"))
+
+
 def test_big_files_are_cut_while_earlier_ones_convert(tmp_path: Path) -> None:
     """Cutting a quoted file reads it once (the quote census): the next big file is cut only once the
     parts queued before it are being read, so its census overlaps their conversion; rows stay exact."""
