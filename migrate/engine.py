@@ -516,11 +516,10 @@ class _Run:
         if (self.kind != "copy" and fmt is not None and fmt.kind in SPLITTABLE
                 and info.size > self.options.split_bytes
                 and getattr(fmt, "compression", "none") in ("none", "auto")):
-            # A multiple of the workers in ranges, none above split_bytes: balanced work, bounded parts
-            # (5 ranges on 2 workers leave one core idle while the fifth converts alone).
-            n = max(self.workers, -(-info.size // self.options.split_bytes))
-            n = -(-n // self.workers) * self.workers
-            split_bytes = -(-info.size // n)
+            from migrate.formats import range_bytes
+
+            # A multiple of the workers in ranges, none above split_bytes: balanced work, bounded parts.
+            split_bytes = range_bytes(info.size, self.options.split_bytes, self.workers)
         pv = partition_values(rel, list(self.ds.partition_columns or [])) if self.kind != "copy" else None
         uris = self.targets_for(rel, version, 1)
         return _FileWork(info, rel, version, pv, [None], uris, previous, attempt, parts_left=1,

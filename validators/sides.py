@@ -303,11 +303,10 @@ def source_ranges(side: SourceSide, sf: SourceFile, ds: Any, *, split_bytes: int
     if (kind not in SPLITTABLE or sf.info.size <= split_bytes
             or getattr(fmt, "compression", "none") not in ("none", "auto")):
         return [None]
-    from migrate.formats import split_ranges
+    from migrate.formats import range_bytes, split_ranges
 
-    n = max(workers, -(-sf.info.size // split_bytes))
     try:
-        got = split_ranges(side.store, sf.uri, fmt, -(-sf.info.size // n))
+        got = split_ranges(side.store, sf.uri, fmt, range_bytes(sf.info.size, split_bytes, workers))
     except MigrateError:
         return [None]
     return [(int(a), int(b)) for a, b in got] if len(got) > 1 else [None]

@@ -255,6 +255,15 @@ def split_refusal_for(store: Storage, uri: str, fmt: FormatLike) -> str | None:
     return split_refusal(codec)
 
 
+def range_bytes(size: int, max_bytes: int, workers: int) -> int:
+    """The range size that cuts ``size`` bytes into a multiple of ``workers`` ranges of at most ``max_bytes``:
+    balanced work (5 ranges on 2 workers leave one core idle while the fifth is read alone)."""
+    workers = max(1, workers)
+    n = max(workers, -(-size // max(1, max_bytes)))
+    n = -(-n // workers) * workers
+    return -(-size // n)
+
+
 def split_ranges(store: Storage, uri: str, fmt: FormatLike, target_bytes: int, *, workers: int | None = None,
                  ) -> list[tuple[int, int]]:
     """Byte ranges of about ``target_bytes`` that together read every row of ``uri`` exactly once.
