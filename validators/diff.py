@@ -18,10 +18,9 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from . import profiles
 from .digest import BUCKETS, bucket_of, digester_for
 from .locate import locate_rows
-from .profiles import json_value, sketch_update
+from .profiles import ColumnProfile, json_value
 from .sides import SourceFile, SourceSide, TargetFile, TargetSide, read_source, read_target
 from .summary import Canon, CountingQuarantine
 
@@ -33,7 +32,8 @@ EXAMINE_WITH_TOLERANCE = 10_000  # rows read back per side when tolerances may e
 class Diff:
     """The rows of one partition that differ, as found by ``narrow``."""
 
-    source_sketches: dict[str, np.ndarray] = field(default_factory=dict)  # the source's, per column
+    # The source's column profiles (min, max, sum and distinct-count sketch), measured while narrowing.
+    source_profiles: dict[str, ColumnProfile] = field(default_factory=dict)
     source_only: int = 0  # rows (occurrences) the source has and the target has not
     target_only: int = 0
     not_itemised_buckets: int = 0  # differing buckets left out (too many rows to keep)
@@ -41,11 +41,12 @@ class Diff:
 
 
 def _source_hashes(side: SourceSide, files: list[SourceFile], ds: Any, declared: Any, canon: Canon,
-                   wanted: np.ndarray, sketches: dict[str, np.ndarray]) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
+                   wanted: np.ndarray, profs: dict[str, ColumnProfile]) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
     """(file index, row hashes, ordinals) of the rows in the wanted buckets, file by file; meanwhile the
-    source's distinct-count sketches of the partition's columns go into ``sketches``."""
+    source's column profiles of the partition (min, max, sum, distinct-count sketch) go into ``profs``."""
     dig = digester_for(canon.schema, canon.tolerances, canon.threads)
-    names = list(canon.schema.names)
+    for f in canon.schema:
+        profs.setdefault(f.name, ColumnProfile(str(f.type)))
     for fi, sf in enumerate(files):
         base = 0
         stream = read_source(side, sf, ds, declared, CountingQuarantine())
@@ -54,12 +55,21 @@ def _source_hashes(side: SourceSide, files: list[SourceFile], ds: Any, declared:
                 table = dig.canonical(batch)
                 rh, cols = dig.hashes(table, columns=True)
                 assert cols is not None
-                for name, h in zip(names, cols, strict=True):
-                    sketches[name] = sketch_update(sketches.get(name, np.empty(0, np.uint64)), h,
-                                                   profiles.null_hashes)
+                for i, f in enumerate(canon.schema):
+                    profs[f.name].update(table.column(i), cols[i])
                 keep = np.nonzero(wanted[bucket_of(rh)])[0]
                 yield fi, rh[keep], keep + base
                 base += batch.num_rows
+
+
+def source_profiles(side: SourceSide, files: list[SourceFile], ds: Any, declared: Any,
+                    canon: Canon) -> dict[str, ColumnProfile]:
+    """The column profiles of ``files`` (one partition's source files), read once more: for a partition
+    the target lacks (no rows to take the profiles from, nothing to narrow)."""
+    profs: dict[str, ColumnProfile] = {}
+    for _ in _source_hashes(side, files, ds, declared, canon, np.zeros(BUCKETS, bool), profs):
+        pass
+    return profs
 
 
 def _target_hashes(side: TargetSide, files: list[TargetFile], canon: Canon,
@@ -201,7 +211,7 @@ def narrow(ds: Any, partition: str | None, src_side: SourceSide, src_files: list
         budget += n
     wanted = np.zeros(BUCKETS, bool)
     wanted[chosen] = True
-    sh, sf_, so = _collect(_source_hashes(src_side, src_files, ds, declared, canon, wanted, diff.source_sketches))
+    sh, sf_, so = _collect(_source_hashes(src_side, src_files, ds, declared, canon, wanted, diff.source_profiles))
     th, tf_, to = _collect(_target_hashes(tgt_side, tgt_files, canon, wanted))
     s_idx, s_dup = _excess(sh, sf_ * (1 << 40) + so, th)
     # Of equal target rows, the ones in files no copied source accounts for are the surplus.

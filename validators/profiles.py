@@ -98,13 +98,21 @@ class ColumnProfile:
     abs_sum: float | None = None  # floats only: n * max|x|, bounds the rounding of a sum taken in another order
     sketch: np.ndarray = field(default_factory=lambda: np.empty(0, _U64))
 
-    def update(self, arr: pa.Array | pa.ChunkedArray, hashes: np.ndarray | None) -> None:
+    def update(self, arr: pa.Array | pa.ChunkedArray, hashes: np.ndarray | None, stats: bool = True) -> None:
+        """Count and nulls of ``arr``; with ``stats`` its min, max and sum too; with ``hashes`` (the values'
+        hashes) the distinct-count sketch."""
         # A ChunkedArray as it is (the kernels take one): joining its chunks would copy every value.
         n, nulls = len(arr), arr.null_count
         self.count += n - nulls
         self.nulls += nulls
         if n == nulls:
             return
+        if stats:
+            self._stats(arr, n, nulls)
+        if hashes is not None:
+            self.sketch = sketch_update(self.sketch, hashes, null_hashes if nulls else ())
+
+    def _stats(self, arr: pa.Array | pa.ChunkedArray, n: int, nulls: int) -> None:
         t = arr.type
         lo = hi = None
         if _orderable(t):
@@ -120,8 +128,6 @@ class ColumnProfile:
             if pa.types.is_floating(t) and lo is not None and hi is not None:
                 bound = (n - nulls) * max(abs(lo), abs(hi))
                 self.abs_sum = (self.abs_sum or 0.0) + (bound if math.isfinite(bound) else 0.0)
-        if hashes is not None:
-            self.sketch = sketch_update(self.sketch, hashes, null_hashes if nulls else ())
 
     def merge(self, other: ColumnProfile) -> None:
         self.count += other.count
@@ -136,13 +142,20 @@ class ColumnProfile:
         if len(other.sketch):
             self.sketch = sketch_update(self.sketch, other.sketch)
 
+    def stats_of(self, other: ColumnProfile) -> None:
+        """Min, max and sum (and the float sums' bound) as ``other`` has them: a side not measured for
+        them whose rows are, by their checksums, the rows of ``other``'s side."""
+        self.min, self.max, self.sum, self.abs_sum = other.min, other.max, other.sum, other.abs_sum
+
     @property
     def distinct(self) -> int:
         return sketch_estimate(self.sketch)
 
-    def to_json_with(self, distinct: int | None) -> dict[str, Any]:
+    def to_json_with(self, distinct: int | None, from_target: bool = False) -> dict[str, Any]:
         out = self.to_json()
         out["approx_distinct"] = distinct
+        if from_target:  # not measured on this side: equal row checksums make them the target's
+            out["from_target"] = ["min", "max", "sum", "approx_distinct"]
         return out
 
     def to_json(self) -> dict[str, Any]:

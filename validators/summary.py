@@ -66,9 +66,11 @@ class UnitSummary:
     error: str | None = None
     files: int = 0
     sketched: bool = True  # the column profiles hold distinct-count sketches
+    profiled: bool = True  # the column profiles hold min, max and sum (else count and nulls only)
 
     def merge(self, other: UnitSummary) -> None:
         self.sketched = self.sketched and other.sketched
+        self.profiled = self.profiled and other.profiled
         self.rows += other.rows
         self.rows_in += other.rows_in
         self.quarantined += other.quarantined
@@ -105,7 +107,7 @@ def _absorb(s: UnitSummary, canon: Canon, batch: pa.RecordBatch | pa.Table, sket
     rows, cols = dig.hashes(table, columns=sketches)
     s.checksum.add(rows)
     for i, f in enumerate(canon.schema):
-        s.columns[f.name].update(table.column(i), cols[i] if cols is not None else None)
+        s.columns[f.name].update(table.column(i), cols[i] if cols is not None else None, stats=s.profiled)
     s.rows += table.num_rows
 
 
@@ -133,10 +135,11 @@ def _gathered(batches: Any, rows: int = BATCH_ROWS) -> Any:
 def summarize_source(side: SourceSide, sf: SourceFile, ds: Any, declared: pa.Schema | None,
                      canon: Canon, byte_range: tuple[int, int] | None = None) -> UnitSummary:
     """Read source file ``sf`` (or a byte range of it) as the copy does and summarize its rows
-    (quarantined ones counted apart). No distinct-count sketches: where a partition's row checksums are
-    equal its column multisets are too, and where they differ the narrowing pass measures them."""
+    (quarantined ones counted apart). Columns' counts and nulls only, no min, max, sum nor distinct-count
+    sketch: where a partition's row checksums are equal its column multisets are too (the target's are
+    the source's), and where they differ the narrowing pass measures them (``diff.source_profiles``)."""
     s = _empty(canon)
-    s.sketched = False
+    s.sketched = s.profiled = False
     q = CountingQuarantine()
     try:
         stream = read_source(side, sf, ds, declared, q, byte_range, prefetch=byte_range is None)

@@ -418,7 +418,7 @@ def _compare(plan: Any, ds: Any, src: SourceSide, tgt: TargetSide, declared: pa.
     quarantined = {sf.uri: sums.source[sf.uri].quarantined for sf in src.files}
     totals = {"source": 0, "quarantined": 0, "target": 0, "expected_target": 0}
     partitions: list[dict[str, Any]] = []
-    differing_rows = differing_parts = prof_diffs = 0
+    differing_rows = differing_parts = prof_diffs = taken_over = 0
     q_files = 0
     q_examples: list[dict[str, Any]] = []
     for part in sorted(set(by_part_src) | set(by_part_tgt), key=lambda p: (p is None, p or "")):
@@ -457,13 +457,17 @@ def _compare(plan: Any, ds: Any, src: SourceSide, tgt: TargetSide, declared: pa.
             bucket_rows = {b: int(s.checksum.counts[b] + t.checksum.counts[b]) for b in buckets}
             d = narrow(ds, part, src, sfs, tgt, tfs, declared, canon, buckets, bucket_rows, keys=keys,
                        max_rows=max_rows, quarantined=quarantined, suspect=extra)
-        # Distinct counts: equal checksums mean equal column multisets (the target's counts are the
-        # source's); where they differ, the narrowing pass measured the source's.
-        src_distinct = _source_distinct(s, t, d, equal=not buckets)
+        # The source's min, max, sum and distinct counts: equal checksums mean equal column multisets
+        # (the target's are the source's, and the verdict says so); where they differ, the narrowing
+        # pass (or, for a partition the target lacks, one more read) measured the source's.
+        from_target = _source_stats(ds, src, sfs, declared, canon, s, t, d, equal=not buckets)
+        partitions[-1]["source_profile"] = "from_target" if from_target else "measured"
+        taken_over += from_target
+        src_distinct = _source_distinct(s, t, equal=not buckets)
         prof_diffs += _compare_profiles(ds, part, s, t, canon, res, src_distinct)
         if len(partitions) <= PROFILED_PARTITIONS:
             partitions[-1]["columns"] = {
-                f.name: {"source": s.columns[f.name].to_json_with(src_distinct.get(f.name)),
+                f.name: {"source": s.columns[f.name].to_json_with(src_distinct.get(f.name), from_target),
                          "target": t.columns[f.name].to_json_with(t.columns[f.name].distinct if t.sketched else None)}
                 for f in canon.schema}
         if not buckets:
@@ -494,27 +498,52 @@ def _compare(plan: Any, ds: Any, src: SourceSide, tgt: TargetSide, declared: pa.
               f" ({totals['source']:,} = {totals['target']:,} + {totals['quarantined']:,})" if not bad_counts else
               f"{bad_counts} of {n_parts} partition(s) differ: source {totals['source']:,} rows "
               f"({totals['quarantined']:,} quarantined), target {totals['target']:,}")
+    taken = (f" (in {taken_over} partition(s) whose row checksums are equal, so are the column multisets: "
+             "the source's min, max, sum and distinct count are the target's)" if taken_over else "")
     res.check("profiles", "fail" if prof_diffs else "pass",
-              f"{prof_diffs} column statistic(s) differ" if prof_diffs else
+              f"{prof_diffs} column statistic(s) differ{taken}" if prof_diffs else
               f"count, nulls, min, max, sum and approximate distinct of {len(canon.schema)} columns in "
-              f"{n_parts} partition(s) agree")
+              f"{n_parts} partition(s) agree{taken}")
     res.check("row_checksums", "fail" if differing_parts else "pass",
               f"{differing_rows:,} row(s) differ in {differing_parts} partition(s)" if differing_parts else
               f"order-independent row checksums of {n_parts} partition(s) are equal")
     _quarantine(plan, ds, src, sums, files, res, verdict, q_files, q_examples)
 
 
-def _source_distinct(s: UnitSummary, t: UnitSummary, d: Any, equal: bool) -> dict[str, int | None]:
-    """The source's approximate distinct count per column: measured (a sketch in the summary or from the
-    narrowing pass), or the target's when the partition's checksums are equal (same multisets)."""
-    from .profiles import sketch_estimate
+def _source_stats(ds: Any, src: SourceSide, sfs: list[SourceFile], declared: pa.Schema | None, canon: Canon,
+                  s: UnitSummary, t: UnitSummary, d: Any, equal: bool) -> bool:
+    """Complete the source's column profiles of one partition (``s``; the main pass counts values and
+    nulls only): from the narrowing pass's measures (``d``), from the target's when the row checksums
+    are equal (True: the rows are the same multiset, so are their columns' statistics), else measured by
+    reading the partition's source files once more (a partition the target lacks)."""
+    if s.profiled:
+        return False
+    if d is None and equal:
+        for name, prof in s.columns.items():
+            prof.stats_of(t.columns[name])
+        return True
+    if d is None:
+        from .diff import source_profiles
 
+        measured = source_profiles(src, sfs, ds, declared, canon) if s.rows else {}
+    else:
+        measured = d.source_profiles
+    for name, prof in s.columns.items():
+        got = measured.get(name)
+        if got is not None:
+            prof.stats_of(got)
+            prof.sketch = got.sketch
+    s.profiled = s.sketched = True
+    return False
+
+
+def _source_distinct(s: UnitSummary, t: UnitSummary, equal: bool) -> dict[str, int | None]:
+    """The source's approximate distinct count per column: measured (a sketch in the summary, from the
+    narrowing pass), or the target's when the partition's checksums are equal (same multisets)."""
     out: dict[str, int | None] = {}
     for name, prof in s.columns.items():
         if s.sketched:
             out[name] = prof.distinct
-        elif d is not None and name in d.source_sketches:
-            out[name] = sketch_estimate(d.source_sketches[name])
         elif equal and t.sketched:
             out[name] = t.columns[name].distinct
         else:

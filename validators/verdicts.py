@@ -207,7 +207,11 @@ VERDICT_SCHEMA: dict[str, Any] = {
                 "type": "object", "required": ["partition", "source_rows", "quarantined", "target_rows"],
                 "properties": {"partition": {"type": ["string", "null"]},
                                "source_rows": {"type": "integer"}, "quarantined": {"type": "integer"},
-                               "target_rows": {"type": "integer"}, "status": {"enum": ["pass", "fail"]}},
+                               "target_rows": {"type": "integer"}, "status": {"enum": ["pass", "fail"]},
+                               "source_profile": {
+                                   "enum": ["measured", "from_target"],
+                                   "description": "from_target: the row checksums are equal (same rows), so the "
+                                                  "source's min, max, sum and distinct count are the target's"}},
             },
         },
         "reports": {

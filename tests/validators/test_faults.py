@@ -241,6 +241,14 @@ def test_clean_copy_passes_with_zero_findings(scenario: Scenario) -> None:
         "files": "pass", "schema": "pass", "row_count": "pass", "profiles": "pass", "row_checksums": "pass",
         "quarantine": "pass", "not_null": "pass"}
     jsonschema.validate(v, verdicts.verdict_json_schema())
+    # Equal row checksums: the source's min, max, sum and distinct count are the target's, and it says so.
+    for p in v["partitions"]:
+        assert p["source_profile"] == "from_target"
+        for col in p["columns"].values():
+            src, tgt = col["source"], col["target"]
+            assert src["from_target"] == ["min", "max", "sum", "approx_distinct"] and "from_target" not in tgt
+            assert {k: src[k] for k in tgt} == tgt
+    assert "are the target's" in next(c for c in v["checks"] if c["check"] == "profiles")["summary"]
     assert verdicts.load_verdict(scenario.plan, "clean") == v
     assert not verdicts.is_stale(scenario.plan, v)
 
@@ -254,6 +262,13 @@ def test_changed_value(scenario: Scenario) -> None:
     assert f["target_file"] == scenario.victim["changed_value"] and f["target_row"] == VICTIM_ROW
     assert f["target_value"]["amount"] == pytest.approx((f["source_value"]["amount"] or 0.0) + 1.25)
     assert [p["column"] for p in _findings(v, "profiles")] == ["amount"] * len(_findings(v, "profiles"))
+    # The differing partition's source profile is measured (by the narrowing pass), the other's taken over.
+    parts = {p["partition"]: p for p in v["partitions"]}
+    assert parts["dt=a"]["source_profile"] == "measured" and parts["dt=b"]["source_profile"] == "from_target"
+    amount = parts["dt=a"]["columns"]["amount"]
+    assert "from_target" not in amount["source"] and amount["source"]["count"] == amount["target"]["count"]
+    assert amount["target"]["sum"] == pytest.approx(amount["source"]["sum"] + 1.25)
+    assert amount["source"]["approx_distinct"] is not None
 
 
 def test_dropped_row(scenario: Scenario) -> None:
@@ -309,6 +324,12 @@ def test_missing_partition(scenario: Scenario) -> None:
     assert v["verdict"] == "fail"
     (c,) = _findings(v, "row_count", "missing_partition")
     assert c["partition"] == "dt=b" and c["target_value"] == 0 and "missing in the target" in c["message"]
+    # No target rows to take the source's profile from: it is measured (one more read of the source).
+    part = next(p for p in v["partitions"] if p["partition"] == "dt=b")
+    assert part["source_profile"] == "measured"
+    ident = part["columns"]["id"]["source"]
+    assert ident["count"] == PART_ROWS and None not in (ident["min"], ident["max"], ident["sum"])
+    assert ident["approx_distinct"] == PART_ROWS and part["columns"]["id"]["target"]["count"] == 0
     gone = _findings(v, "files", "missing_on_target")
     assert len(gone) == FILES // 2 and {f["partition"] for f in gone} == {"dt=b"}
     assert all(f["file"].endswith(".csv") and f["file"].split("/")[-2] == "dt=b" for f in gone)
