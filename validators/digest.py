@@ -69,9 +69,10 @@ class Digester:
         self._con = duckdb.connect(config={"threads": max(1, threads)})
         every = ", ".join(_quote(f"c{i}") for i in range(len(self.names)))
         each = ", ".join(f"hash({_quote(f'c{i}')}) AS h{i}" for i in range(len(self.names)))
-        self._sql_row = f"SELECT hash({every}) AS r FROM batch"
-        self._sql_cols = f"SELECT hash({every}) AS r, {each} FROM batch"
-        self._sql_each = f"SELECT {each} FROM batch"
+        # Select lists of a relation over the Arrow batch (no view registered per batch: ~1 ms less a query).
+        self._sql_row = f"hash({every}) AS r"
+        self._sql_cols = f"hash({every}) AS r, {each}"
+        self._sql_each = each
         self._combine_ok: bool | None = None  # does combine() reproduce hash(c0, ..., cN)? (first batch)
         from . import profiles
 
@@ -108,11 +109,7 @@ class Digester:
             cols.append(col)
         view = pa.table(cols, names=[f"c{i}" for i in range(n)])
         sql = self._sql_row if not columns else self._sql_cols if not self._combine_ok else self._sql_each
-        self._con.register("batch", view)
-        try:
-            out = self._con.execute(sql).to_arrow_table()
-        finally:
-            self._con.unregister("batch")
+        out = self._con.from_arrow(view).select(sql).to_arrow_table()
         if not columns:
             return _finalized(np.array(out.column(0).to_numpy(), dtype=_U64)), None
         first = 0 if sql == self._sql_each else 1
