@@ -198,7 +198,7 @@ def test_insert_select_star_gets_the_casts_of_the_target_columns() -> None:
 
 
 def test_windowing_forms_spark_rejects_on_analysis_are_refused_with_the_reason() -> None:
-    st = _run("SELECT sum(p - lag(p, 1)) OVER (PARTITION BY m ORDER BY n) FROM t;\n"
+    st = _run("SELECT sum(p - lag(p, 1)) OVER (PARTITION BY m ORDER BY n) FROM t JOIN u ON t.k = u.k;\n"
               "SELECT round(sum(p), 2) OVER w FROM t WINDOW w AS (PARTITION BY m ORDER BY n);\n"
               "SELECT round(sum(p) OVER (PARTITION BY m), 2), lag(p) OVER (ORDER BY n), max(p) FROM t")
     assert st[0].status == UNSUPPORTED and "LAG(p, 1) without its own OVER" in st[0].failures[0].message

@@ -79,6 +79,8 @@ class ScriptState:
     tables: dict[str, TableInfo] = field(default_factory=dict)  # declared by the script so far
     legacy_time_parser: bool = False  # SET spark.sql.legacy.timeParserPolicy=LEGACY emitted
     views: int = 0  # temporary views the translation created (migrate_load_N, ...)
+    # materialized views created by the script (now tables): lower-case name -> their query (Hive text)
+    materialized_views: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass

@@ -72,6 +72,16 @@ def create_table(tree: exp.Create, ctx: Context) -> list[Output]:
         info = catalog.from_create(tree, ctx)
         if info is not None:
             catalog.remember(info, ctx)
+        if temporary and tree.expression is None:
+            # Rows are inserted into it later: a temporary view (what a temporary CTAS becomes) cannot take
+            # them, and Spark's CREATE TEMPORARY TABLE ... USING is a view over no files (INSERT fails).
+            tree.set("properties", exp.Properties(expressions=[p for p in plist
+                                                               if not isinstance(p, exp.TemporaryProperty)]))
+            ctx.construct("temporary_table")
+            ctx.note("temporary_table", "TEMPORARY table with its own columns becomes a regular table (Spark has "
+                                        "no temporary table to insert into): drop it at the end of the job, as "
+                                        "Hive did at the end of the session")
+            temporary = False
         if like is not None and not temporary:
             return _create_like(tree, like, info, ctx)
     if temporary or (tree.kind or "").upper() == "VIEW":

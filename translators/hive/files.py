@@ -98,11 +98,12 @@ def _separator(info: TableInfo, level: int) -> str:
 
 
 def split_type_args(inner: str) -> list[str]:
-    """``a:int,b:map<string,int>`` -> ['a:int', 'b:map<string,int>'] (commas inside <> kept)."""
+    """``a:int,b:map<string,int>,c:decimal(38,18)`` -> ['a:int', 'b:map<string,int>', 'c:decimal(38,18)']
+    (commas inside <> and () kept)."""
     parts, depth, start = [], 0, 0
     for i, c in enumerate(inner):
-        depth += c == "<"
-        depth -= c == ">"
+        depth += c in "<("
+        depth -= c in ">)"
         if c == "," and depth == 0:
             parts.append(inner[start:i].strip())
             start = i + 1

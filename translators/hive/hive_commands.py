@@ -276,9 +276,91 @@ def macro(m: re.Match[str], text: str, ctx: Context) -> Handled:
                    after=[f"CREATE TEMPORARY FUNCTION {m.group('name')}({m.group('params').strip()}) RETURN {{body}}"])
 
 
+_MV_CLAUSE = re.compile(r"\b(?P<kw>disable\s+rewrite|enable\s+rewrite|partitioned\s+on|clustered\s+on|"
+                        r"distributed\s+on|sorted\s+on)\b\s*(?P<cols>\((?:[^()]|\([^)]*\))*\))?", re.I)
+
+
+def create_materialized_view(m: re.Match[str], text: str, ctx: Context) -> Handled:
+    """``CREATE MATERIALIZED VIEW mv [DISABLE REWRITE] [PARTITIONED ON (c)] [STORED AS ..] AS query``: Spark
+    has materialized views only inside declarative pipelines (its parser reads the statement, running it
+    fails), so the view becomes what Hive stores: a table filled by the query (CTAS), partitioned the same way.
+    The query is remembered for ``ALTER MATERIALIZED VIEW mv REBUILD``. Hive's automatic query rewriting to
+    use the view has no counterpart: queries keep reading the base tables."""
+    ctx.construct("materialized_view")
+    clauses = m.group("clauses")
+    dropped: list[str] = []
+
+    def clause(c: re.Match[str]) -> str:
+        kw = " ".join(c.group("kw").lower().split())
+        if kw == "partitioned on" and c.group("cols"):
+            return f"PARTITIONED BY {c.group('cols')}"
+        dropped.append(kw.upper())
+        return " "
+    clauses = _MV_CLAUSE.sub(clause, clauses)
+    name = m.group("name")
+    ctx.state.materialized_views[name.replace("`", "").lower()] = m.group("query")
+    ctx.hit("materialized_view")
+    ctx.note("materialized_view", "CREATE MATERIALIZED VIEW -> CREATE TABLE ... AS SELECT (Spark runs materialized "
+                                  "views only in declarative pipelines): the table is refreshed by ALTER "
+                                  "MATERIALIZED VIEW ... REBUILD, and queries are not rewritten to read it"
+             + (f"; {', '.join(dropped)} dropped" if dropped else ""))
+    return Handled("create_table", reparse=[f"CREATE TABLE {m.group('ine') or ''}{name} {clauses.strip()} AS "
+                                            f"{m.group('query')}"])
+
+
+def rebuild_materialized_view(m: re.Match[str], text: str, ctx: Context) -> Handled:
+    """``ALTER MATERIALIZED VIEW mv REBUILD``: the table that stands for the view is filled again from its query
+    (INSERT OVERWRITE, the whole table); the query must have been seen (CREATE MATERIALIZED VIEW earlier in the
+    script)."""
+    ctx.construct("materialized_view")
+    query = ctx.state.materialized_views.get(m.group("name").replace("`", "").lower())
+    if query is None:
+        ctx.fail("materialized_view", "ALTER MATERIALIZED VIEW ... REBUILD: the view's query is not known (not "
+                                      "created earlier in the script): the view became a table; refill it with "
+                                      "INSERT OVERWRITE TABLE ... SELECT its query")
+        return Handled("alter")
+    ctx.hit("materialized_view")
+    ctx.note("materialized_view", "ALTER MATERIALIZED VIEW ... REBUILD -> INSERT OVERWRITE TABLE ... with the "
+                                  "view's query (the whole table is recomputed; Hive may have refreshed it "
+                                  "incrementally)")
+    before = []
+    if ctx.state.dynamic_overwrite_set:  # an earlier dynamic-partition insert: back to replacing the whole table
+        before.append("SET spark.sql.sources.partitionOverwriteMode=static")
+        ctx.state.dynamic_overwrite_set = False
+    return Handled("insert", before, reparse=[f"INSERT OVERWRITE TABLE {m.group('name')} {query}"])
+
+
+def drop_materialized_view(m: re.Match[str], text: str, ctx: Context) -> Handled:
+    ctx.construct("materialized_view")
+    ctx.state.materialized_views.pop(m.group("name").replace("`", "").lower(), None)
+    ctx.hit("materialized_view")
+    return Handled("drop_table", reparse=[f"DROP TABLE {m.group('ie') or ''}{m.group('name')}"])
+
+
+def view_partitioned_on(m: re.Match[str], text: str, ctx: Context) -> Handled:
+    """``CREATE VIEW v PARTITIONED ON (c) AS ...``: a partitioned view only lets Hive register partitions for
+    lineage and authorization (ALTER VIEW ADD PARTITION); the rows are those of the query either way."""
+    ctx.construct("create_view")
+    ctx.note("ddl", "CREATE VIEW ... PARTITIONED ON (...) -> CREATE VIEW: Spark views have no partitions (Hive "
+                    "used them for metadata only; the view returns the same rows)")
+    return Handled("create_view", reparse=[text[:m.start("part")] + " " + text[m.end("part"):]])
+
+
 _T = r"^\s*alter\s+table\s+(?P<name>" + _NAME + r")\s+"
+_MV = r"^\s*(?P<verb>create|alter|drop)\s+materialized\s+view\s+"
 HANDLERS: list[tuple[re.Pattern[str], Callable[[re.Match[str], str, Context], Handled]]] = [
     (re.compile(r"^\s*list\s+(jars?|files?|archives?)\s*$", re.I), list_resources),
+    (re.compile(_MV.replace("(?P<verb>create|alter|drop)", "create") + r"(?P<ine>if\s+not\s+exists\s+)?(?P<name>"
+                + _NAME + r")(?P<clauses>.*?)\bas\s+(?P<query>(select|with|from|\()\b.*)$", re.I | re.S),
+     create_materialized_view),
+    (re.compile(_MV.replace("(?P<verb>create|alter|drop)", "alter") + r"(?P<name>" + _NAME + r")\s+rebuild\s*$",
+                re.I), rebuild_materialized_view),
+    (re.compile(_MV.replace("(?P<verb>create|alter|drop)", "alter") + r"(?P<name>" + _NAME +
+                r")\s+(enable|disable)\s+rewrite\s*$", re.I),
+     _drop("alter_table", "materialized_view", "Hive's query rewriting with a materialized view has no Spark "
+                                               "counterpart (the view is a table in the translation)")),
+    (re.compile(_MV.replace("(?P<verb>create|alter|drop)", "drop") + r"(?P<ie>if\s+exists\s+)?(?P<name>" + _NAME +
+                r")\s*$", re.I), drop_materialized_view),
     (re.compile(r"^\s*delete\s+(jars?|files?|archives?)\b", re.I),
      _drop("add_resource", "resources", "a Spark session cannot unload a resource; a job ends with its session")),
     (re.compile(r"^\s*show\s+(locks|compactions|transactions|roles?|current\s+roles|grant|principals|conf|"
@@ -308,6 +390,11 @@ HANDLERS: list[tuple[re.Pattern[str], Callable[[re.Match[str], str, Context], Ha
     (re.compile(_T + r"(partition\s*\([^)]*\)\s*)?(concatenate|compact\b)", re.I),
      _drop("alter_table", "compaction", "small-file compaction: Iceberg does it with CALL "
                                         "<catalog>.system.rewrite_data_files")),
+    (re.compile(_T + r"(partition\s*\([^)]*\)\s*)?update\s+statistics\b", re.I),
+     _drop("analyze", "statistics", "statistics written by hand into Hive's metastore; Spark and Iceberg keep "
+                                    "their own (ANALYZE TABLE ... COMPUTE STATISTICS)")),
+    (re.compile(r"^\s*create\s+(or\s+replace\s+)?view\s+(if\s+not\s+exists\s+)?" + _NAME +
+                r"(?:(?!\bas\b).)*?(?P<part>\bpartitioned\s+on\s*\([^)]*\))", re.I | re.S), view_partitioned_on),
     (re.compile(_T + r"(touch|(un)?archive)\b", re.I),
      _drop("alter_table", "alter", "TOUCH/ARCHIVE only act on Hive metastore hooks or Hadoop archives")),
     (re.compile(_T + r"(partition\s*\([^)]*\)\s*)?set\s+serdeproperties\b", re.I), serde_properties),

@@ -125,3 +125,64 @@ def rewrite_window_cluster_by(text: str) -> tuple[str, int]:
         cols = text[tokens[hit + 3].start:tokens[stop - 1].end + 1]
         text = text[:tokens[hit + 2].start] + f"PARTITION BY {cols} ORDER BY {cols} " + text[tokens[stop].start:]
         count += 1
+
+
+def rewrite_local_tz_timestamp(text: str) -> tuple[str, int]:
+    """Hive 3's ``TIMESTAMP WITH LOCAL TIME ZONE`` (also spelled ``TIMESTAMPLOCALTZ``), an instant shown in the
+    session's time zone, is Spark's ``TIMESTAMP`` (TIMESTAMP_LTZ): the type name is replaced."""
+    tokens = _tokens(text)
+    if tokens is None:
+        return text, 0
+    words = [t.text.lower() if t.token_type != TokenType.STRING else "" for t in tokens]
+    spans: list[tuple[int, int]] = []
+    i = 0
+    while i < len(tokens):
+        if words[i] == "timestamplocaltz":
+            spans.append((tokens[i].start, tokens[i].end))
+        elif words[i:i + 5] == ["timestamp", "with", "local", "time", "zone"]:
+            spans.append((tokens[i].start, tokens[i + 4].end))
+            i += 4
+        i += 1
+    for start, end in reversed(spans):
+        text = text[:start] + "TIMESTAMP" + text[end + 1:]
+    return text, len(spans)
+
+
+# Where a MAP/REDUCE transform clause ends its argument list (at the depth of the clause).
+_TRANSFORM_STOP = {TokenType.FROM, TokenType.SELECT, TokenType.WHERE, TokenType.JOIN, TokenType.UNION,
+                   TokenType.GROUP_BY, TokenType.ORDER_BY, TokenType.INSERT}
+
+
+def rewrite_map_reduce(text: str) -> tuple[str, int]:
+    """``MAP exprs [ROW FORMAT ...] USING 'script' ...`` and ``REDUCE ...``: Hive's synonyms of ``SELECT
+    TRANSFORM(exprs) ... USING``, which Spark (and sqlglot) read."""
+    count = 0
+    while True:
+        tokens = _tokens(text)
+        if tokens is None:
+            return text, count
+        hit = None
+        for i, tok in enumerate(tokens[:-1]):
+            if tok.text.upper() not in ("MAP", "REDUCE") or tokens[i + 1].token_type in (
+                    TokenType.L_PAREN, TokenType.LT, TokenType.DOT, TokenType.COMMA, TokenType.R_PAREN) or (
+                    i and tokens[i - 1].token_type in (TokenType.DOT, TokenType.COMMA, TokenType.SELECT)):
+                continue
+            depth, end = 0, None
+            for j in range(i + 1, len(tokens)):
+                tt = tokens[j].token_type
+                depth += tt == TokenType.L_PAREN
+                depth -= tt == TokenType.R_PAREN
+                if depth < 0 or (depth == 0 and tt in _TRANSFORM_STOP):
+                    break
+                if depth == 0 and (tt == TokenType.USING or tokens[j].text.upper() == "ROW"):
+                    end = j
+                    break
+            if end is not None and end > i + 1:
+                hit = (i, end)
+                break
+        if hit is None:
+            return text, count
+        i, end = hit
+        args = text[tokens[i + 1].start:tokens[end - 1].end + 1]
+        text = text[:tokens[i].start] + f"SELECT TRANSFORM({args}) " + text[tokens[end].start:]
+        count += 1

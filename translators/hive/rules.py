@@ -302,7 +302,21 @@ def rule_functions(tree: exp.Expression, ctx: Context) -> exp.Expression:
                 ctx.note("functions", _DIFFERENT[key])
     if any(r.root() is tree for r in ctx.of(exp.Rand)):
         ctx.note("functions", _DIFFERENT["rand"])
+    for node in ctx.of(exp.Floor, exp.Ceil):
+        unit = node.args.get("to")
+        if unit is None:
+            continue
+        name = unit.name.upper()
+        if isinstance(node, exp.Floor) and name in _TRUNC_UNITS:
+            # Hive's FLOOR(ts TO unit) (the floor_<unit> UDFs) is Spark's date_trunc
+            node.replace(exp.Anonymous(this="date_trunc", expressions=[exp.Literal.string(name), node.this]))
+            ctx.hit("functions")
+        else:
+            ctx.fail("functions", f"{node.sql('hive')}: Spark has no such rounding of a timestamp")
     return tree
+
+
+_TRUNC_UNITS = {"YEAR", "QUARTER", "MONTH", "WEEK", "DAY", "HOUR", "MINUTE", "SECOND"}
 
 
 # Hints Spark's optimizer knows (others are ignored with a warning).
@@ -894,12 +908,56 @@ def rule_window_shapes(tree: exp.Expression, ctx: Context) -> exp.Expression:
         if isinstance(f, exp.Expression) and f.find(exp.AggFunc):
             ctx.fail("windowing", f"{f.sql('hive')[:60]} OVER (...): OVER on a function around an aggregate; Spark "
                                   "wants the OVER on the aggregate itself (e.g. round(sum(x) OVER w, 2)): rewrite it")
+    lifted = 0
     for f in ctx.of(*_WINDOW_ONLY):
         if not (isinstance(f.parent, exp.Window) and f.arg_key == "this"):
+            if _lift_window_function(f, ctx, lifted + 1):
+                lifted += 1
+                continue
             ctx.fail("windowing", f"{f.sql('hive')[:40]} without its own OVER: Hive orders it by the enclosing "
                                   "window; Spark needs an OVER clause on it (in a subquery when the enclosing "
                                   "function is an aggregate): rewrite it")
+    if lifted:
+        ctx.nodes = list(tree.walk())
+        ctx.note("windowing", "LEAD/LAG/ranking without its own OVER inside a windowed expression -> computed "
+                              "first in a subquery over the enclosing window's PARTITION BY / ORDER BY (what Hive "
+                              "does), the outer window then reads it")
     return tree
+
+
+def _lift_window_function(f: exp.Expression, ctx: Context, n: int) -> bool:
+    """``agg(... lag(x, 1) ...) OVER w`` (Hive evaluates the LAG over w's partitions and order) -> the same
+    query over ``(SELECT *, lag(x, 1) OVER (PARTITION BY .. ORDER BY ..) AS migrate_wN FROM src WHERE ..)``:
+    for a query of one source, without GROUP BY, joins, lateral views or a star in its select list."""
+    w = f.find_ancestor(exp.Window)
+    sel = f.find_ancestor(exp.Select)
+    if w is None or sel is None or w.find_ancestor(exp.Select) is not sel:
+        return False
+    source = sel.args.get("from_")
+    if source is None or not isinstance(source.this, exp.Table | exp.Subquery) or any(
+            sel.args.get(k) for k in ("joins", "group", "having", "laterals", "qualify")) or any(
+            isinstance(e, exp.Star) or (isinstance(e, exp.Column) and isinstance(e.this, exp.Star))
+            for e in sel.expressions):
+        return False
+    part, order, _ = _window_parts(w)
+    if not part and not order and isinstance(w.args.get("alias"), exp.Identifier):
+        defs = {d.name.lower(): d for d in sel.args.get("windows") or [] if isinstance(d.this, exp.Identifier)}
+        part, order, _ = _resolve_window(defs, w.args["alias"].name)
+    if not order:
+        return False  # Spark's LAG/LEAD/ranking need an order (Hive would have refused too)
+    table = source.this
+    alias = table.alias_or_name
+    name = f"migrate_w{n}"
+    over = exp.Window(this=f.copy(), partition_by=[p.copy() for p in part or []], order=order.copy())
+    inner = exp.select(exp.Star(), exp.alias_(over, name)).from_(table.copy())
+    where = sel.args.get("where")
+    if where is not None:
+        inner.set("where", where.copy())
+        sel.set("where", None)
+    f.replace(exp.column(name))
+    source.set("this", inner.subquery(alias))
+    ctx.hit("windowing")
+    return True
 
 
 def rule_types(tree: exp.Expression, ctx: Context) -> exp.Expression:
@@ -912,7 +970,56 @@ def rule_types(tree: exp.Expression, ctx: Context) -> exp.Expression:
     return tree
 
 
+def _partition_constant(e: exp.Expression) -> exp.Expression | None:
+    """The literal a constant partition value stands for (``CAST('2000-01-01' AS DATE)`` -> ``'2000-01-01'``),
+    or None when it is not a constant Spark can take."""
+    if isinstance(e, exp.Literal | exp.Null | exp.Boolean):
+        return e
+    if isinstance(e, exp.Paren):
+        return _partition_constant(e.this)
+    if isinstance(e, exp.Neg) and isinstance(e.this, exp.Literal) and not e.this.is_string:
+        return exp.Literal.number(f"-{e.this.name}")
+    if isinstance(e, exp.Cast):
+        inner = _partition_constant(e.this)
+        if inner is None or isinstance(inner, exp.Null | exp.Boolean):
+            return inner
+        text = inner.sql("hive") if isinstance(inner, exp.Neg) else inner.name.strip()
+        if e.to.is_type(*exp.DataType.TEXT_TYPES):
+            return exp.Literal.string(text if isinstance(inner, exp.Neg) else inner.name)
+        if e.to.is_type(exp.DataType.Type.DATE, exp.DataType.Type.TIMESTAMP):
+            return exp.Literal.string(text) if _valid_date_literal(exp.Literal.string(text)) else None
+        if e.to.is_type(*exp.DataType.NUMERIC_TYPES) and re.fullmatch(r"[+-]?\d+(\.\d*)?", text):
+            if e.to.is_type(*exp.DataType.INTEGER_TYPES) and "." in text:
+                return None  # Hive truncates; the value would differ from the literal
+            return exp.Literal.number(text)
+    return None
+
+
+def rule_partition_values(tree: exp.Expression, ctx: Context) -> exp.Expression:
+    """``PARTITION (dt = CAST('2000-01-01 00:00:00' AS TIMESTAMP))``: Hive evaluates a constant expression in a
+    partition spec and keeps the value as text; Spark's partition spec takes literals only (and converts them
+    to the column's type). A cast of a literal becomes the literal; any other expression is refused."""
+    changed = False
+    for part in ctx.of(exp.Partition):
+        for eq in part.expressions:
+            if not isinstance(eq, exp.EQ) or isinstance(eq.expression, exp.Literal | exp.Null):
+                continue
+            const = _partition_constant(eq.expression)
+            if const is None:
+                ctx.fail("partitions", f"partition value {eq.expression.sql('hive')}: Spark's partition spec takes "
+                                       "a literal only; compute the value first (a variable) or write the "
+                                       "literal")
+                continue
+            eq.set("expression", const.copy())
+            changed = True
+    if changed:
+        ctx.hit("partitions")
+        ctx.nodes = list(tree.walk())
+    return tree
+
+
 EXPRESSION_RULES: list[tuple[str, Rule]] = [
+    ("partition_values", rule_partition_values),
     ("hive_functions", rule_hive_functions),
     ("types", rule_types),
     ("hints", rule_hints),

@@ -27,11 +27,17 @@ from .hive_commands import Handled, match_handler
 from .hive_functions import mark_hive_functions
 from .multi_insert import split_multi_insert
 from .report import FileResult, StatementResult, TranslationReport
-from .rewrites import rewrite_legacy_windowing, rewrite_ptfs, rewrite_window_cluster_by
+from .rewrites import (
+    rewrite_legacy_windowing,
+    rewrite_local_tz_timestamp,
+    rewrite_map_reduce,
+    rewrite_ptfs,
+    rewrite_window_cluster_by,
+)
 from .rules import apply_rules
 from .splitter import split_statements
 from .text_output import stringify_collections
-from .variables import substitute
+from .variables import HIVECONF_DEFAULTS, substitute
 
 HIVE_SUFFIXES = (".hql", ".sql", ".q", ".hive")
 
@@ -89,6 +95,8 @@ _TEXT_KINDS = [
 _PTF_HINT = re.compile(r"\bnoop\w*\s*\(\s*on\b", re.I)
 _WINDOW_CLUSTER_HINT = re.compile(r"\bover\s*\(\s*cluster\s+by\b", re.I)
 _LEGACY_WINDOW_HINT = re.compile(r"\bas\s+`?\w+`?\s+over\b", re.I)
+_LOCAL_TZ_HINT = re.compile(r"\btimestamp(localtz\b|\s+with\s+local\s+time\s+zone\b)", re.I)
+_MAP_REDUCE_HINT = re.compile(r"\b(map|reduce)\b(?!\s*[(<])[^;]*?\busing\b", re.I | re.S)
 
 
 class HiveTranslator:
@@ -276,6 +284,15 @@ class HiveTranslator:
                 ctx.construct("window_function")
                 ctx.note("legacy_windowing", "expr AS alias OVER w (Hive's early windowing syntax, which Hive 2 no "
                                              "longer accepts) -> expr OVER w AS alias")
+        if _LOCAL_TZ_HINT.search(text):
+            text, n = rewrite_local_tz_timestamp(text)
+            if n:
+                ctx.note("types", "TIMESTAMP WITH LOCAL TIME ZONE -> TIMESTAMP (Spark's TIMESTAMP is an instant "
+                                  "shown in the session time zone, as Hive's local-time-zone timestamp)")
+        if _MAP_REDUCE_HINT.search(text):
+            text, n = rewrite_map_reduce(text)
+            if n:
+                ctx.hit("transform")
         return text
 
     def _dispatch(self, tree: exp.Expression, ctx: Context) -> list[exp.Expression | str | Prefixed]:
@@ -373,8 +390,14 @@ class HiveTranslator:
         if sub.used:
             ctx.hit("variables")
             ctx.construct("variables")
+        for ref in sub.defaulted:
+            ctx.note("variables", f"${{{ref}}} is not defined (--var, the plan or a SET): Hive's default "
+                                  f"{HIVECONF_DEFAULTS[ref.split(':')[-1]]} used; define it if the cluster sets "
+                                  "another value")
         if sub.unresolved:
-            result.kind = "unknown"
+            # The kind does not depend on the values: a `dfs -ls ${x}` is still a shell step, a `SET k=${x}`
+            # a setting (no data effect), whatever x turns out to be.
+            result.kind = next((k for k, rx in _TEXT_KINDS if rx.match(sub.text.lstrip())), "unknown")
             result.unresolved = [f"${{{r}}}" for r in sub.unresolved]
             refs = ", ".join("${" + r + "}" for r in sub.unresolved)
             ctx.fail("variables", f"unresolved variable {refs}: define it with --var NAME=VALUE or in the plan")
