@@ -9,7 +9,12 @@ from typing import Any
 import pytest
 from migrate.translators.hive import UNSUPPORTED, HiveTranslator, Options, StatementResult
 from migrate.translators.hive.files import split_type_args
-from migrate.translators.hive.rewrites import rewrite_local_tz_timestamp, rewrite_map_reduce
+from migrate.translators.hive.rewrites import (
+    rewrite_constraints,
+    rewrite_local_tz_timestamp,
+    rewrite_map_reduce,
+    rewrite_transform_columns,
+)
 from migrate.translators.hive.variables import Variables, substitute
 
 
@@ -76,6 +81,11 @@ def test_map_and_reduce_clauses_are_select_transform() -> None:
     for same in ("SELECT map FROM t JOIN u USING (k)", "SELECT map(1, 2) FROM t",
                  "CREATE TABLE m (c map<string,int>)"):
         assert rewrite_map_reduce(same) == (same, 0)
+    assert rewrite_transform_columns("SELECT TRANSFORM(*) USING 'cat' AS k binary, v map<string,int> FROM t "
+                                     "WHERE a > 1") == ("SELECT TRANSFORM(*) USING 'cat' AS (k binary, v "
+                                                        "map<string,int>) FROM t WHERE a > 1", 1)
+    st = _run("FROM (SELECT * FROM src) s REDUCE * USING 'cat' AS x, y")
+    assert "USING 'cat' AS (\n    x,\n    y\n  )" in st[0].outputs[0]  # one list, not an alias and a column
     st = _run("FROM src INSERT OVERWRITE TABLE d MAP src.key, src.value USING 'cat' AS (k, v) "
               "DISTRIBUTE BY k SORT BY v")
     assert st[0].status != UNSUPPORTED, st[0].failures
@@ -85,10 +95,12 @@ def test_map_and_reduce_clauses_are_select_transform() -> None:
 def test_partitioned_views_and_hand_written_statistics() -> None:
     st = _run("CREATE VIEW v PARTITIONED ON (ds) AS SELECT key, ds FROM srcpart;\n"
               "ALTER TABLE t PARTITION (p=1) UPDATE STATISTICS FOR COLUMN key SET ('numDVs'='11');\n"
-              "CREATE VIEW w AS SELECT 'partitioned on (x)' AS c FROM t")
+              "CREATE VIEW w AS SELECT 'partitioned on (x)' AS c FROM t;\n"
+              "ALTER VIEW v ADD PARTITION (ds='1') PARTITION (ds='2')")
     assert st[0].outputs[0].startswith("CREATE VIEW v AS") and "PARTITIONED" not in st[0].outputs[0]
     assert st[1].kind == "analyze" and st[1].outputs == [] and st[1].status != UNSUPPORTED
     assert "'partitioned on (x)'" in st[2].outputs[0] and not st[2].notes
+    assert st[3].status != UNSUPPORTED and st[3].outputs == [] and st[3].notes
 
 
 def test_a_statement_with_an_unresolved_variable_keeps_its_kind() -> None:
@@ -152,6 +164,63 @@ def test_lag_inside_a_windowed_aggregate_is_computed_first_over_the_same_window(
             "  WHERE\n    s > 3\n) AS part") in out
     assert st[1].status == UNSUPPORTED  # no order: Spark's LAG needs one
     assert st[2].status == UNSUPPORTED  # the star would show the helper column
+
+
+def test_merge_insert_without_a_column_list_gets_the_target_columns() -> None:
+    st = _run("CREATE TABLE t (a INT, b STRING) PARTITIONED BY (p STRING) STORED AS ORC;\n"
+              "MERGE INTO t AS x USING s ON x.a = s.a WHEN MATCHED THEN UPDATE SET b = s.b "
+              "WHEN NOT MATCHED THEN INSERT VALUES (s.a, s.b, 'x');\n"
+              "MERGE INTO u AS x USING s ON x.a = s.a WHEN NOT MATCHED THEN INSERT VALUES (s.a, s.b);\n"
+              "MERGE INTO t AS x USING s ON x.a = s.a WHEN NOT MATCHED THEN INSERT VALUES (s.a, s.b)")
+    assert "WHEN NOT MATCHED THEN INSERT (a, b, p) VALUES (s.a, s.b, 'x')" in st[1].outputs[0]
+    assert st[2].status == UNSUPPORTED and "columns are not known" in st[2].failures[0].message
+    assert st[3].status == UNSUPPORTED  # two values for three columns: Hive would refuse it too
+
+
+def test_admin_forms_without_data_effect_and_hive_4_ddl() -> None:
+    st = _run("create resource plan rp;\nalter pool rp.pool0 set query_parallelism = 4;\n"
+              "CREATE TRIGGER rp.t1 WHEN BYTES_READ > '10GB' DO KILL;\ncreate user mapping 'joe' IN rp UNMANAGED;\n"
+              "set metaconf:hive.metastore.try.direct.sql=false;\nset system:root=/data;\n"
+              "select /*+ semi(None)*/ count(*) from a k join b v on (k.s = v.s);\n"
+              "CREATE TRANSACTIONAL TABLE tt (k STRING) PARTITIONED BY (ds STRING) STORED AS ORC;\n"
+              "ALTER VIEW v UNSET TBLPROPERTIES ('p');\n"
+              "ALTER TABLE t PARTITION (ds = '1') INTO 6 BUCKETS;\n"
+              "SELECT '${system:root}'")
+    assert all(s.kind == "workload" and not s.has_data_effect and s.outputs == [] and s.notes for s in st[:4])
+    assert st[4].status != UNSUPPORTED and st[4].outputs == []
+    assert st[5].status != UNSUPPORTED and st[10].outputs == ["SELECT\n  '/data'"]
+    assert st[6].status != UNSUPPORTED and any("semi(None)" in n.message for n in st[6].notes)
+    assert st[7].outputs[0].startswith("CREATE TABLE tt (") and "TRANSACTIONAL" not in st[7].outputs[0]
+    assert st[8].outputs == ["ALTER VIEW v UNSET TBLPROPERTIES ('p')"]
+    assert st[9].status != UNSUPPORTED and st[9].outputs == []
+
+
+def test_load_data_into_a_partitioned_table_without_spec_reads_the_partition_values_from_the_files() -> None:
+    st = _run("CREATE TABLE lp (key INT, value STRING) PARTITIONED BY (ds STRING, hr INT);\n"
+              "LOAD DATA INPATH 'hdfs://nn:8020/data/lp.txt' OVERWRITE INTO TABLE lp;\n"
+              "LOAD DATA INPATH 'hdfs://nn:8020/data/lp.txt' INTO TABLE lp PARTITION (ds = 'x')")
+    out = st[1].outputs
+    assert out[0] == "SET spark.sql.sources.partitionOverwriteMode=dynamic"
+    assert out[2].startswith("INSERT OVERWRITE TABLE lp PARTITION (ds, hr)\nSELECT ")
+    assert "AS ds, try_cast(nullif(try_element_at(f, 4), '\\\\N') AS INT) AS hr" in out[2]
+    assert st[2].status == UNSUPPORTED  # a partial spec: which file columns hold the rest is not Hive-defined
+
+
+def test_column_constraints_informational_dropped_enforced_kept_or_refused() -> None:
+    text, dropped, refused = rewrite_constraints(
+        "CREATE TABLE t (a INT NOT NULL DISABLE NOVALIDATE RELY, b STRING NOT NULL ENFORCED COMMENT 'c', "
+        "c INT CHECK (c > 0 AND c < 9) ENABLE, m MAP<STRING,INT>, CONSTRAINT pk PRIMARY KEY (a) DISABLE NORELY, "
+        "FOREIGN KEY (b) REFERENCES u(k) DISABLE) PARTITIONED BY (p STRING NOT NULL DISABLE)", "iceberg")
+    assert text == ("CREATE TABLE t (a INT , b STRING NOT NULL COMMENT 'c', c INT , m MAP<STRING,INT>) "
+                    "PARTITIONED BY (p STRING )")
+    assert dropped == ["NOT NULL", "PRIMARY KEY (a)", "FOREIGN KEY (b)", "REFERENCES u(k)", "NOT NULL"]
+    assert len(refused) == 1 and refused[0].startswith("CHECK (c > 0 AND c < 9): an enforced constraint")
+    st = _run("CREATE TABLE k (a INT, b STRING, PRIMARY KEY (a) DISABLE NOVALIDATE);\n"
+              "CREATE TABLE d (a INT DEFAULT 7, b STRING NOT NULL);\n"
+              "CREATE TABLE d2 (a INT DEFAULT 7)", "parquet")
+    assert st[0].outputs == ["CREATE TABLE k (\n  a INT,\n  b STRING\n)\nUSING PARQUET"] and st[0].notes
+    assert st[1].outputs == ["CREATE TABLE d (\n  a INT DEFAULT 7,\n  b STRING NOT NULL\n)\nUSING PARQUET"]
+    assert _run("CREATE TABLE d2 (a INT DEFAULT 7)")[0].status == UNSUPPORTED  # Iceberg: no DEFAULT in Spark
 
 
 @pytest.mark.spark

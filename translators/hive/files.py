@@ -181,7 +181,20 @@ def load_data(tree: exp.LoadData, ctx: Context) -> list[str]:
         return []
     partition = tree.args.get("partition")
     spec = [e for e in partition.expressions] if partition is not None else []
-    if info.partitions and len(spec) != len(info.partitions):
+    before: list[str] = []
+    read_as = info
+    if info.partitions and not spec:
+        # Hive 3+: the files hold the partition columns after the data columns; the load is an INSERT with
+        # dynamic partitions (HIVE-19083)
+        read_as = info.copy()
+        read_as.columns, read_as.partitions = [*info.columns, *info.partitions], []
+        spec = [exp.column(exp.to_identifier(n)) for n, _ in info.partitions]
+        ctx.note("load_data", "LOAD DATA into a partitioned table without PARTITION: the files' last columns are the "
+                              "partition values, as Hive 3 reads them (dynamic partitions)")
+        if tree.args.get("overwrite") and not ctx.state.dynamic_overwrite_set:
+            before.append("SET spark.sql.sources.partitionOverwriteMode=dynamic")
+            ctx.state.dynamic_overwrite_set = True
+    elif info.partitions and len(spec) != len(info.partitions):
         ctx.fail("load_data", f"LOAD DATA into partitioned table {info.name} without a full PARTITION spec")
         return []
     path = mapped_path(inpath, ctx, "input path", local)
@@ -189,7 +202,7 @@ def load_data(tree: exp.LoadData, ctx: Context) -> list[str]:
         return []
     ctx.state.views += 1
     view = f"migrate_load_{ctx.state.views}"
-    read = _reader(info, view, path, ctx)
+    read = _reader(read_as, view, path, ctx)
     if read is None:
         return []
     create_view, select = read
@@ -202,7 +215,7 @@ def load_data(tree: exp.LoadData, ctx: Context) -> list[str]:
                           + (f" ({info.serde.rsplit('.', 1)[-1]})" if info.serde else "")
                           + "; Hive moved the files into the table, the translation copies their rows (the input "
                             "path keeps its files)")
-    return [create_view, f"{verb} {target}{part_sql}\n{select}"]
+    return [*before, create_view, f"{verb} {target}{part_sql}\n{select}"]
 
 
 def _reader(info: TableInfo, view: str, path: str, ctx: Context) -> tuple[str, str] | None:

@@ -159,7 +159,15 @@ def partition_column_type(m: re.Match[str], text: str, ctx: Context) -> Handled:
 def unset_tblproperties(m: re.Match[str], text: str, ctx: Context) -> Handled:
     ctx.construct("alter_table")
     ctx.hit("ddl")
-    return Handled("alter", [f"ALTER TABLE {mapped_name(m.group('name'), ctx)} {m.group('rest').strip()}"])
+    what = m.group("what").upper()
+    return Handled("alter", [f"ALTER {what} {mapped_name(m.group('name'), ctx)} {m.group('rest').strip()}"])
+
+
+def transactional_table(m: re.Match[str], text: str, ctx: Context) -> Handled:
+    """``CREATE TRANSACTIONAL TABLE`` (Hive 4): a full-ACID table; Iceberg tables take UPDATE/DELETE/MERGE."""
+    ctx.note("ddl", "CREATE TRANSACTIONAL TABLE -> CREATE TABLE: Iceberg tables are transactional (Spark's Parquet "
+                    "tables are not: UPDATE/DELETE/MERGE need Iceberg)")
+    return Handled("create_table", reparse=["CREATE TABLE" + text[m.end():]])
 
 
 def serde_properties(m: re.Match[str], text: str, ctx: Context) -> Handled:
@@ -376,6 +384,11 @@ HANDLERS: list[tuple[re.Pattern[str], Callable[[re.Match[str], str, Context], Ha
     (re.compile(r"^\s*(show\s+(partitions|create\s+table|tblproperties|columns\s+(in|from)|table\s+extended\s+"
                 r"(in|from)\s+\S+\s+like)|desc(ribe)?(\s+(formatted|extended))?)\s+(?!database\b|schema\b|"
                 r"function\b|extended\b|formatted\b)(?P<name>" + _NAME + r")", re.I), show_describe),
+    (re.compile(r"^\s*((create|alter|drop)\s+(resource\s+plan|trigger|pool|(user|group|application)\s+mapping)|"
+                r"(enable|disable)\s+workload\s+management|replace\s+(active\s+)?resource\s+plan)\b", re.I),
+     _drop("workload", "workload", "Hive workload management (LLAP resource plans, pools, triggers, mappings) "
+                                   "configures the Hive cluster; size the Spark job or its scheduler pool instead")),
+    (re.compile(r"^\s*create\s+transactional\s+table\b", re.I), transactional_table),
     (re.compile(r"^\s*(lock|unlock)\s+(table|database|schema)\b", re.I),
      _drop("lock", "locks", "Iceberg commits are atomic (optimistic concurrency); no explicit locks")),
     (re.compile(r"^\s*(grant|revoke)\b|^\s*(create|drop)\s+role\b|^\s*set\s+role\b", re.I),
@@ -395,13 +408,18 @@ HANDLERS: list[tuple[re.Pattern[str], Callable[[re.Match[str], str, Context], Ha
                                     "their own (ANALYZE TABLE ... COMPUTE STATISTICS)")),
     (re.compile(r"^\s*create\s+(or\s+replace\s+)?view\s+(if\s+not\s+exists\s+)?" + _NAME +
                 r"(?:(?!\bas\b).)*?(?P<part>\bpartitioned\s+on\s*\([^)]*\))", re.I | re.S), view_partitioned_on),
+    (re.compile(r"^\s*alter\s+view\s+" + _NAME + r"\s+(add|drop)\s+(if\s+(not\s+)?exists\s+)?partition\b", re.I),
+     _drop("alter_view", "ddl", "partitions of a view (CREATE VIEW ... PARTITIONED ON) are Hive metadata only; "
+                                "Spark views have none and return the same rows")),
     (re.compile(_T + r"(touch|(un)?archive)\b", re.I),
      _drop("alter_table", "alter", "TOUCH/ARCHIVE only act on Hive metastore hooks or Hadoop archives")),
     (re.compile(_T + r"(partition\s*\([^)]*\)\s*)?set\s+serdeproperties\b", re.I), serde_properties),
-    (re.compile(_T + r"(clustered|not\s+clustered|not\s+sorted|skewed|not\s+skewed)\b", re.I),
+    (re.compile(_T + r"(partition\s*\([^)]*\)\s*)?(clustered|not\s+clustered|not\s+sorted|skewed|not\s+skewed|"
+                r"into\s+\d+\s+buckets)\b", re.I),
      _drop("alter_table", "alter", "Hive bucketing/skew metadata for future writes; the target's layout is set "
                                    "by its own DDL (Iceberg: ALTER TABLE ... ADD PARTITION FIELD bucket(N, col))")),
-    (re.compile(_T + r"(?P<rest>unset\s+tblproperties\b.*)$", re.I | re.S), unset_tblproperties),
+    (re.compile(_T.replace("table", "(?P<what>table|view)") + r"(?P<rest>unset\s+tblproperties\b.*)$", re.I | re.S),
+     unset_tblproperties),
     (re.compile(_T + r"add\s+(?P<ine>if\s+not\s+exists\s+)?(?P<rest>partition\b.*)$", re.I | re.S), add_partitions),
     (re.compile(_T + r"drop\s+.*\)\s*(?P<purge>purge)\s*$", re.I | re.S), drop_partition_purge),
     (re.compile(_T + r"change\s+(column\s+)?\S+\s+(?P<new>\S+)\s+.*?\s(?P<pos>first|after\s+\S+)"

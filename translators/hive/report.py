@@ -21,7 +21,7 @@ CLASSES = (TRANSLATED, WITH_NOTES, UNSUPPORTED)
 # Statement kinds without a data effect: settings, plans, metadata display, resources, shell steps. Coverage
 # figures are given over the other statements (a dropped SET or an unsupported `dfs -ls` moves no data).
 ADMIN_KINDS = frozenset({"set", "reset", "explain", "show", "add_resource", "shell", "source", "msck", "analyze",
-                         "lock", "grant", "index", "use"})
+                         "lock", "grant", "index", "use", "workload"})
 
 
 @dataclass

@@ -186,3 +186,173 @@ def rewrite_map_reduce(text: str) -> tuple[str, int]:
         args = text[tokens[i + 1].start:tokens[end - 1].end + 1]
         text = text[:tokens[i].start] + f"SELECT TRANSFORM({args}) " + text[tokens[end].start:]
         count += 1
+
+
+_MODIFIERS = {"ENABLE", "DISABLE", "ENFORCED", "VALIDATE", "NOVALIDATE", "RELY", "NORELY"}
+_TABLE_CONSTRAINTS = {TokenType.PRIMARY_KEY, TokenType.FOREIGN_KEY, TokenType.UNIQUE}
+
+
+def _constraint_start(tokens: list[Token], i: int) -> bool:
+    t = tokens[i]
+    nxt = tokens[i + 1] if i + 1 < len(tokens) else None
+    return t.token_type in (TokenType.CONSTRAINT, TokenType.DEFAULT, TokenType.REFERENCES, *_TABLE_CONSTRAINTS) or \
+        t.text.upper() == "CHECK" or (t.token_type == TokenType.NOT and nxt is not None
+                                       and nxt.token_type == TokenType.NULL)
+
+
+def _entry_constraints(tokens: list[Token], text: str) -> tuple[int, int, list[tuple[str, str, bool]]] | None:
+    """Where the constraints of one column definition (or table-level constraint) start and end, and each
+    constraint: (kind, its text without modifiers, enabled). None when there is none."""
+    table_level = tokens[0].token_type in (TokenType.CONSTRAINT, TokenType.PRIMARY_KEY, TokenType.FOREIGN_KEY) or (
+        tokens[0].token_type == TokenType.UNIQUE and len(tokens) > 1 and tokens[1].token_type == TokenType.L_PAREN)
+    # a column's constraints follow its name and type (a column may be called check or default)
+    start = 0 if table_level else next((i for i in range(2, len(tokens)) if _constraint_start(tokens, i)), None)
+    if start is None:
+        return None
+    clauses: list[tuple[str, str, bool]] = []
+    i, depth = start, 0
+    while i < len(tokens):
+        if tokens[i].token_type == TokenType.COMMENT or tokens[i].text.upper() == "COMMENT":
+            break  # the column's comment follows its constraints
+        if tokens[i].token_type == TokenType.CONSTRAINT:
+            i += 2  # CONSTRAINT name
+            continue
+        kind_start = i
+        kind = tokens[i].text.upper()
+        i += 2 if kind == "NOT" else 1
+        # the clause body runs to the next modifier or constraint keyword at depth 0
+        while i < len(tokens):
+            tt = tokens[i].token_type
+            depth += tt == TokenType.L_PAREN
+            depth -= tt == TokenType.R_PAREN
+            if depth == 0 and (tokens[i].text.upper() in _MODIFIERS or _constraint_start(tokens, i)
+                               or tokens[i].text.upper() == "COMMENT"):
+                break
+            if tt == TokenType.NOT and i + 1 < len(tokens) and tokens[i + 1].text.upper() == "ENFORCED":
+                break
+            i += 1
+        body = text[tokens[kind_start].start:tokens[i - 1].end + 1]
+        enabled = kind not in ("PRIMARY KEY", "FOREIGN KEY", "UNIQUE", "REFERENCES")  # Hive: DISABLE only
+        while i < len(tokens) and (tokens[i].text.upper() in _MODIFIERS or (
+                tokens[i].token_type == TokenType.NOT and i + 1 < len(tokens)
+                and tokens[i + 1].text.upper() == "ENFORCED")):
+            word = tokens[i].text.upper()
+            if word == "NOT":
+                enabled, i = False, i + 2
+                continue
+            if word in ("ENABLE", "ENFORCED"):
+                enabled = True
+            elif word == "DISABLE":
+                enabled = False
+            i += 1
+        clauses.append((kind, body, enabled))
+    return start, i, clauses
+
+
+def rewrite_constraints(text: str, target_format: str) -> tuple[str, list[str], list[str]]:
+    """Constraints in ``CREATE TABLE`` column lists (Hive 2.1+): informational ones (DISABLE, NOT ENFORCED:
+    PRIMARY KEY, FOREIGN KEY, UNIQUE, and NOT NULL/CHECK when disabled) are dropped; an enforced NOT NULL is
+    Spark's NOT NULL; DEFAULT is kept for Parquet (Spark fills it as Hive does) and refused for Iceberg; an
+    enforced CHECK is refused. Returns (text, notes, refusals)."""
+    tokens = _tokens(text)
+    if tokens is None or len(tokens) < 3 or tokens[0].token_type != TokenType.CREATE:
+        return text, [], []
+    notes: list[str] = []
+    refusals: list[str] = []
+    groups: list[tuple[int, int]] = []
+    for i, tok in enumerate(tokens):
+        if tok.token_type == TokenType.L_PAREN and i > 0 and (
+                tokens[i - 1].token_type == TokenType.PARTITION_BY or
+                (tokens[i - 1].token_type in (TokenType.VAR, TokenType.IDENTIFIER, TokenType.TABLE) and
+                 not groups and any(t.token_type == TokenType.TABLE for t in tokens[:i]))):
+            close = _closing(tokens, i)
+            if close is not None:
+                groups.append((i, close))
+    edits: list[tuple[int, int, str]] = []
+    for open_i, close_i in groups:
+        entries: list[list[int]] = [[]]
+        depth = angles = 0
+        for j in range(open_i + 1, close_i):
+            tt = tokens[j].token_type
+            depth += tt == TokenType.L_PAREN
+            depth -= tt == TokenType.R_PAREN
+            if depth == 0:  # <> of a type (not a comparison inside CHECK (...))
+                angles += tt == TokenType.LT
+                angles -= tt == TokenType.GT
+            if tt == TokenType.COMMA and depth == 0 and angles == 0:
+                entries.append([])
+            else:
+                entries[-1].append(j)
+        for k, idx in enumerate(entries):
+            if not idx:
+                continue
+            toks = [tokens[j] for j in idx]
+            found = _entry_constraints(toks, text)
+            if found is None:
+                continue
+            start, end, clauses = found
+            table_level = start == 0
+            kept: list[str] = []
+            for kind, body, enabled in clauses:
+                if not enabled:
+                    notes.append(" ".join(body.split())[:50])
+                elif kind == "NOT":
+                    kept.append("NOT NULL")
+                elif kind == "DEFAULT" and target_format != "iceberg":
+                    kept.append(body)
+                elif kind == "DEFAULT":
+                    refusals.append(f"{' '.join(body.split())[:60]}: Hive fills the value when an INSERT omits the "
+                                    "column; Iceberg tables in Spark take no column DEFAULT: write the value in the "
+                                    "INSERTs")
+                else:
+                    refusals.append(f"{' '.join(body.split())[:60]}: an enforced constraint Hive checks on every "
+                                    "write; the target table cannot: check the data with a validation rule of the "
+                                    "plan instead")
+            if table_level:
+                # the whole entry goes, with the comma before it (or after it, for the first entry)
+                first, last = idx[0], idx[-1]
+                if k > 0:
+                    prev = entries[k - 1][-1] if entries[k - 1] else open_i
+                    edits.append((tokens[prev].end + 1, tokens[last].end + 1, ""))
+                else:
+                    nxt = entries[1][0] if len(entries) > 1 and entries[1] else close_i
+                    edits.append((tokens[first].start, tokens[nxt].start, ""))
+            else:
+                stop = toks[end].start if end < len(toks) else toks[-1].end + 1
+                edits.append((toks[start].start, stop, " ".join(kept) + (" " if end < len(toks) else "")))
+    for s, e, new in sorted(edits, reverse=True):
+        text = text[:s] + new + text[e:]
+    return text, notes, refusals
+
+
+_ALIAS_LIST_STOP = {TokenType.FROM, TokenType.WHERE, TokenType.GROUP_BY, TokenType.ORDER_BY, TokenType.SORT_BY,
+                    TokenType.CLUSTER_BY, TokenType.DISTRIBUTE_BY, TokenType.LIMIT, TokenType.UNION,
+                    TokenType.INSERT, TokenType.HAVING, TokenType.WINDOW, TokenType.ROW}
+
+
+def rewrite_transform_columns(text: str) -> tuple[str, int]:
+    """``TRANSFORM(...) USING 'script' AS a, b`` / ``AS a STRING, b INT``: Hive's column list without
+    parentheses (typed or not) -> ``AS (a, b)``, the form sqlglot reads as one list (Spark reads both)."""
+    count = 0
+    tokens = _tokens(text)
+    if tokens is None:
+        return text, 0
+    edits: list[tuple[int, int]] = []
+    for i in range(len(tokens) - 3):
+        if not (tokens[i].token_type == TokenType.USING and tokens[i + 1].token_type == TokenType.STRING
+                and tokens[i + 2].token_type == TokenType.ALIAS
+                and tokens[i + 3].token_type != TokenType.L_PAREN):
+            continue
+        depth, end = 0, i + 3
+        for j in range(i + 3, len(tokens)):
+            tt = tokens[j].token_type
+            depth += tt in (TokenType.L_PAREN, TokenType.LT)
+            depth -= tt in (TokenType.R_PAREN, TokenType.GT)
+            if depth < 0 or (depth == 0 and tt in _ALIAS_LIST_STOP):
+                break
+            end = j
+        edits.append((tokens[i + 3].start, tokens[end].end + 1))
+    for start, stop in reversed(edits):
+        text = text[:start] + "(" + text[start:stop] + ")" + text[stop:]
+        count += 1
+    return text, count

@@ -330,6 +330,9 @@ def rule_hints(tree: exp.Expression, ctx: Context) -> exp.Expression:
         ctx.construct("hint")
         keep = []
         for h in hint.expressions:
+            if not isinstance(h, exp.Expression):  # sqlglot keeps a hint it could not read as text
+                ctx.note("hints", f"hint {h} dropped: Spark has no such hint")
+                continue
             name = (h.name if isinstance(h, exp.Func | exp.Var | exp.Column) else h.sql()).lower()
             if isinstance(h, exp.Func) and not isinstance(h, exp.Anonymous):
                 name = h.sql_name().lower()

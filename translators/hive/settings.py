@@ -139,6 +139,9 @@ def translate_set(key: str, value: str) -> SetTranslation:
         return SetTranslation(VARIABLE, None, None, key, value)
     if lkey.startswith("hiveconf:"):
         return translate_set(key.split(":", 1)[1], value)
+    if lkey.startswith("metaconf:"):
+        return SetTranslation(DROP, None, f"SET {key} dropped: a Hive metastore setting for the session; the target "
+                                          "catalog has its own configuration", key, value)
     if lkey.startswith(("system:", "env:")):
         return SetTranslation(DROP, None, f"{key}: process properties are set in the Spark job spec", key, value)
     if lkey.startswith("spark."):

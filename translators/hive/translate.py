@@ -21,17 +21,19 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ErrorLevel, SqlglotError
 
-from . import ddl, files, settings
+from . import catalog, ddl, files, settings
 from .context import Context, Options, ScriptState
 from .hive_commands import Handled, match_handler
 from .hive_functions import mark_hive_functions
 from .multi_insert import split_multi_insert
 from .report import FileResult, StatementResult, TranslationReport
 from .rewrites import (
+    rewrite_constraints,
     rewrite_legacy_windowing,
     rewrite_local_tz_timestamp,
     rewrite_map_reduce,
     rewrite_ptfs,
+    rewrite_transform_columns,
     rewrite_window_cluster_by,
 )
 from .rules import apply_rules
@@ -96,6 +98,9 @@ _PTF_HINT = re.compile(r"\bnoop\w*\s*\(\s*on\b", re.I)
 _WINDOW_CLUSTER_HINT = re.compile(r"\bover\s*\(\s*cluster\s+by\b", re.I)
 _LEGACY_WINDOW_HINT = re.compile(r"\bas\s+`?\w+`?\s+over\b", re.I)
 _LOCAL_TZ_HINT = re.compile(r"\btimestamp(localtz\b|\s+with\s+local\s+time\s+zone\b)", re.I)
+_CONSTRAINT_HINT = re.compile(r"^\s*create\b[^(]*\btable\b.*\b(constraint|primary\s+key|foreign\s+key|unique|"
+                              r"not\s+null|default|check|references)\b", re.I | re.S)
+_TRANSFORM_AS_HINT = re.compile(r"\busing\s+('[^']*'|\"[^\"]*\")\s+as\s+[^\s(]", re.I)
 _MAP_REDUCE_HINT = re.compile(r"\b(map|reduce)\b(?!\s*[(<])[^;]*?\busing\b", re.I | re.S)
 
 
@@ -209,7 +214,10 @@ class HiveTranslator:
             return []
         if key.lower().startswith("hiveconf:"):
             key = key.split(":", 1)[1]
-        ctx.state.variables.define(f"hiveconf:{key}", value)  # Hive reads SET keys back as ${hiveconf:key}
+        if ":" not in key:  # Hive reads SET keys back as ${hiveconf:key}
+            ctx.state.variables.define(f"hiveconf:{key}", value)
+        elif key.lower().startswith("system:"):  # a JVM system property, read back as ${system:key}
+            ctx.state.variables.define(f"system:{key.split(':', 1)[1]}", value)
         ctx.hit("settings")
         if tr.note:
             ctx.note("settings", tr.note)
@@ -289,10 +297,21 @@ class HiveTranslator:
             if n:
                 ctx.note("types", "TIMESTAMP WITH LOCAL TIME ZONE -> TIMESTAMP (Spark's TIMESTAMP is an instant "
                                   "shown in the session time zone, as Hive's local-time-zone timestamp)")
+        if _CONSTRAINT_HINT.match(text):
+            text, dropped, refused = rewrite_constraints(text, ctx.options.target_format)
+            if dropped or refused:
+                ctx.construct("constraint")
+            if dropped:
+                ctx.note("constraint", f"informational constraints dropped (Hive did not enforce them; Parquet/Iceberg "
+                                       f"tables have none): {'; '.join(d.split(' (')[0] for d in dropped)}")
+            for why in refused:
+                ctx.fail("constraint", why)
         if _MAP_REDUCE_HINT.search(text):
             text, n = rewrite_map_reduce(text)
             if n:
                 ctx.hit("transform")
+        if _TRANSFORM_AS_HINT.search(text):
+            text, _ = rewrite_transform_columns(text)
         return text
 
     def _dispatch(self, tree: exp.Expression, ctx: Context) -> list[exp.Expression | str | Prefixed]:
@@ -363,12 +382,24 @@ class HiveTranslator:
                                   "table with INSERT OVERWRITE ... SELECT)")
             return []
         if isinstance(tree, exp.Merge):
+            target = tree.this if isinstance(tree.this, exp.Table) else None
+            info = catalog.lookup(target, ctx) if target is not None else None
             for when in tree.find_all(exp.When):
                 then = when.args.get("then")
-                if isinstance(then, exp.Insert) and then.this is None and not then.is_star:
-                    ctx.fail("row_level", "MERGE ... WHEN NOT MATCHED THEN INSERT VALUES (...) without a column list: "
-                                          "Spark requires INSERT (col, ...) VALUES (...): list the target table's "
-                                          "columns in order")
+                if not (isinstance(then, exp.Insert) and then.this is None and not then.is_star):
+                    continue
+                values = then.expression.expressions if isinstance(then.expression, exp.Tuple) else []
+                columns = [*info.columns, *info.partitions] if info is not None and info.columns_known else []
+                if columns and len(columns) == len(values):
+                    # Hive inserts the values in the table's column order (partition columns last)
+                    then.set("this", exp.Tuple(expressions=[exp.column(exp.to_identifier(name))
+                                                            for name, _ in columns]))
+                    ctx.hit("row_level")
+                    continue
+                ctx.fail("row_level", "MERGE ... WHEN NOT MATCHED THEN INSERT VALUES (...) without a column list: "
+                                      "Spark requires INSERT (col, ...) VALUES (...), and the target table's "
+                                      "columns are not known (not created earlier in the script, nor in the DDL "
+                                      "dump or the plan): list them in order")
         return [tree]
 
     def _insert_directory(self, tree: exp.Insert, ctx: Context) -> list[exp.Expression | str | Prefixed]:

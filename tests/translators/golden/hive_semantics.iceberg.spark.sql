@@ -139,7 +139,7 @@ CREATE TEMPORARY FUNCTION sigmoid(x DOUBLE) RETURN TRY_DIVIDE(1.0, (
   ));
 
 -- [unsupported] hive_semantics.hql:27
--- UNSUPPORTED (row_level): MERGE ... WHEN NOT MATCHED THEN INSERT VALUES (...) without a column list: Spark requires INSERT (col, ...) VALUES (...): list the target table's columns in order
+-- UNSUPPORTED (row_level): MERGE ... WHEN NOT MATCHED THEN INSERT VALUES (...) without a column list: Spark requires INSERT (col, ...) VALUES (...), and the target table's columns are not known (not created earlier in the script, nor in the DDL dump or the plan): list them in order
 --   MERGE INTO ods.orders t USING ods.updates s ON t.id = s.id WHEN MATCHED THEN UPDATE SET amount = s.amount WHEN NOT MATCHED THEN INSERT VALUES (s.id, s.amount)
 
 -- [unsupported] hive_semantics.hql:28
