@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from migrate.translators.hive import UNSUPPORTED, HiveTranslator, Options, StatementResult
+from migrate.translators.hive.catalog import tables_from_ddl
 from migrate.translators.hive.files import split_type_args
 from migrate.translators.hive.rewrites import (
     rewrite_constraints,
@@ -221,6 +222,30 @@ def test_column_constraints_informational_dropped_enforced_kept_or_refused() -> 
     assert st[0].outputs == ["CREATE TABLE k (\n  a INT,\n  b STRING\n)\nUSING PARQUET"] and st[0].notes
     assert st[1].outputs == ["CREATE TABLE d (\n  a INT DEFAULT 7,\n  b STRING NOT NULL\n)\nUSING PARQUET"]
     assert _run("CREATE TABLE d2 (a INT DEFAULT 7)")[0].status == UNSUPPORTED  # Iceberg: no DEFAULT in Spark
+
+
+def test_forms_spark_parser_rejected_are_rewritten_or_dropped() -> None:
+    st = _run("ALTER TABLE c1 PARTITION (p1 = 'abc') CHANGE c2 c2 DECIMAL(10,0);\n"
+              "ALTER TABLE c1 PARTITION (p1 = 'abc') ADD COLUMNS (c3 INT);\n"
+              "ALTER TABLE c1 PARTITION (ds = 'e') RENAME COLUMN a TO b;\n"
+              "SHOW MATERIALIZED VIEWS IN db1 LIKE 'mv*';\nSHOW RESOURCE PLANS;\nSHOW CREATE DATABASE d;\n"
+              "ALTER TABLE t UNSET TBLPROPERTIES IF EXISTS ('b', 'd', 'b');\n"
+              "SELECT COUNT(*) FROM t GROUP BY ();\n"
+              "TRUNCATE TABLE sp PARTITION (ds, hr = '12');\n"
+              "SELECT /*+ MAPJOIN(a) */ TRANSFORM(a.k) USING 'cat' AS (k) FROM src a JOIN src b ON a.k = b.k;\n"
+              "INSERT OVERWRITE TABLE d SELECT TRANSFORM(*) USING 'cat' AS v STRING ROW FORMAT SERDE "
+              "'org.apache.hadoop.hive.serde2.lazy.LazySimpleSerDe' FROM src;\n"
+              "SELECT TRANSFORM(k) USING 'cat' AS (a) ROW FORMAT SERDE 'x.OtherSerDe' FROM src", "parquet",
+              known_tables=tables_from_ddl("CREATE TABLE default.d (v INT)"))
+    assert all(s.status != UNSUPPORTED and s.outputs == [] and s.notes for s in st[:3])
+    assert st[3].outputs == ["SHOW TABLES IN db1 LIKE 'mv*'"] and st[4].outputs == []
+    assert st[5].outputs == ["DESCRIBE DATABASE EXTENDED d"]
+    assert st[6].outputs == ["ALTER TABLE t UNSET TBLPROPERTIES IF EXISTS ('b', 'd')"]
+    assert st[7].outputs == ["SELECT\n  COUNT(*)\nFROM t"]
+    assert st[8].outputs == ["TRUNCATE TABLE   sp PARTITION(hr = '12')"]
+    assert st[9].outputs[0].startswith("SELECT\n  TRANSFORM(a.k)")
+    assert "TRY_CAST" not in st[10].outputs[0] and "SERDE" not in st[10].outputs[0]
+    assert st[11].status == UNSUPPORTED and "only with Hive support" in st[11].failures[0].message
 
 
 @pytest.mark.spark

@@ -160,7 +160,28 @@ def unset_tblproperties(m: re.Match[str], text: str, ctx: Context) -> Handled:
     ctx.construct("alter_table")
     ctx.hit("ddl")
     what = m.group("what").upper()
-    return Handled("alter", [f"ALTER {what} {mapped_name(m.group('name'), ctx)} {m.group('rest').strip()}"])
+    rest = m.group("rest").strip()
+    keys = re.search(r"\((.*)\)\s*$", rest, re.S)
+    if keys:  # Hive accepts a key named twice; Spark refuses the duplicate
+        unique = list(dict.fromkeys(k.strip() for k in keys.group(1).split(",")))
+        rest = rest[:keys.start()] + "(" + ", ".join(unique) + ")"
+    return Handled("alter", [f"ALTER {what} {mapped_name(m.group('name'), ctx)} {rest}"])
+
+
+def show_hive_only(m: re.Match[str], text: str, ctx: Context) -> Handled:
+    """SHOW forms Spark lacks: materialized views (tables in the translation) -> SHOW TABLES; SHOW CREATE
+    DATABASE -> DESCRIBE DATABASE EXTENDED; resource plans (workload management) dropped."""
+    ctx.construct("show")
+    what = " ".join(m.group(1).lower().split())
+    rest = text[m.end():].strip()
+    if what == "materialized views":
+        ctx.note("show", "SHOW MATERIALIZED VIEWS -> SHOW TABLES: the materialized views became tables")
+        return Handled("show", [f"SHOW TABLES {rest}".strip()])
+    if what == "create database":
+        ctx.note("show", "SHOW CREATE DATABASE -> DESCRIBE DATABASE EXTENDED (Spark has no SHOW CREATE DATABASE)")
+        return Handled("show", [f"DESCRIBE DATABASE EXTENDED {rest}".strip()])
+    ctx.note("workload", f"{_head(text)} dropped: Hive workload management has no Spark counterpart")
+    return Handled("workload")
 
 
 def transactional_table(m: re.Match[str], text: str, ctx: Context) -> Handled:
@@ -389,6 +410,7 @@ HANDLERS: list[tuple[re.Pattern[str], Callable[[re.Match[str], str, Context], Ha
      _drop("workload", "workload", "Hive workload management (LLAP resource plans, pools, triggers, mappings) "
                                    "configures the Hive cluster; size the Spark job or its scheduler pool instead")),
     (re.compile(r"^\s*create\s+transactional\s+table\b", re.I), transactional_table),
+    (re.compile(r"^\s*show\s+(resource\s+plans?|materialized\s+views|create\s+database)\b", re.I), show_hive_only),
     (re.compile(r"^\s*(lock|unlock)\s+(table|database|schema)\b", re.I),
      _drop("lock", "locks", "Iceberg commits are atomic (optimistic concurrency); no explicit locks")),
     (re.compile(r"^\s*(grant|revoke)\b|^\s*(create|drop)\s+role\b|^\s*set\s+role\b", re.I),
@@ -411,6 +433,10 @@ HANDLERS: list[tuple[re.Pattern[str], Callable[[re.Match[str], str, Context], Ha
     (re.compile(r"^\s*alter\s+view\s+" + _NAME + r"\s+(add|drop)\s+(if\s+(not\s+)?exists\s+)?partition\b", re.I),
      _drop("alter_view", "ddl", "partitions of a view (CREATE VIEW ... PARTITIONED ON) are Hive metadata only; "
                                 "Spark views have none and return the same rows")),
+    (re.compile(_T + r"partition\s*\([^)]*\)\s*((add|replace)\s+columns|change|rename\s+column)\b", re.I),
+     _drop("alter_table", "alter", "a column change of one partition: Hive keeps a schema per partition for the "
+                                   "files already written; an Iceberg/Parquet table has one schema (change the "
+                                   "table's columns instead)")),
     (re.compile(_T + r"(touch|(un)?archive)\b", re.I),
      _drop("alter_table", "alter", "TOUCH/ARCHIVE only act on Hive metastore hooks or Hadoop archives")),
     (re.compile(_T + r"(partition\s*\([^)]*\)\s*)?set\s+serdeproperties\b", re.I), serde_properties),

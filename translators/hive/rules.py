@@ -353,6 +353,29 @@ def rule_hints(tree: exp.Expression, ctx: Context) -> exp.Expression:
 def rule_clauses(tree: exp.Expression, ctx: Context) -> exp.Expression:
     """Record constructs; note the ones whose behaviour a reviewer must keep in mind."""
     for sel in ctx.of(exp.Select):
+        group = sel.args.get("group")
+        if group is not None and len(group.expressions) == 1 and isinstance(group.expressions[0], exp.Tuple) \
+                and not group.expressions[0].expressions and not any(group.args.get(k) for k in (
+                    "grouping_sets", "cube", "rollup")):
+            sel.set("group", None)  # GROUP BY (): one group of all rows, as an aggregate without GROUP BY
+            ctx.hit("clauses")
+        transform = any(isinstance(e, exp.QueryTransform) for e in sel.expressions)
+        if transform and sel.args.get("hint") is not None:
+            ctx.note("hints", "hint dropped: Spark takes no hint on a TRANSFORM query")
+            sel.set("hint", None)
+        for qt in (e for e in sel.expressions if isinstance(e, exp.QueryTransform)):
+            for key in ("row_format_before", "row_format_after"):
+                fmt = qt.args.get(key)
+                serde = fmt.find(exp.RowFormatSerdeProperty) if fmt is not None else None
+                if serde is None:
+                    continue
+                if serde.name.rsplit(".", 1)[-1] == "LazySimpleSerDe" and not serde.args.get("serde_properties"):
+                    qt.set(key, None)  # Hive's default text SerDe: Spark's default format for TRANSFORM
+                    ctx.note("transform", "ROW FORMAT SERDE LazySimpleSerDe dropped: the default text format of "
+                                          "TRANSFORM in Spark too (tab-separated fields, \\N for NULL)")
+                else:
+                    ctx.fail("transform", f"TRANSFORM ... ROW FORMAT SERDE '{serde.name}': Spark runs a TRANSFORM with "
+                                          "a SerDe only with Hive support; use ROW FORMAT DELIMITED")
         if sel.args.get("sort"):
             ctx.construct("sort_by")
             ctx.note("sort_by", "SORT BY orders rows within each task only (as in Hive), not a total "
@@ -722,7 +745,7 @@ def rule_insert_casts(tree: exp.Expression, ctx: Context) -> exp.Expression:
             rows = [list(query.expressions)]
         elif isinstance(query, exp.Values):
             rows = [list(t.expressions) for t in query.expressions if isinstance(t, exp.Tuple)]
-        if not rows or any(len(r) != len(targets) or any(isinstance(x, exp.Star) or
+        if not rows or any(len(r) != len(targets) or any(isinstance(x, exp.Star | exp.QueryTransform) or
                                                          (isinstance(x, exp.Column) and x.is_star) for x in r)
                            for r in rows):
             continue
@@ -998,10 +1021,28 @@ def _partition_constant(e: exp.Expression) -> exp.Expression | None:
     return None
 
 
+def _truncate_partial_spec(tree: exp.Expression, ctx: Context) -> None:
+    """``TRUNCATE TABLE t PARTITION (ds, hr = '12')``: Hive truncates every partition with hr = '12'; Spark's
+    partial spec names only the keys with a value (a spec of no value at all is the whole table)."""
+    if not isinstance(tree, exp.TruncateTable):
+        return
+    part = tree.args.get("partition")
+    if part is None:
+        return
+    kept = [e for e in part.expressions if isinstance(e, exp.EQ)]
+    if len(kept) != len(part.expressions):
+        if kept:
+            part.set("expressions", kept)
+        else:
+            tree.set("partition", None)
+        ctx.hit("partitions")
+
+
 def rule_partition_values(tree: exp.Expression, ctx: Context) -> exp.Expression:
     """``PARTITION (dt = CAST('2000-01-01 00:00:00' AS TIMESTAMP))``: Hive evaluates a constant expression in a
     partition spec and keeps the value as text; Spark's partition spec takes literals only (and converts them
     to the column's type). A cast of a literal becomes the literal; any other expression is refused."""
+    _truncate_partial_spec(tree, ctx)
     changed = False
     for part in ctx.of(exp.Partition):
         for eq in part.expressions:
