@@ -248,6 +248,16 @@ def test_forms_spark_parser_rejected_are_rewritten_or_dropped() -> None:
     assert st[11].status == UNSUPPORTED and "only with Hive support" in st[11].failures[0].message
 
 
+def test_predicates_compared_get_parentheses_and_more_admin_forms() -> None:
+    st = _run("SELECT TRUE IN (TRUE, FALSE) = TRUE, a BETWEEN 1 AND 2 = FALSE, x IS NULL <> y FROM t WHERE b IN (1);\n"
+              "KILL QUERY 'q_1';\nSHOW COLUMNS FROM t FROM db1 LIKE 'col*'")
+    out = st[0].outputs[0]
+    assert "(\n    TRUE IN (TRUE, FALSE)\n  ) = TRUE" in out and "(\n    a BETWEEN 1 AND 2\n  ) = FALSE" in out
+    assert "(\n    x IS NULL\n  ) <> y" in out and "WHERE\n  b IN (1)" in out
+    assert st[1].kind == "workload" and st[1].outputs == []
+    assert st[2].outputs == ["SHOW COLUMNS FROM t FROM db1"] and st[2].notes
+
+
 @pytest.mark.spark
 def test_round3_forms_run_in_ansi_spark(spark: Any) -> None:
     """The translations above executed in plain Spark with ANSI on (Parquet tables)."""

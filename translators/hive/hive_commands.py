@@ -168,6 +168,15 @@ def unset_tblproperties(m: re.Match[str], text: str, ctx: Context) -> Handled:
     return Handled("alter", [f"ALTER {what} {mapped_name(m.group('name'), ctx)} {rest}"])
 
 
+def show_columns_pattern(m: re.Match[str], text: str, ctx: Context) -> Handled:
+    """``SHOW COLUMNS IN t [IN db] [LIKE] 'pattern'``: Spark lists all the columns (no pattern)."""
+    ctx.construct("show")
+    ctx.note("show", f"SHOW COLUMNS pattern {m.group('pat').strip()} dropped: Spark lists every column")
+    rest = text[:m.start("pat")].strip()
+    again = match_handler(rest)  # the table name mapped as for any SHOW COLUMNS
+    return again[1](again[0], rest, ctx) if again else Handled("show", [rest])
+
+
 def show_hive_only(m: re.Match[str], text: str, ctx: Context) -> Handled:
     """SHOW forms Spark lacks: materialized views (tables in the translation) -> SHOW TABLES; SHOW CREATE
     DATABASE -> DESCRIBE DATABASE EXTENDED; resource plans (workload management) dropped."""
@@ -379,6 +388,8 @@ _T = r"^\s*alter\s+table\s+(?P<name>" + _NAME + r")\s+"
 _MV = r"^\s*(?P<verb>create|alter|drop)\s+materialized\s+view\s+"
 HANDLERS: list[tuple[re.Pattern[str], Callable[[re.Match[str], str, Context], Handled]]] = [
     (re.compile(r"^\s*list\s+(jars?|files?|archives?)\s*$", re.I), list_resources),
+    (re.compile(r"^\s*show\s+columns\s+(in|from)\s+\S+(\s+(in|from)\s+\S+)?(?P<pat>\s+(like\s+)?('[^']*'|\"[^\"]*\"))\s*$",
+                re.I), show_columns_pattern),
     (re.compile(_MV.replace("(?P<verb>create|alter|drop)", "create") + r"(?P<ine>if\s+not\s+exists\s+)?(?P<name>"
                 + _NAME + r")(?P<clauses>.*?)\bas\s+(?P<query>(select|with|from|\()\b.*)$", re.I | re.S),
      create_materialized_view),
@@ -410,6 +421,9 @@ HANDLERS: list[tuple[re.Pattern[str], Callable[[re.Match[str], str, Context], Ha
      _drop("workload", "workload", "Hive workload management (LLAP resource plans, pools, triggers, mappings) "
                                    "configures the Hive cluster; size the Spark job or its scheduler pool instead")),
     (re.compile(r"^\s*create\s+transactional\s+table\b", re.I), transactional_table),
+    (re.compile(r"^\s*kill\s+query\b", re.I),
+     _drop("workload", "workload", "KILL QUERY stops a running Hive query; Spark jobs are cancelled through their "
+                                   "cluster (spark-submit --kill, the Kubernetes application)")),
     (re.compile(r"^\s*show\s+(resource\s+plans?|materialized\s+views|create\s+database)\b", re.I), show_hive_only),
     (re.compile(r"^\s*(lock|unlock)\s+(table|database|schema)\b", re.I),
      _drop("lock", "locks", "Iceberg commits are atomic (optimistic concurrency); no explicit locks")),

@@ -1038,6 +1038,20 @@ def _truncate_partial_spec(tree: exp.Expression, ctx: Context) -> None:
         ctx.hit("partitions")
 
 
+_PREDICATES = (exp.In, exp.Between, exp.Like, exp.ILike, exp.Is, exp.RegexpLike)
+_COMPARISONS = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.NullSafeEQ)
+
+
+def rule_predicate_operands(tree: exp.Expression, ctx: Context) -> exp.Expression:
+    """``x IN (...) = TRUE``: Hive compares the predicate's result; Spark's grammar takes a predicate (IN, BETWEEN,
+    LIKE, IS, RLIKE) only as a whole condition, so as an operand of a comparison it gets parentheses."""
+    for node in ctx.of(*_PREDICATES):
+        if isinstance(node.parent, _COMPARISONS) and node.arg_key in ("this", "expression"):
+            node.replace(exp.Paren(this=node.copy()))
+            ctx.hit("clauses")
+    return tree
+
+
 def rule_partition_values(tree: exp.Expression, ctx: Context) -> exp.Expression:
     """``PARTITION (dt = CAST('2000-01-01 00:00:00' AS TIMESTAMP))``: Hive evaluates a constant expression in a
     partition spec and keeps the value as text; Spark's partition spec takes literals only (and converts them
@@ -1064,6 +1078,7 @@ def rule_partition_values(tree: exp.Expression, ctx: Context) -> exp.Expression:
 
 EXPRESSION_RULES: list[tuple[str, Rule]] = [
     ("partition_values", rule_partition_values),
+    ("predicate_operands", rule_predicate_operands),
     ("hive_functions", rule_hive_functions),
     ("types", rule_types),
     ("hints", rule_hints),
