@@ -700,25 +700,41 @@ def rule_small_int_overflow(tree: exp.Expression, ctx: Context) -> exp.Expressio
 
 
 def expand_lone_star(select: exp.Select, types: infer.Types) -> None:
-    """``SELECT * FROM ...``: the sources' columns written out (in their order) when all are known, so that each
-    value can get the cast its target column needs."""
+    """``SELECT * FROM ...`` and ``SELECT x.*, y.* ...``: the sources' columns written out (in their order) when
+    they are known, so that each value can get the cast its target column needs."""
     items = select.expressions
-    if len(items) != 1 or not (isinstance(items[0], exp.Star) or (isinstance(items[0], exp.Column)
-                                                                  and items[0].is_star)):
+    bare = len(items) == 1 and (isinstance(items[0], exp.Star) or (isinstance(items[0], exp.Column)
+                                                                     and items[0].is_star and not items[0].table))
+    qualified = [i for i in items if isinstance(i, exp.Column) and i.is_star and i.table]
+    if not bare and not qualified:
         return
     joins = select.args.get("joins") or []
-    if select.args.get("laterals") or select.args.get("group") or any(
-            j.args.get("using") or (j.args.get("kind") or "").upper() in ("SEMI", "ANTI") for j in joins):
+    if select.args.get("laterals") or select.args.get("group"):
         return
+    if bare and any(j.args.get("using") or (j.args.get("kind") or "").upper() in ("SEMI", "ANTI") for j in joins):
+        return  # the star's columns depend on the join's kind: left as it is
     sources = types.scope(select).sources
-    if not sources or any(not cols for cols in sources.values()):
-        return
 
     def ident(name: str) -> exp.Identifier:
         return exp.to_identifier(name, quoted=not re.fullmatch(r"[a-z_][a-z0-9_]*", name))
 
-    select.set("expressions", [exp.Column(this=ident(name), table=ident(alias) if len(sources) > 1 else None)
-                               for alias, cols in sources.items() for name in cols])
+    if bare:
+        if not sources or any(not cols for cols in sources.values()):
+            return
+        select.set("expressions", [exp.Column(this=ident(name), table=ident(alias) if len(sources) > 1 else None)
+                                   for alias, cols in sources.items() for name in cols])
+        return
+    out: list[exp.Expression] = []
+    for item in items:
+        if item in qualified:
+            alias = item.table.lower()
+            cols = sources.get(alias)
+            if not cols:
+                return  # a source whose columns are not known: every star stays
+            out.extend(exp.Column(this=ident(name), table=ident(alias)) for name in cols)
+        else:
+            out.append(item)
+    select.set("expressions", out)
 
 
 def rule_insert_casts(tree: exp.Expression, ctx: Context) -> exp.Expression:
