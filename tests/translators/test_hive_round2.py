@@ -189,12 +189,16 @@ def test_insert_select_star_gets_the_casts_of_the_target_columns() -> None:
     ddl = tables_from_ddl("CREATE TABLE default.s (k STRING, v STRING); CREATE TABLE default.u (k STRING, n INT)")
     st = _run("CREATE TABLE t (k INT, v STRING);\nINSERT INTO TABLE t SELECT * FROM s ORDER BY k LIMIT 3;\n"
               "CREATE TABLE t2 (a INT, b STRING, c INT, d INT);\nINSERT INTO TABLE t2 SELECT * FROM s x JOIN u y "
-              "ON x.k = y.k;\nINSERT INTO TABLE t SELECT * FROM s x LEFT SEMI JOIN u y ON x.k = y.k",
+              "ON x.k = y.k;\nINSERT INTO TABLE t SELECT * FROM s x LEFT SEMI JOIN u y ON x.k = y.k;\n"
+              "INSERT OVERWRITE TABLE t2 SELECT x.*, y.* FROM s x JOIN u y ON x.k = y.k;\n"
+              "INSERT OVERWRITE TABLE t2 SELECT x.*, z.* FROM s x JOIN unknown_t z ON x.k = z.k",
               "parquet", known_tables=ddl)
     assert "TRY_CAST(TRY_CAST(k AS DECIMAL(38, 6)) AS INT),\n  v\nFROM s" in st[1].outputs[0]
-    assert "TRY_CAST(TRY_CAST(x.k AS DECIMAL(38, 6)) AS INT),\n  x.v,\n  TRY_CAST(TRY_CAST(y.k" in st[3].outputs[0]
-    assert "y.n\nFROM" in st[3].outputs[0]
     assert "SELECT\n  *\nFROM s AS x\nLEFT SEMI JOIN" in st[4].outputs[0]  # the star keeps only x's columns
+    for out in (st[3].outputs[0], st[5].outputs[0]):  # a bare star, and qualified stars, written out alike
+        assert "TRY_CAST(TRY_CAST(x.k AS DECIMAL(38, 6)) AS INT),\n  x.v,\n  TRY_CAST(TRY_CAST(y.k" in out, out
+        assert "y.n\nFROM" in out, out
+    assert "x.*" in st[6].outputs[0] and "z.*" in st[6].outputs[0]  # unknown columns: the stars stay
 
 
 def test_windowing_forms_spark_rejects_on_analysis_are_refused_with_the_reason() -> None:
